@@ -1,0 +1,3 @@
+.PHONY: bench
+bench: all bundle
+	@echo "bench: not yet written"

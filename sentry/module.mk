@@ -1,0 +1,24 @@
+# The sentry: every .c under sentry/ except the stub, which is built on its
+# own (no libc, fixed address) and embedded in the sentry binary.
+SENTRY_SRCS := $(shell find sentry -name '*.c' -not -path 'sentry/stub/*')
+SENTRY_OBJS := $(SENTRY_SRCS:%.c=$(BUILD)/%.o)
+
+STUB_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Os -g -Iinclude -I. \
+	-ffreestanding -fno-stack-protector -fno-builtin -fno-pic -fno-pie \
+	-fcf-protection=none -mno-red-zone -nostdlib -static
+$(BUILD)/stub/stub.elf: $(wildcard sentry/stub/*.c sentry/stub/*.S sentry/stub/*.h) sentry/stub/stub.ld
+	@mkdir -p $(dir $@)
+	$(CC) $(STUB_CFLAGS) -no-pie -Wl,-T,sentry/stub/stub.ld -Wl,--build-id=none \
+		-o $@ $(filter %.c %.S,$^)
+
+$(BUILD)/sentry/stub_blob.o: sentry/stub/stub_blob.S $(BUILD)/stub/stub.elf
+	@mkdir -p $(dir $@)
+	$(CC) -c -DSTUB_ELF='"$(BUILD)/stub/stub.elf"' -o $@ $<
+
+$(BUILD)/libsentry.a: $(filter-out %/sentry/main.o,$(SENTRY_OBJS)) $(BUILD)/sentry/stub_blob.o
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/bulkhead-sentry: $(SENTRY_OBJS) $(BUILD)/sentry/stub_blob.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -ljansson -lseccomp -lcap

@@ -1,0 +1,90 @@
+/* The one interface between the guest kernel and the mechanism that runs
+ * guest code. Nothing above sentry/platform/ knows which mechanism is in use,
+ * and nothing outside it calls ptrace().
+ *
+ * A "plat_thread" is one guest thread: a host thread of a stub process. It is
+ * owned by exactly one sentry thread at a time (the one that serves it); every
+ * call taking a plat_thread must come from its owner, except
+ * plat_thread_interrupt() which any thread may call.
+ */
+#ifndef BULKHEAD_PLATFORM_H
+#define BULKHEAD_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+struct plat_thread;
+
+/* Guest register state: the x86-64 user_regs_struct, including fs_base. */
+typedef struct user_regs_struct plat_regs;
+/* Legacy FXSAVE area (512 bytes), what a signal frame needs. */
+typedef struct user_fpregs_struct plat_fpregs;
+
+enum plat_event_kind {
+	PLAT_EV_SYSCALL = 1, /* regs.orig_rax = nr, args in rdi.. */
+	PLAT_EV_FAULT,	     /* synchronous fault: si has signo/code/addr */
+	PLAT_EV_INTERRUPT,   /* plat_thread_interrupt() or a stray host signal */
+	PLAT_EV_EXITED,	     /* the host thread is gone (killed from outside) */
+};
+
+struct plat_event {
+	enum plat_event_kind kind;
+	siginfo_t si; /* PLAT_EV_FAULT */
+};
+
+struct plat_ops {
+	const char *name;
+	/* Once per sandbox, at boot while host paths are still visible: makes
+	 * the namespaces and the stub master. stub_memfd holds the stub ELF. */
+	int (*init)(int stub_memfd);
+	/* A fresh, empty address space (a new stub process) with one thread,
+	 * not yet owned: hand it to plat_thread_adopt() on the sentry thread
+	 * that will serve it. */
+	int (*spawn)(struct plat_thread **out);
+	/* Become the owner of a thread made by spawn() or clone(). */
+	int (*adopt)(struct plat_thread *pt);
+	/* Run the guest with *regs until the next event; *regs is updated. */
+	int (*run)(struct plat_thread *pt, plat_regs *regs,
+		   struct plat_event *ev);
+	/* Run one host syscall inside the stub (its address space, its fd
+	 * table). Returns the result (>= 0) or a negative errno. */
+	long (*syscall)(struct plat_thread *pt, long nr, long a0, long a1,
+			long a2, long a3, long a4, long a5);
+	/* fork (flags without CLONE_VM: a copy-on-write copy of the address
+	 * space in a new stub process) or a new thread of the same stub
+	 * (CLONE_VM|CLONE_THREAD). The child is stopped and not yet owned. */
+	int (*clone)(struct plat_thread *pt, unsigned long flags,
+		     struct plat_thread **child);
+	int (*get_fpregs)(struct plat_thread *pt, plat_fpregs *fp);
+	int (*set_fpregs)(struct plat_thread *pt, const plat_fpregs *fp);
+	/* Make run() return PLAT_EV_INTERRUPT soon; safe from any thread. */
+	void (*interrupt)(struct plat_thread *pt);
+	/* Kill the host thread (and, for the last one, its stub process), wait
+	 * for it and free pt. Called by the owner. */
+	void (*release)(struct plat_thread *pt);
+	/* Host pid of the stub process, for process_vm_readv/writev. */
+	pid_t (*host_pid)(struct plat_thread *pt);
+	/* Give the stub process a copy of host fd `fd`; returns the fd number
+	 * in the stub's table (for a following mmap), or a negative errno. */
+	int (*install_fd)(struct plat_thread *pt, int fd);
+};
+
+extern const struct plat_ops *platform;
+extern const struct plat_ops plat_ptrace_ops;
+extern const struct plat_ops plat_systrap_ops;
+
+/* Select by name ("ptrace", "systrap"); -EINVAL if unknown or unavailable. */
+int platform_select(const char *name);
+
+/* The stub's fixed layout (linked by sentry/stub/stub.ld). The guest may not
+ * map, unmap or protect anything in [STUB_BASE, STUB_END). */
+#define STUB_BASE 0x7e0000000000UL
+#define STUB_GATE STUB_BASE /* "syscall; int3" used to inject syscalls */
+#define STUB_SCRATCH (STUB_BASE + 0x10000UL) /* RW scratch for syscall args */
+#define STUB_SCRATCH_SIZE 0x10000UL
+#define STUB_END (STUB_BASE + 0x100000UL)
+
+#endif

@@ -1,0 +1,3 @@
+.PHONY: test
+test: all
+	@echo "0 passed, 0 failed"
