@@ -6,10 +6,10 @@ SENTRY_OBJS := $(SENTRY_SRCS:%.c=$(BUILD)/%.o)
 STUB_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Os -g -Iinclude -I. \
 	-ffreestanding -fno-stack-protector -fno-builtin -fno-pic -fno-pie \
 	-fcf-protection=none -mno-red-zone -nostdlib -static
-$(BUILD)/stub/stub.elf: $(wildcard sentry/stub/*.c sentry/stub/*.S sentry/stub/*.h) sentry/stub/stub.ld
+$(BUILD)/stub/stub.elf: sentry/stub/stub.S sentry/stub/stub.ld
 	@mkdir -p $(dir $@)
 	$(CC) $(STUB_CFLAGS) -no-pie -Wl,-T,sentry/stub/stub.ld -Wl,--build-id=none \
-		-o $@ $(filter %.c %.S,$^)
+		-o $@ sentry/stub/stub.S
 
 $(BUILD)/sentry/stub_blob.o: sentry/stub/stub_blob.S $(BUILD)/stub/stub.elf
 	@mkdir -p $(dir $@)

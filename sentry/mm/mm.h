@@ -1,0 +1,97 @@
+/* Guest address spaces: the sentry's bookkeeping of the VMAs that live in a
+ * stub process. The host kernel holds the real mappings (and does
+ * copy-on-write for fork); the sentry keeps this list to validate requests,
+ * to answer /proc/pid/maps and mremap, and to tear an address space down at
+ * exec. All changes of the stub's mappings go through these functions, which
+ * run host mmap/munmap/mprotect inside the stub via platform->syscall(). */
+#ifndef BULKHEAD_MM_H
+#define BULKHEAD_MM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bulkhead/list.h"
+
+struct task;
+struct file;
+
+#define GUEST_TASK_SIZE 0x7ffffffff000UL /* top of the guest's user range */
+#define GUEST_MMAP_MIN 0x10000UL	 /* like vm.mmap_min_addr */
+#define GUEST_STACK_SIZE (8UL << 20)
+
+struct vma {
+	struct list_head node; /* sorted by start */
+	uint64_t start, end;   /* page aligned, end exclusive */
+	int prot;	       /* PROT_* */
+	int flags;	       /* MAP_SHARED / MAP_PRIVATE / MAP_ANONYMOUS ... */
+	uint64_t pgoff;	       /* file offset in bytes */
+	struct file *file;     /* ref held; NULL for anonymous */
+	/* A shared mapping of a file not open for writing: PROT_WRITE may
+	 * never be added (Linux clears VM_MAYWRITE). */
+	bool no_write;
+	char name[64]; /* "[stack]", "[heap]", or "" */
+};
+
+struct mm {
+	int refs;
+	struct list_head vmas;
+	uint64_t brk_start, brk;
+	uint64_t start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t auxv[64]; /* copy of the auxv, for /proc/pid/auxv */
+	size_t auxv_len;
+	uint64_t total_pages;
+	int map_count; /* VMAs, bounded like vm.max_map_count */
+};
+
+#define MM_MAX_MAP_COUNT 65530
+
+struct mm *mm_new(void);
+/* Copy of the VMA list for fork (the host clone copies the memory). */
+struct mm *mm_dup(struct mm *mm);
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm);
+
+/* Syscall bodies (t->proc->mm, t->pt for host calls). Negative errno. */
+long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
+	     int fd, uint64_t off);
+long mm_munmap(struct task *t, uint64_t addr, uint64_t len);
+long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot);
+long mm_brk(struct task *t, uint64_t newbrk);
+long mm_mremap(struct task *t, uint64_t old, uint64_t oldlen, uint64_t newlen,
+	       int flags, uint64_t newaddr);
+long mm_madvise(struct task *t, uint64_t addr, uint64_t len, int advice);
+long mm_msync(struct task *t, uint64_t addr, uint64_t len, int flags);
+/* Map from a kernel-side struct file (ELF loader); file may be NULL for
+ * anonymous memory. Returns the address or a negative errno. */
+long mm_map_file(struct task *t, uint64_t addr, uint64_t len, int prot,
+		 int flags, struct file *file, uint64_t off);
+/* The same with a name for /proc/pid/maps ("[stack]"); name may be NULL. */
+long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
+		  int flags, struct file *file, uint64_t off, const char *name);
+/* Unmap every guest VMA (exec). */
+void mm_unmap_all(struct task *t);
+/* Render /proc/pid/maps into buf; returns length. */
+size_t mm_render_maps(struct mm *mm, char *buf, size_t cap);
+
+/* execve: load path (ELF or #! script) with argv/envp (NULL-terminated)
+ * into t's process, replacing its address space; on success t->regs is set
+ * to the new entry state and 0 is returned. Before the point of no return
+ * errors are returned as -errno and the old image is intact. A failure
+ * after it returns -EXEC_FATAL: the old image is gone, signal handlers are
+ * already reset, and the caller must kill the process (SIGSEGV, as Linux's
+ * force_fatal_sig). */
+#define EXEC_FATAL 4096 /* never an errno */
+int kernel_execve(struct task *t, const char *path, char *const argv[],
+		  char *const envp[]);
+/* execveat: path relative to dirfd; flags AT_EMPTY_PATH (path "" names
+ * dirfd itself) and AT_SYMLINK_NOFOLLOW. */
+int kernel_execveat(struct task *t, int dirfd, const char *path,
+		    char *const argv[], char *const envp[], int flags);
+
+/* Bounds of execve's argv + envp, as Linux with an 8 MiB stack. */
+#define EXEC_ARG_MAX (2UL << 20)
+#define EXEC_ARGC_MAX 0x7fffffff
+
+#endif

@@ -1,0 +1,15 @@
+#include "sentry/platform/platform.h"
+
+#include <errno.h>
+#include <string.h>
+
+const struct plat_ops *platform;
+
+int platform_select(const char *name)
+{
+	if (!name || strcmp(name, "ptrace") == 0) {
+		platform = &plat_ptrace_ops;
+		return 0;
+	}
+	return -EINVAL;
+}

@@ -1,0 +1,471 @@
+/* The ptrace platform: each guest thread is a host thread of a stub process,
+ * traced by the sentry thread that serves it. PTRACE_SYSEMU stops the guest
+ * at every syscall without running it; the sentry then emulates it. Host
+ * syscalls the sentry needs inside the stub (mmap, clone, recvmsg…) are run
+ * by pointing the stopped thread at the stub's "syscall; int3" gate.
+ *
+ * Guest syscalls never reach the host kernel here: under SYSEMU the kernel
+ * skips the syscall before seccomp would even see it. The stub's own seccomp
+ * filter therefore only has to allow what the gate runs, from the gate. */
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bulkhead/log.h"
+#include "sentry/platform/platform.h"
+#include "sentry/platform/stubmaster.h"
+#include "sentry/stub/stub.h"
+
+#define INTR_SIGNAL SIGUSR2 /* host signal that kicks a running guest */
+
+struct ptrace_stub {
+	pid_t pid;
+	int nthreads;
+};
+
+struct plat_thread {
+	pid_t tid;
+	struct ptrace_stub *stub;
+	bool needs_filter; /* fresh from spawn: install the stub filter */
+	bool exited;
+	atomic_bool pending_intr; /* an interrupt was swallowed meanwhile */
+};
+
+static const long ptrace_opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
+				PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+				PTRACE_O_TRACEVFORK;
+
+static int pt_init(int stub_memfd)
+{
+	return stubmaster_init(stub_memfd);
+}
+
+static int pt_wait(struct plat_thread *pt, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(pt->tid, status, __WALL);
+		if (r == pt->tid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			pt->exited = true;
+			return -errno;
+		}
+	}
+	if (WIFEXITED(*status) || WIFSIGNALED(*status)) {
+		pt->exited = true;
+		return -ESRCH;
+	}
+	return 0;
+}
+
+static int pt_spawn(struct plat_thread **out)
+{
+	pid_t pid = stubmaster_spawn();
+	if (pid < 0)
+		return pid;
+	struct plat_thread *pt = calloc(1, sizeof(*pt));
+	struct ptrace_stub *st = calloc(1, sizeof(*st));
+	if (!pt || !st) {
+		free(pt);
+		free(st);
+		kill(pid, SIGKILL);
+		return -ENOMEM;
+	}
+	st->pid = pid;
+	st->nthreads = 1;
+	pt->tid = pid;
+	pt->stub = st;
+	pt->needs_filter = true;
+	*out = pt;
+	return 0;
+}
+
+static long pt_inject(struct plat_thread *pt, long nr, long a0, long a1,
+		      long a2, long a3, long a4, long a5, pid_t *child);
+
+/* The stub's seccomp filter: only the gate may make syscalls, and only
+ * those the sentry injects. Everything else kills the stub process. */
+static int pt_install_filter(struct plat_thread *pt)
+{
+	static const int allowed[] = {
+	    __NR_mmap,	__NR_mprotect, __NR_munmap, __NR_mremap,
+	    __NR_msync, __NR_madvise,  __NR_clone,  __NR_recvmsg,
+	    __NR_close, __NR_exit,     __NR_exit_group,
+	};
+	enum { N = sizeof(allowed) / sizeof(allowed[0]), KILL = 7 + N,
+	       ALLOW = 8 + N, TOTAL = 9 + N };
+	const uint32_t ip_lo = (uint32_t)STUB_GATE_RET;
+	const uint32_t ip_hi = (uint32_t)(STUB_GATE_RET >> 32);
+	struct sock_filter prog[TOTAL];
+	int i = 0;
+#define LD(off) prog[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off), i++
+#define JEQ(k, t, f)                                                           \
+	prog[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k,   \
+					       (uint8_t)(t), (uint8_t)(f)),    \
+	i++
+	LD(offsetof(struct seccomp_data, arch));
+	JEQ(AUDIT_ARCH_X86_64, 0, KILL - i - 1);
+	LD(offsetof(struct seccomp_data, instruction_pointer));
+	JEQ(ip_lo, 0, KILL - i - 1);
+	LD(offsetof(struct seccomp_data, instruction_pointer) + 4);
+	JEQ(ip_hi, 0, KILL - i - 1);
+	LD(offsetof(struct seccomp_data, nr));
+	for (int k = 0; k < N; k++)
+		JEQ((uint32_t)allowed[k], ALLOW - i - 1, 0);
+	prog[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+						 SECCOMP_RET_KILL_PROCESS);
+	prog[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+						 SECCOMP_RET_ALLOW);
+#undef LD
+#undef JEQ
+	struct sock_fprog fprog = {.len = TOTAL,
+				   .filter = (void *)(STUB_SCRATCH + 64)};
+	struct iovec local[2] = {{&fprog, sizeof(fprog)},
+				 {prog, sizeof(prog)}};
+	struct iovec remote[2] = {{(void *)STUB_SCRATCH, sizeof(fprog)},
+				  {(void *)(STUB_SCRATCH + 64), sizeof(prog)}};
+	ssize_t n = process_vm_writev(pt->stub->pid, local, 2, remote, 2, 0);
+	if (n != (ssize_t)(sizeof(fprog) + sizeof(prog)))
+		return -EFAULT;
+	long r = pt_inject(pt, __NR_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+			   (long)STUB_SCRATCH, 0, 0, 0, NULL);
+	return r < 0 ? (int)r : 0;
+}
+
+/* Wait for the first stop after attaching. Any kind of stop will do: the
+ * sentry sets every register before the thread runs again. */
+static int pt_adopt(struct plat_thread *pt)
+{
+	if (ptrace(PTRACE_SEIZE, pt->tid, 0, ptrace_opts) < 0)
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, pt->tid, 0, 0) < 0)
+		return -errno;
+	int status;
+	int r = pt_wait(pt, &status);
+	if (r < 0)
+		return r;
+	if (pt->needs_filter) {
+		r = pt_install_filter(pt);
+		if (r < 0) {
+			bh_error("ptrace: installing the stub filter: %s",
+				 strerror(-r));
+			return r;
+		}
+		pt->needs_filter = false;
+	}
+	return 0;
+}
+
+static int pt_getregs(struct plat_thread *pt, plat_regs *regs)
+{
+	if (ptrace(PTRACE_GETREGS, pt->tid, 0, regs) < 0)
+		return -errno;
+	return 0;
+}
+
+static int pt_setregs(struct plat_thread *pt, plat_regs *regs)
+{
+	/* orig_rax = -1: the host kernel must not apply its own syscall
+	 * restart logic to what is, for it, no syscall at all. */
+	regs->orig_rax = (unsigned long)-1;
+	if (ptrace(PTRACE_SETREGS, pt->tid, 0, regs) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Run one host syscall at the gate. Stops other than the gate's int3 are
+ * swallowed (an interrupt is remembered for the next run). */
+static long pt_inject(struct plat_thread *pt, long nr, long a0, long a1,
+		      long a2, long a3, long a4, long a5, pid_t *child)
+{
+	if (pt->exited)
+		return -ESRCH;
+	plat_regs regs;
+	int r = pt_getregs(pt, &regs);
+	if (r < 0)
+		return r;
+	regs.rip = STUB_GATE;
+	regs.rax = (unsigned long)nr;
+	regs.rdi = (unsigned long)a0;
+	regs.rsi = (unsigned long)a1;
+	regs.rdx = (unsigned long)a2;
+	regs.r10 = (unsigned long)a3;
+	regs.r8 = (unsigned long)a4;
+	regs.r9 = (unsigned long)a5;
+	r = pt_setregs(pt, &regs);
+	if (r < 0)
+		return r;
+	int sig = 0;
+	for (;;) {
+		if (ptrace(PTRACE_CONT, pt->tid, 0, sig) < 0)
+			return -errno;
+		sig = 0;
+		int status;
+		r = pt_wait(pt, &status);
+		if (r < 0)
+			return r;
+		int event = status >> 16;
+		int stopsig = WSTOPSIG(status);
+		if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_CLONE ||
+		    event == PTRACE_EVENT_VFORK) {
+			unsigned long msg = 0;
+			ptrace(PTRACE_GETEVENTMSG, pt->tid, 0, &msg);
+			if (child)
+				*child = (pid_t)msg;
+			continue;
+		}
+		if (event != 0)
+			continue; /* PTRACE_EVENT_STOP: group stop, interrupt */
+		if (stopsig == SIGTRAP) {
+			r = pt_getregs(pt, &regs);
+			if (r < 0)
+				return r;
+			if (regs.rip == STUB_GATE + 3)
+				return (long)regs.rax;
+			return -EFAULT; /* not our int3: nothing sane to do */
+		}
+		if (stopsig == INTR_SIGNAL)
+			atomic_store(&pt->pending_intr, true);
+		/* Other host signals to the stub are not for the guest. */
+	}
+}
+
+static long pt_syscall(struct plat_thread *pt, long nr, long a0, long a1,
+		       long a2, long a3, long a4, long a5)
+{
+	return pt_inject(pt, nr, a0, a1, a2, a3, a4, a5, NULL);
+}
+
+static bool is_fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	       sig == SIGILL || sig == SIGTRAP;
+}
+
+static int pt_run(struct plat_thread *pt, plat_regs *regs,
+		  struct plat_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	if (atomic_exchange(&pt->pending_intr, false)) {
+		ev->kind = PLAT_EV_INTERRUPT;
+		return 0;
+	}
+	if (pt->exited) {
+		ev->kind = PLAT_EV_EXITED;
+		return 0;
+	}
+	int r = pt_setregs(pt, regs);
+	if (r < 0)
+		goto gone;
+	for (;;) {
+		if (ptrace(PTRACE_SYSEMU, pt->tid, 0, 0) < 0) {
+			r = -errno;
+			goto gone;
+		}
+		int status;
+		r = pt_wait(pt, &status);
+		if (r < 0)
+			goto gone;
+		int event = status >> 16;
+		int sig = WSTOPSIG(status);
+		if (pt_getregs(pt, regs) < 0)
+			goto gone;
+		if (sig == (SIGTRAP | 0x80)) {
+			ev->kind = PLAT_EV_SYSCALL;
+			return 0;
+		}
+		if (event != 0) {
+			ev->kind = PLAT_EV_INTERRUPT;
+			return 0;
+		}
+		if (is_fault_signal(sig)) {
+			siginfo_t si;
+			if (ptrace(PTRACE_GETSIGINFO, pt->tid, 0, &si) == 0 &&
+			    si.si_code > 0) {
+				ev->kind = PLAT_EV_FAULT;
+				ev->si = si;
+				return 0;
+			}
+		}
+		atomic_store(&pt->pending_intr, false);
+		ev->kind = PLAT_EV_INTERRUPT;
+		return 0;
+	}
+gone:
+	(void)r;
+	pt->exited = true;
+	ev->kind = PLAT_EV_EXITED;
+	return 0;
+}
+
+static int pt_clone(struct plat_thread *pt, unsigned long flags,
+		    struct plat_thread **out)
+{
+	bool thread = flags & CLONE_THREAD;
+	unsigned long hflags =
+	    thread ? (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES |
+		      CLONE_FS | CLONE_SYSVSEM)
+		   : (CLONE_PARENT | SIGCHLD);
+	struct plat_thread *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	pid_t child = 0;
+	long r = pt_inject(pt, __NR_clone, (long)hflags, 0, 0, 0, 0, 0, &child);
+	if (r < 0 || child <= 0) {
+		free(c);
+		return r < 0 ? (int)r : -EAGAIN;
+	}
+	c->tid = child;
+	/* The child was attached to us automatically and starts stopped. Park
+	 * it (no syscall, no trap) and let go: its own sentry thread attaches
+	 * next, since a tracer is one host thread. */
+	int status;
+	int w;
+	do {
+		w = waitpid(child, &status, __WALL);
+	} while (w < 0 && errno == EINTR);
+	plat_regs regs;
+	if (w != child || !WIFSTOPPED(status) || pt_getregs(c, &regs) < 0) {
+		kill(child, SIGKILL);
+		free(c);
+		return -EAGAIN;
+	}
+	regs.rip = STUB_PARK;
+	pt_setregs(c, &regs);
+	if (ptrace(PTRACE_DETACH, child, 0, 0) < 0) {
+		kill(child, SIGKILL);
+		free(c);
+		return -EAGAIN;
+	}
+	if (thread) {
+		c->stub = pt->stub;
+		pt->stub->nthreads++;
+	} else {
+		c->stub = calloc(1, sizeof(*c->stub));
+		if (!c->stub) {
+			kill(child, SIGKILL);
+			free(c);
+			return -ENOMEM;
+		}
+		c->stub->pid = child;
+		c->stub->nthreads = 1;
+	}
+	*out = c;
+	return 0;
+}
+
+static int pt_get_fpregs(struct plat_thread *pt, plat_fpregs *fp)
+{
+	return ptrace(PTRACE_GETFPREGS, pt->tid, 0, fp) < 0 ? -errno : 0;
+}
+
+static int pt_set_fpregs(struct plat_thread *pt, const plat_fpregs *fp)
+{
+	return ptrace(PTRACE_SETFPREGS, pt->tid, 0, fp) < 0 ? -errno : 0;
+}
+
+static void pt_interrupt(struct plat_thread *pt)
+{
+	atomic_store(&pt->pending_intr, true);
+	syscall(SYS_tgkill, pt->stub->pid, pt->tid, INTR_SIGNAL);
+}
+
+static void pt_release(struct plat_thread *pt)
+{
+	struct ptrace_stub *st = pt->stub;
+	if (!pt->exited) {
+		if (st->nthreads <= 1)
+			kill(st->pid, SIGKILL);
+		else if (pt_inject(pt, __NR_exit, 0, 0, 0, 0, 0, 0, NULL) !=
+			 -ESRCH)
+			syscall(SYS_tgkill, st->pid, pt->tid, SIGKILL);
+		int status;
+		while (!pt->exited && pt_wait(pt, &status) == 0)
+			if (WIFSTOPPED(status))
+				ptrace(PTRACE_CONT, pt->tid, 0, 0);
+	}
+	if (--st->nthreads <= 0)
+		free(st);
+	free(pt);
+}
+
+static pid_t pt_host_pid(struct plat_thread *pt)
+{
+	return pt->stub->pid;
+}
+
+/* Receive one fd from the sentry's socket into the stub's fd table, with a
+ * recvmsg run at the gate on a msghdr built in the stub's scratch page. */
+static int pt_install_fd(struct plat_thread *pt, int fd)
+{
+	struct {
+		struct msghdr msg;
+		struct iovec iov;
+		char byte;
+		char pad[7];
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} cm;
+	} s;
+	const uint64_t base = STUB_SCRATCH;
+	memset(&s, 0, sizeof(s));
+	s.iov.iov_base = (void *)(base + offsetof(__typeof__(s), byte));
+	s.iov.iov_len = 1;
+	s.msg.msg_iov = (void *)(base + offsetof(__typeof__(s), iov));
+	s.msg.msg_iovlen = 1;
+	s.msg.msg_control = (void *)(base + offsetof(__typeof__(s), cm));
+	s.msg.msg_controllen = sizeof(s.cm.buf);
+	struct iovec l = {&s, sizeof(s)}, rm = {(void *)base, sizeof(s)};
+	if (process_vm_writev(pt->stub->pid, &l, 1, &rm, 1, 0) !=
+	    (ssize_t)sizeof(s))
+		return -EFAULT;
+	int r = stubmaster_send_fd(fd);
+	if (r < 0)
+		return r;
+	long n = pt_inject(pt, __NR_recvmsg, STUB_FD_SOCK, (long)base,
+			   MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, 0, 0, NULL);
+	if (n != 1) {
+		stubmaster_flush_fd();
+		return n < 0 ? (int)n : -EIO;
+	}
+	if (process_vm_readv(pt->stub->pid, &l, 1, &rm, 1, 0) !=
+	    (ssize_t)sizeof(s))
+		return -EFAULT;
+	struct cmsghdr *cm = &s.cm.align;
+	if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EIO;
+	int sfd;
+	memcpy(&sfd, CMSG_DATA(cm), sizeof(int));
+	return sfd;
+}
+
+const struct plat_ops plat_ptrace_ops = {
+    .name = "ptrace",
+    .init = pt_init,
+    .spawn = pt_spawn,
+    .adopt = pt_adopt,
+    .run = pt_run,
+    .syscall = pt_syscall,
+    .clone = pt_clone,
+    .get_fpregs = pt_get_fpregs,
+    .set_fpregs = pt_set_fpregs,
+    .interrupt = pt_interrupt,
+    .release = pt_release,
+    .host_pid = pt_host_pid,
+    .install_fd = pt_install_fd,
+};

@@ -1,0 +1,45 @@
+/* The syscall table: number -> handler, name and argument shapes. The same
+ * table drives dispatch and --strace; later the systrap platform uses the
+ * shapes to carry small arguments through its shared page.
+ *
+ * Each area file (sys_file.c, sys_mm.c, ...) exports a table of
+ * struct syscall_def terminated by {.nr = -1}; syscall_init() merges them. */
+#ifndef BULKHEAD_SYSCALLS_H
+#define BULKHEAD_SYSCALLS_H
+
+#include <stdint.h>
+
+struct task;
+
+typedef long (*syscall_fn)(struct task *t, const uint64_t a[6]);
+
+/* Argument shapes, one char per argument, for --strace:
+ *   d int (signed)      u unsigned      x hex      p pointer
+ *   s path/string (in)  f fd            o open flags
+ *   b buffer of length given by the next argument (in, e.g. write)
+ *   B buffer written by the call, length = result (e.g. read)
+ *   S signal number     - unused
+ */
+struct syscall_def {
+	int nr;
+	const char *name;
+	syscall_fn fn;
+	const char *args;
+};
+
+#define SYSCALL_MAX 512
+
+extern const struct syscall_def sys_file_defs[];    /* vfs: files, dirs */
+extern const struct syscall_def sys_mm_defs[];	    /* mm */
+extern const struct syscall_def sys_exec_defs[];    /* execve */
+extern const struct syscall_def sys_process_defs[]; /* fork, wait, exit, ids */
+extern const struct syscall_def sys_signal_defs[];  /* signals */
+extern const struct syscall_def sys_misc_defs[];    /* time, uname, random */
+
+void syscall_init(void);
+/* Run syscall nr for t (kernel_lock held); returns the result or -errno
+ * (may be a restart code). Unknown numbers: -ENOSYS, logged once. */
+long syscall_dispatch(struct task *t, long nr, const uint64_t a[6]);
+const struct syscall_def *syscall_lookup(long nr);
+
+#endif
