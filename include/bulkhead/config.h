@@ -75,6 +75,11 @@ struct bh_config {
  * "config.json: process.args[0] must be an absolute path or a name to find in PATH". */
 int bh_config_parse(const char *json, size_t len, struct bh_config *cfg,
 		    char *err, size_t errlen);
+/* Read <bundle>/config.json into a malloc'd, NUL-terminated buffer (size-
+ * bounded, regular files only) without parsing it: the CLI keeps the exact
+ * bytes to hand to the sentry. */
+int bh_config_read(const char *bundle, char **json, size_t *len, char *err,
+		   size_t errlen);
 /* Read and parse <bundle>/config.json (size-bounded). */
 int bh_config_load(const char *bundle, struct bh_config *cfg, char *err,
 		   size_t errlen);

@@ -1,0 +1,401 @@
+#!/bin/bash
+# Tests of the bulkhead CLI: bad input is refused with one clear line and
+# leaves nothing behind, and the lifecycle (create/start/state/kill/delete/
+# run) follows the OCI runtime contract.
+#   tests/cli/cli_test.sh BULKHEAD_BINARY BUNDLE_DIR
+# Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 if any failed.
+# The bad-input checks need only the CLI. The lifecycle checks need a working
+# bulkhead-sentry next to the binary; without one they print "skip NAME".
+set -u
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 BULKHEAD_BINARY BUNDLE_DIR" >&2
+	exit 2
+fi
+BH=$(readlink -f "$1")
+BUNDLE=$(readlink -f "$2")
+[ -x "$BH" ] || { echo "FAIL setup: $1 is not executable"; exit 1; }
+
+TMP=$(mktemp -d /tmp/bh-cli-test.XXXXXX)
+ROOT=$TMP/root
+FAILED=0
+SLEEPERS=()
+
+cleanup() {
+	if [ -d "$ROOT" ]; then
+		for d in "$ROOT"/*/; do
+			[ -d "$d" ] && "$BH" --root "$ROOT" delete --force \
+				"$(basename "$d")" >/dev/null 2>&1
+		done
+	fi
+	for p in "${SLEEPERS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { echo "ok $1"; }
+# alive PID: running and not a zombie (an exited sentry that was reparented
+# may wait a while to be reaped, and kill -0 succeeds on a zombie).
+alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+fail() {
+	echo "FAIL $1: $2"
+	FAILED=1
+}
+
+# bh ARGS...: run the CLI with the test's root; sets RC, OUT, ERR.
+bh() {
+	"$BH" --root "$ROOT" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	RC=$?
+	OUT=$(cat "$TMP/out")
+	ERR=$(cat "$TMP/err")
+}
+
+# refuse NAME PATTERN ARGS...: the command must fail with exactly one stderr
+# line "bulkhead: ..." matching the extended regex PATTERN.
+refuse() {
+	local name=$1 pat=$2
+	shift 2
+	bh "$@"
+	local lines
+	lines=$(printf '%s' "$ERR" | grep -c '')
+	if [ "$RC" -eq 0 ]; then
+		fail "$name" "succeeded (expected an error)"
+	elif [ "$lines" -ne 1 ]; then
+		fail "$name" "expected one line on stderr, got $lines: $ERR"
+	elif ! printf '%s' "$ERR" | grep -qE "^bulkhead: "; then
+		fail "$name" "stderr does not start with 'bulkhead: ': $ERR"
+	elif ! printf '%s' "$ERR" | grep -qiE -- "$pat"; then
+		fail "$name" "stderr does not match /$pat/: $ERR"
+	else
+		ok "$name"
+	fi
+}
+
+# succeed NAME ARGS...
+succeed() {
+	local name=$1
+	shift
+	bh "$@"
+	if [ "$RC" -ne 0 ]; then
+		fail "$name" "exit $RC: $ERR"
+		return 1
+	fi
+	ok "$name"
+}
+
+# No container directory may be left under the root except those named.
+no_leftovers() {
+	local name=$1
+	shift
+	local extra=""
+	if [ -d "$ROOT" ]; then
+		for d in "$ROOT"/*; do
+			[ -e "$d" ] || continue
+			local b keep=0
+			b=$(basename "$d")
+			for k in "$@"; do [ "$b" = "$k" ] && keep=1; done
+			[ $keep -eq 0 ] && extra="$extra $b"
+		done
+	fi
+	if [ -n "$extra" ]; then
+		fail "$name" "left behind:$extra"
+		rm -rf "${ROOT:?}"/$extra 2>/dev/null
+	else
+		ok "$name"
+	fi
+}
+
+# make_bundle DIR ARGS_JSON [SED_EXPR]: a bundle from `bulkhead spec` with
+# process.args replaced, its rootfs the given bundle's (absolute path).
+SRC_ROOTFS=$(sed -n 's/.*"path"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' \
+	"$BUNDLE/config.json" 2>/dev/null | head -n1)
+[ -n "$SRC_ROOTFS" ] || SRC_ROOTFS=rootfs
+case $SRC_ROOTFS in /*) ;; *) SRC_ROOTFS=$BUNDLE/$SRC_ROOTFS ;; esac
+make_bundle() {
+	local dir=$1 args=$2 extra=${3:-}
+	mkdir -p "$dir"
+	rm -f "$dir/config.json"
+	"$BH" spec --bundle "$dir" || return 1
+	sed -i -e "s|^\([[:space:]]*\)\"sh\"\$|\1$args|" \
+		-e "s|\"path\": \"rootfs\"|\"path\": \"$SRC_ROOTFS\"|" \
+		"$dir/config.json"
+	[ -n "$extra" ] && sed -i -e "$extra" "$dir/config.json"
+	return 0
+}
+
+# A fake state directory as create would leave it, for a "container" whose
+# sentry is PID (with its real start time, or a wrong one).
+fake_state() {
+	local id=$1 pid=$2 status=$3 start=${4:-}
+	mkdir -p -m 0711 "$ROOT"
+	mkdir -m 0700 "$ROOT/$id"
+	if [ -z "$start" ]; then
+		start=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null |
+			cut -d' ' -f20)
+		[ -n "$start" ] || start=1
+	fi
+	cat >"$ROOT/$id/state.json" <<-EOF
+		{"ociVersion":"1.0.2","id":"$id","pid":$pid,"pid_start":$start,
+		 "gofer_pid":0,"gofer_start":0,"bundle":"$TMP/none",
+		 "rootfs":"$TMP/none/rootfs","created":"2024-01-01T00:00:00.000000000Z",
+		 "status":"$status","platform":"systrap"}
+	EOF
+}
+
+# ---------------------------------------------------------------------------
+# Bad input: the CLI alone.
+
+refuse no-command "missing command"
+refuse unknown-command "unknown command" frobnicate
+refuse unknown-global-flag "--bogus" --bogus state x
+refuse global-flag-needs-value "--root" --root
+refuse bad-log-format "log-format" --log-format xml state x
+refuse bad-platform "platform" --platform kvm state x
+refuse unknown-create-flag "--frob" create --frob x
+refuse create-flag-needs-value "--bundle" create --bundle
+refuse create-detach-flag "--detach" create --detach x
+for cmd in create start state delete ps run; do
+	refuse "missing-id-$cmd" "missing container id" $cmd
+done
+refuse missing-id-kill "missing container id" kill
+refuse extra-arg-state "unexpected argument" state a b
+
+for bad in "../x" "." ".." "a/b" "a b" "x;y" "" "$(printf 'a%.0s' $(seq 1025))"; do
+	refuse "bad-id-create[${bad:0:8}]" "invalid container id" create --bundle "$TMP" "$bad"
+done
+refuse bad-id-state "invalid container id" state "../etc"
+refuse bad-id-delete "invalid container id" delete --force "a/b"
+
+refuse unknown-id-state "does not exist" state nosuch
+refuse unknown-id-start "does not exist" start nosuch
+refuse unknown-id-kill "does not exist" kill nosuch
+refuse unknown-id-delete "does not exist" delete nosuch
+refuse unknown-id-ps "does not exist" ps nosuch
+succeed delete-force-unknown-id delete --force nosuch
+
+refuse bad-signal "invalid signal" kill nosuch SIGFOO
+refuse bad-signal-number "invalid signal" kill nosuch 99
+
+# spec
+mkdir -p "$TMP/spec"
+if succeed spec-writes "spec" --bundle "$TMP/spec" &&
+	grep -q '"ociVersion"' "$TMP/spec/config.json"; then
+	ok spec-content
+else
+	fail spec-content "no config.json written"
+fi
+refuse spec-refuses-existing "exists" spec --bundle "$TMP/spec"
+
+# Bundles that must be refused before anything starts.
+mkdir -p "$TMP/nocfg"
+refuse missing-bundle "not a directory|no such" create --bundle "$TMP/nonexistent" c1
+refuse missing-config "config.json" create --bundle "$TMP/nocfg" c1
+mkdir -p "$TMP/badjson/rootfs"
+printf '{"process": {"args": ["/bin/sh"]' >"$TMP/badjson/config.json"
+refuse malformed-config "config.json" create --bundle "$TMP/badjson" c1
+printf '[]' >"$TMP/badjson/config.json"
+refuse config-not-object "config.json" create --bundle "$TMP/badjson" c1
+mkdir -p "$TMP/norootfs"
+"$BH" spec --bundle "$TMP/norootfs"
+refuse missing-rootfs "rootfs" create --bundle "$TMP/norootfs" c1
+mkdir -p "$TMP/rootfile"
+"$BH" spec --bundle "$TMP/rootfile"
+touch "$TMP/rootfile/rootfs"
+refuse rootfs-not-dir "rootfs" create --bundle "$TMP/rootfile" c1
+
+badcfg() { # NAME PATTERN SED_EXPR
+	local d=$TMP/cfg-$1
+	make_bundle "$d" '"sh"' "$3"
+	refuse "$1" "$2" create --bundle "$d" c1
+}
+badcfg relative-arg0 "args\[0\]" 's|^\([[:space:]]*\)"sh"$|\1"bin/sh"|'
+badcfg dot-arg0 "args\[0\]" 's|^\([[:space:]]*\)"sh"$|\1"./x"|'
+badcfg empty-arg0 "args\[0\]" 's|^\([[:space:]]*\)"sh"$|\1""|'
+badcfg nonstring-arg "args\[0\]" 's|^\([[:space:]]*\)"sh"$|\1 42|'
+badcfg missing-args "process.args" 's|"args": \[|"argv": [|'
+badcfg empty-args "process.args is empty" 's|^\([[:space:]]*\)"sh"$||'
+badcfg terminal-true "terminal mode is not supported" 's|"terminal": false|"terminal": true|'
+badcfg relative-mount-dest "absolute" 's|"destination": "/tmp"|"destination": "tmp"|'
+badcfg dotdot-mount-dest '\.\.' 's|"destination": "/tmp"|"destination": "/tmp/../../etc"|'
+badcfg unknown-namespace "unknown type" 's|{"type": "uts"}|{"type": "nope"}|'
+badcfg duplicate-namespace "duplicate" 's|{"type": "uts"}|{"type": "pid"}|'
+badcfg env-without-equals "process.env" 's|"TERM=xterm"|"TERM"|'
+badcfg missing-root-path "root.path" 's|"path": "[^"]*"|"paht": "x"|'
+badcfg missing-bind-source "mount source|source" 's|"destination": "/tmp",|"destination": "/mnt", "source": "'"$TMP"'/no-such-dir", "options": ["bind"],|'
+no_leftovers no-state-after-bad-create
+
+# --console-socket is refused while terminals are unsupported.
+make_bundle "$TMP/good" '"true"'
+refuse console-socket "terminal mode is not supported" create --bundle "$TMP/good" --console-socket "$TMP/cs" c1
+
+# The error also goes to the --log file, as JSON when asked.
+"$BH" --root "$ROOT" --log "$TMP/log.json" --log-format json state nosuch 2>/dev/null
+if grep -q '"level":"error"' "$TMP/log.json" 2>/dev/null &&
+	grep -q 'does not exist' "$TMP/log.json"; then
+	ok log-json-error
+else
+	fail log-json-error "no JSON error line in --log: $(cat "$TMP/log.json" 2>/dev/null)"
+fi
+
+# State-dependent refusals, on state directories made by hand.
+# Started from a subshell so that it is not this shell's job (no "Killed"
+# notice) and, like a real sentry after create, not our child.
+spawn_sleeper() { (sleep 300 </dev/null >/dev/null 2>&1 & echo $!); }
+SLEEPER=$(spawn_sleeper)
+SLEEPERS+=("$SLEEPER")
+fake_state dup "$SLEEPER" running
+refuse duplicate-id "already exists" create --bundle "$TMP/good" dup
+refuse start-running "already running|cannot start" start dup
+refuse delete-running "not stopped" delete dup
+bh state dup
+if [ $RC -eq 0 ] && printf '%s' "$OUT" | grep -q '"status": *"running"'; then
+	ok state-live-running
+else
+	fail state-live-running "rc=$RC out=$OUT err=$ERR"
+fi
+bh ps --format json dup
+if [ $RC -eq 0 ] && [ "$OUT" = "[$SLEEPER]" ]; then ok ps-json; else fail ps-json "rc=$RC out=$OUT"; fi
+bh list --format json
+if [ $RC -eq 0 ] && printf '%s' "$OUT" | grep -q '"id": *"dup"'; then ok list-json; else fail list-json "rc=$RC out=$OUT"; fi
+bh list -q
+if [ $RC -eq 0 ] && [ "$OUT" = "dup" ]; then ok list-quiet; else fail list-quiet "rc=$RC out=$OUT"; fi
+succeed delete-force-running delete --force dup
+if alive "$SLEEPER"; then
+	fail delete-force-kills "pid $SLEEPER still alive"
+else
+	ok delete-force-kills
+fi
+[ -d "$ROOT/dup" ] && fail delete-force-removes "state dir left" || ok delete-force-removes
+
+# A recorded pid that now belongs to another process (start time differs)
+# is a stopped container, and that process is never signalled.
+OTHER=$(spawn_sleeper)
+SLEEPERS+=("$OTHER")
+fake_state reused "$OTHER" running 12345
+bh state reused
+printf '%s' "$OUT" | grep -q '"status": *"stopped"' && ok pid-reuse-stopped ||
+	fail pid-reuse-stopped "out=$OUT err=$ERR"
+refuse start-stopped "stopped" start reused
+refuse kill-stopped "not running" kill reused KILL
+succeed delete-stopped delete reused
+alive "$OTHER" && ok pid-reuse-not-killed || fail pid-reuse-not-killed "pid $OTHER was killed"
+[ -d "$ROOT/reused" ] && fail delete-stopped-removes "state dir left" || ok delete-stopped-removes
+
+# Hostile state.json: refused, not trusted.
+mkdir -p -m 0700 "$ROOT/garbage"
+printf '{"id":"other","pid":"x"}' >"$ROOT/garbage/state.json"
+refuse hostile-state "cannot read state" state garbage
+succeed delete-force-garbage delete --force garbage
+
+bh features
+if [ $RC -eq 0 ] && printf '%s' "$OUT" | grep -q '"ociVersionMax"'; then ok features; else fail features "rc=$RC"; fi
+bh --version
+if [ $RC -eq 0 ] && printf '%s' "$OUT" | grep -q 'bulkhead version'; then ok version; else fail version "rc=$RC"; fi
+no_leftovers no-leftovers-bad-input
+
+# ---------------------------------------------------------------------------
+# Lifecycle: needs the real sentry and gofer.
+
+if [ ! -x "$(dirname "$BH")/bulkhead-sentry" ] || [ ! -x "$(dirname "$BH")/bulkhead-gofer" ] ||
+	[ ! -d "$SRC_ROOTFS" ]; then
+	for n in create state-created start state-running kill-term delete \
+		run-exit-code run-signal-exit run-stdout run-detach run-keep; do
+		echo "skip $n: no bulkhead-sentry/gofer next to $BH or no rootfs"
+	done
+	exit $FAILED
+fi
+
+state_of() { # ID -> prints status
+	"$BH" --root "$ROOT" state "$1" 2>/dev/null |
+		sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'
+}
+pid_of() {
+	"$BH" --root "$ROOT" state "$1" 2>/dev/null |
+		sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'
+}
+wait_status() { # ID STATUS: poll up to 5 s
+	for _ in $(seq 50); do
+		[ "$(state_of "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+make_bundle "$TMP/sleep" '"sleep", "100"'
+if succeed create create --bundle "$TMP/sleep" --pid-file "$TMP/pid" c1; then
+	[ "$(state_of c1)" = created ] && ok state-created || fail state-created "status $(state_of c1)"
+	[ "$(cat "$TMP/pid" 2>/dev/null)" = "$(pid_of c1)" ] && ok pid-file ||
+		fail pid-file "pid file $(cat "$TMP/pid" 2>/dev/null) != state pid $(pid_of c1)"
+	refuse duplicate-id-live "already exists" create --bundle "$TMP/sleep" c1
+	succeed start start c1
+	[ "$(state_of c1)" = running ] && ok state-running || fail state-running "status $(state_of c1)"
+	refuse start-twice "already running|cannot start" start c1
+	refuse delete-running-live "not stopped" delete c1
+	succeed kill-term kill c1
+	wait_status c1 stopped && ok stopped-after-kill || fail stopped-after-kill "status $(state_of c1)"
+	refuse kill-stopped-live "not running" kill c1
+	refuse start-stopped-live "stopped" start c1
+	succeed delete delete c1
+	refuse state-after-delete "does not exist" state c1
+fi
+
+if succeed create-for-sigkill create --bundle "$TMP/sleep" c2; then
+	succeed start-for-sigkill start c2
+	succeed kill-sigkill kill c2 SIGKILL
+	wait_status c2 stopped && ok stopped-after-sigkill || fail stopped-after-sigkill "status $(state_of c2)"
+	succeed delete-after-sigkill delete c2
+fi
+
+if succeed create-then-delete create --bundle "$TMP/sleep" c3; then
+	P=$(pid_of c3)
+	succeed delete-created delete c3
+	alive "$P" && fail delete-created-kills "sentry $P alive" || ok delete-created-kills
+fi
+
+if succeed create-for-force create --bundle "$TMP/sleep" c4; then
+	succeed start-for-force start c4
+	P=$(pid_of c4)
+	succeed delete-force-live delete --force c4
+	alive "$P" && fail delete-force-live-kills "sentry $P alive" || ok delete-force-live-kills
+fi
+
+make_bundle "$TMP/exit3" '"sh", "-c", "exit 3"'
+bh run --bundle "$TMP/exit3" r1
+[ $RC -eq 3 ] && ok run-exit-code || fail run-exit-code "rc=$RC err=$ERR"
+[ -d "$ROOT/r1" ] && fail run-deletes "state left" || ok run-deletes
+
+make_bundle "$TMP/true" '"true"'
+bh run --bundle "$TMP/true" r2
+[ $RC -eq 0 ] && ok run-true || fail run-true "rc=$RC err=$ERR"
+
+make_bundle "$TMP/selfkill" '"sh", "-c", "kill -9 $$"'
+bh run --bundle "$TMP/selfkill" r3
+[ $RC -eq 137 ] && ok run-signal-exit || fail run-signal-exit "rc=$RC err=$ERR"
+
+make_bundle "$TMP/echo" '"echo", "hello bulkhead"'
+bh run --bundle "$TMP/echo" r4
+[ $RC -eq 0 ] && [ "$OUT" = "hello bulkhead" ] && ok run-stdout || fail run-stdout "rc=$RC out=$OUT err=$ERR"
+
+bh run --detach --bundle "$TMP/sleep" r5
+if [ $RC -eq 0 ] && [ "$(state_of r5)" = running ]; then ok run-detach; else fail run-detach "rc=$RC status=$(state_of r5) err=$ERR"; fi
+succeed delete-detached delete --force r5
+
+bh run --keep --bundle "$TMP/true" r6
+if [ $RC -eq 0 ] && [ "$(state_of r6)" = stopped ]; then ok run-keep; else fail run-keep "rc=$RC status=$(state_of r6)"; fi
+succeed delete-kept delete r6
+
+# A signal to the foreground CLI is forwarded to the container.
+"$BH" --root "$ROOT" run --bundle "$TMP/sleep" r7 </dev/null >/dev/null 2>&1 &
+CLI=$!
+wait_status r7 running
+kill -TERM $CLI
+wait $CLI
+RC=$?
+[ $RC -eq 143 ] && ok run-forwards-sigterm || fail run-forwards-sigterm "rc=$RC"
+
+no_leftovers no-leftovers-lifecycle
+exit $FAILED
