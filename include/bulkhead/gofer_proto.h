@@ -249,6 +249,7 @@ void gp_buf_view(struct gp_buf *b, const void *data, size_t len);
  * header's len is fixed up by gp_finish(). */
 void gp_begin(struct gp_buf *b, uint16_t op, uint32_t tag, int32_t err);
 void gp_put(struct gp_buf *b, const void *p, size_t n);
+/* Strings longer than GP_PATH_MAX fail with -EMSGSIZE. */
 void gp_put_str(struct gp_buf *b, const char *s, size_t n);
 /* Returns the message length, or the sticky negative error. */
 long gp_finish(struct gp_buf *b);
@@ -259,9 +260,11 @@ int gp_get_hdr(struct gp_buf *b, struct gp_hdr *h);
 /* Copies n bytes; on short input sets err and zero-fills. */
 void gp_get(struct gp_buf *b, void *p, size_t n);
 /* Copies a string into out (cap bytes incl. NUL). Fails with -EPROTO on a
- * short buffer, -ENAMETOOLONG if it does not fit in cap-1 or maxlen. */
+ * short buffer or an embedded NUL, -ENAMETOOLONG if it does not fit in cap-1
+ * or maxlen; out is "" on failure. */
 void gp_get_str(struct gp_buf *b, char *out, size_t cap, size_t maxlen);
-/* A valid single path component for the gofer (see top comment). */
+/* 1 if name is a valid single path component for the gofer (see top
+ * comment), 0 otherwise. Callers answer an invalid name with -EINVAL. */
 int gp_name_valid(const char *name);
 
 #endif

@@ -1,0 +1,79 @@
+/* Request handlers. Each decodes its request body from req (positioned
+ * after the header), appends its response body to resp (already begun with
+ * the header) and returns 0 or a negative errno, in which case the caller
+ * replaces the response by a bare header carrying the error. *fd receives
+ * an fd to donate with the response (the caller closes it). */
+#ifndef GOFER_OPS_H
+#define GOFER_OPS_H
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "bulkhead/gofer_proto.h"
+#include "gofer/serve.h"
+
+typedef int (*gofer_op_fn)(struct gofer_server *s, struct gp_buf *req,
+			   struct gp_buf *resp, int *fd);
+
+int gofer_op_attach(struct gofer_server *s, struct gp_buf *req,
+		    struct gp_buf *resp, int *fd);
+int gofer_op_walk(struct gofer_server *s, struct gp_buf *req,
+		  struct gp_buf *resp, int *fd);
+int gofer_op_stat(struct gofer_server *s, struct gp_buf *req,
+		  struct gp_buf *resp, int *fd);
+int gofer_op_open(struct gofer_server *s, struct gp_buf *req,
+		  struct gp_buf *resp, int *fd);
+int gofer_op_readlink(struct gofer_server *s, struct gp_buf *req,
+		      struct gp_buf *resp, int *fd);
+int gofer_op_setattr(struct gofer_server *s, struct gp_buf *req,
+		     struct gp_buf *resp, int *fd);
+int gofer_op_statfs(struct gofer_server *s, struct gp_buf *req,
+		    struct gp_buf *resp, int *fd);
+int gofer_op_close(struct gofer_server *s, struct gp_buf *req,
+		   struct gp_buf *resp, int *fd);
+int gofer_op_create(struct gofer_server *s, struct gp_buf *req,
+		    struct gp_buf *resp, int *fd);
+int gofer_op_mkdir(struct gofer_server *s, struct gp_buf *req,
+		   struct gp_buf *resp, int *fd);
+int gofer_op_symlink(struct gofer_server *s, struct gp_buf *req,
+		     struct gp_buf *resp, int *fd);
+int gofer_op_link(struct gofer_server *s, struct gp_buf *req,
+		  struct gp_buf *resp, int *fd);
+int gofer_op_unlink(struct gofer_server *s, struct gp_buf *req,
+		    struct gp_buf *resp, int *fd);
+int gofer_op_rename(struct gofer_server *s, struct gp_buf *req,
+		    struct gp_buf *resp, int *fd);
+int gofer_op_getdents(struct gofer_server *s, struct gp_buf *req,
+		      struct gp_buf *resp, int *fd);
+
+/* The request must have decoded without error and to its last byte. A
+ * too-long name keeps its -ENAMETOOLONG; anything else is -EPROTO. */
+static inline int gofer_op_req_done(const struct gp_buf *req)
+{
+	if (req->err)
+		return req->err == -ENAMETOOLONG ? req->err : -EPROTO;
+	return req->off == req->len ? 0 : -EPROTO;
+}
+
+/* The live node id, or -EBADF: ids are never reused, so a stale or forged
+ * id can only miss. */
+static inline int gofer_op_node(struct gofer_server *s, uint64_t id,
+				struct gofer_node **out)
+{
+	*out = gofer_node_get(&s->nodes, id);
+	return *out ? 0 : -EBADF;
+}
+
+/* A directory node of a writable export, for the mutating ops. */
+static inline int gofer_op_wdir(struct gofer_server *s, uint64_t id,
+				struct gofer_node **out)
+{
+	int r = gofer_op_node(s, id, out);
+	if (r)
+		return r;
+	if ((*out)->type != S_IFDIR)
+		return -ENOTDIR;
+	return s->exports[(*out)->export].ro ? -EROFS : 0;
+}
+
+#endif
