@@ -23,6 +23,9 @@ int signal_kill(struct task *sender, int pid, int sig);
  * handler frames). May not return (the task dies). *ret is the syscall
  * result being returned (restart codes are resolved here). */
 void signal_deliver(struct task *t);
+/* A synchronous fault (SIGSEGV…) for t: delivered even if blocked or
+ * ignored, as Linux's force_sig_info does. */
+void signal_force(struct task *t, int sig, const siginfo_t *info);
 /* The rt_sigreturn syscall body. */
 long signal_sigreturn(struct task *t);
 

@@ -85,6 +85,10 @@ struct task {
 	long (*restart_fn)(struct task *t);
 	uint64_t restart_args[4];
 	uint64_t syscalls; /* count, for stats */
+	bool in_syscall;   /* regs.rax holds a syscall result (restarts) */
+	/* Runs once on the task's own sentry thread after it attached to its
+	 * stub, before the guest runs (boot uses it to exec init). */
+	void (*start_hook)(struct task *t);
 };
 
 enum process_state {
@@ -147,6 +151,22 @@ void task_kick(struct task *t);
 void *task_main(void *arg);
 /* Start a sentry thread for task t (its pt not yet adopted). */
 int task_start(struct task *t);
+/* A new task of process p (linked into p->threads), or NULL. */
+struct task *task_alloc(struct process *p, int tid);
+void task_free(struct task *t);
+
+/* A new process with one reference, linked into kernel.processes, with no
+ * task yet; pid allocated. NULL on -EAGAIN/-ENOMEM. */
+struct process *process_alloc(int pid);
+/* clone(2)/fork(2)/vfork(2) body; returns the child's pid or -errno. */
+long kernel_clone(struct task *t, uint64_t flags, uint64_t stack,
+		  uint64_t ptid, uint64_t ctid, uint64_t tls);
+/* execve's point of no return: kill the other threads of the process. */
+int task_exec_begin(struct task *t);
+/* After a successful exec: wake a vfork parent. */
+void task_exec_done(struct task *t);
+/* Release a reaped zombie. */
+void process_reap(struct process *p);
 
 /* Exit paths (kernel_lock held). Never return. */
 __attribute__((noreturn)) void task_exit(struct task *t, int status);

@@ -16,17 +16,17 @@
 struct task;
 struct file;
 
-#define GUEST_TASK_SIZE 0x7ffffffff000UL /* top of the guest's user range */
-#define GUEST_MMAP_MIN 0x10000UL	 /* like vm.mmap_min_addr */
+#define GUEST_TASK_SIZE	 0x7ffffffff000UL /* top of the guest's user range */
+#define GUEST_MMAP_MIN	 0x10000UL	  /* like vm.mmap_min_addr */
 #define GUEST_STACK_SIZE (8UL << 20)
 
 struct vma {
 	struct list_head node; /* sorted by start */
 	uint64_t start, end;   /* page aligned, end exclusive */
 	int prot;	       /* PROT_* */
-	int flags;	       /* MAP_SHARED / MAP_PRIVATE / MAP_ANONYMOUS ... */
-	uint64_t pgoff;	       /* file offset in bytes */
-	struct file *file;     /* ref held; NULL for anonymous */
+	int flags;	   /* MAP_SHARED / MAP_PRIVATE / MAP_ANONYMOUS ... */
+	uint64_t pgoff;	   /* file offset in bytes */
+	struct file *file; /* ref held; NULL for anonymous */
 	/* A shared mapping of a file not open for writing: PROT_WRITE may
 	 * never be added (Linux clears VM_MAYWRITE). */
 	bool no_write;
@@ -91,7 +91,7 @@ int kernel_execveat(struct task *t, int dirfd, const char *path,
 		    char *const argv[], char *const envp[], int flags);
 
 /* Bounds of execve's argv + envp, as Linux with an 8 MiB stack. */
-#define EXEC_ARG_MAX (2UL << 20)
+#define EXEC_ARG_MAX  (2UL << 20)
 #define EXEC_ARGC_MAX 0x7fffffff
 
 #endif

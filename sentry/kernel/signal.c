@@ -1,0 +1,500 @@
+/* Guest signals: queueing, default actions and handler frames, laid out as
+ * Linux lays out an x86-64 rt_sigframe so that libc's restorers and any
+ * program that reads its ucontext work unchanged. */
+#include "sentry/kernel/signal.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "bulkhead/log.h"
+#include "sentry/mm/usercopy.h"
+
+#define SIG_KERNEL_ONLY (sigbit(SIGKILL) | sigbit(SIGSTOP))
+
+/* The kernel's struct sigcontext (x86-64), 256 bytes. */
+struct k_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate;
+	uint64_t reserved1[8];
+};
+
+struct k_stack {
+	uint64_t ss_sp;
+	int32_t ss_flags;
+	int32_t pad;
+	uint64_t ss_size;
+};
+
+struct k_ucontext {
+	uint64_t uc_flags;
+	uint64_t uc_link;
+	struct k_stack uc_stack;
+	struct k_sigcontext uc_mcontext;
+	uint64_t uc_sigmask;
+};
+
+struct rt_sigframe {
+	uint64_t pretcode;
+	struct k_ucontext uc;
+	siginfo_t info;
+};
+
+_Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext layout");
+_Static_assert(offsetof(struct rt_sigframe, info) == 8 + 304, "frame layout");
+
+enum sig_default { SD_TERM, SD_CORE, SD_IGN, SD_STOP, SD_CONT };
+
+static enum sig_default sig_default_action(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+	case SIGURG:
+	case SIGWINCH:
+		return SD_IGN;
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		return SD_STOP;
+	case SIGCONT:
+		return SD_CONT;
+	case SIGQUIT:
+	case SIGILL:
+	case SIGTRAP:
+	case SIGABRT:
+	case SIGBUS:
+	case SIGFPE:
+	case SIGSEGV:
+	case SIGXCPU:
+	case SIGXFSZ:
+	case SIGSYS:
+		return SD_CORE;
+	default:
+		return SD_TERM;
+	}
+}
+
+static bool sig_ignored(struct process *p, int sig)
+{
+	uint64_t h = p->sigactions[sig - 1].handler;
+	if (h == (uint64_t)(uintptr_t)SIG_IGN)
+		return true;
+	return h == (uint64_t)(uintptr_t)SIG_DFL &&
+	       (sig_default_action(sig) == SD_IGN ||
+		sig_default_action(sig) == SD_CONT);
+}
+
+bool task_signal_pending(struct task *t)
+{
+	ksigset_t pend = t->pending.set | t->proc->shared_pending.set;
+	return (pend & ~t->blocked) != 0;
+}
+
+static void queue_signal(struct sigpending *sp, int sig, const siginfo_t *info)
+{
+	/* Standard signals do not queue; real-time ones do (bounded). */
+	if (sig < SIGRTMIN && (sp->set & sigbit(sig)))
+		return;
+	struct sigqueue *q = calloc(1, sizeof(*q));
+	if (q) {
+		if (info) {
+			q->info = *info;
+		} else {
+			q->info.si_signo = sig;
+			q->info.si_code = SI_KERNEL;
+		}
+		int n = 0;
+		struct list_head *pos;
+		list_for_each(pos, &sp->queue) n++;
+		if (n < 1024)
+			list_add_tail(&q->node, &sp->queue);
+		else
+			free(q);
+	}
+	sp->set |= sigbit(sig);
+}
+
+static bool dequeue_signal(struct sigpending *sp, int sig, siginfo_t *info)
+{
+	struct list_head *pos;
+	bool found = false, more = false;
+	list_for_each(pos, &sp->queue)
+	{
+		struct sigqueue *q = list_entry(pos, struct sigqueue, node);
+		if (q->info.si_signo != sig)
+			continue;
+		if (found) {
+			more = true;
+			break;
+		}
+		*info = q->info;
+		found = true;
+	}
+	if (found) {
+		list_for_each(pos, &sp->queue)
+		{
+			struct sigqueue *q =
+			    list_entry(pos, struct sigqueue, node);
+			if (q->info.si_signo == sig) {
+				list_del(&q->node);
+				free(q);
+				break;
+			}
+		}
+	} else {
+		memset(info, 0, sizeof(*info));
+		info->si_signo = sig;
+		info->si_code = SI_KERNEL;
+	}
+	if (!more)
+		sp->set &= ~sigbit(sig);
+	return true;
+}
+
+static void kill_process_now(struct process *p, int sig)
+{
+	if (p->group_exiting)
+		return;
+	p->group_exiting = true;
+	p->exit_status = sig; /* WIFSIGNALED with WTERMSIG == sig */
+	struct list_head *pos;
+	list_for_each(pos, &p->threads)
+	{
+		task_kick(list_entry(pos, struct task, thread_node));
+	}
+}
+
+int signal_send_task(struct task *t, int sig, const siginfo_t *info)
+{
+	if (sig < 1 || sig > BH_NSIG)
+		return -EINVAL;
+	struct process *p = t->proc;
+	if (p->state != PROC_ALIVE || t->state != TASK_RUNNING)
+		return 0;
+	if (sig == SIGKILL) {
+		kill_process_now(p, SIGKILL);
+		return 0;
+	}
+	if (sig_ignored(p, sig) && !(t->blocked & sigbit(sig)))
+		return 0;
+	queue_signal(&t->pending, sig, info);
+	if (!(t->blocked & sigbit(sig)))
+		task_kick(t);
+	return 0;
+}
+
+int signal_send_process(struct process *p, int sig, const siginfo_t *info)
+{
+	if (sig < 1 || sig > BH_NSIG)
+		return -EINVAL;
+	if (p->state != PROC_ALIVE)
+		return 0;
+	if (sig == SIGKILL) {
+		kill_process_now(p, SIGKILL);
+		return 0;
+	}
+	if (sig == SIGCONT || sig_default_action(sig) == SD_STOP) {
+		/* Job control stops are not modelled: a stop signal with the
+		 * default action does nothing (documented in the README). */
+	}
+	struct task *target = NULL;
+	struct list_head *pos;
+	list_for_each(pos, &p->threads)
+	{
+		struct task *t = list_entry(pos, struct task, thread_node);
+		if (!(t->blocked & sigbit(sig))) {
+			target = t;
+			break;
+		}
+	}
+	bool blocked_everywhere = target == NULL;
+	if (sig_ignored(p, sig) && !blocked_everywhere)
+		return 0;
+	queue_signal(&p->shared_pending, sig, info);
+	if (target)
+		task_kick(target);
+	return 0;
+}
+
+static void fill_user_info(siginfo_t *si, struct task *sender, int sig,
+			   int code)
+{
+	memset(si, 0, sizeof(*si));
+	si->si_signo = sig;
+	si->si_code = code;
+	si->si_pid = sender ? sender->proc->pid : 0;
+	si->si_uid = sender ? sender->proc->cred.uid : 0;
+}
+
+static bool may_signal(struct task *sender, struct process *p)
+{
+	if (!sender)
+		return true;
+	const struct cred *c = &sender->proc->cred;
+	return c->euid == 0 || c->euid == p->cred.uid ||
+	       c->euid == p->cred.suid || c->uid == p->cred.uid ||
+	       c->uid == p->cred.suid;
+}
+
+int signal_kill(struct task *sender, int pid, int sig)
+{
+	if (sig < 0 || sig > BH_NSIG)
+		return -EINVAL;
+	siginfo_t si;
+	fill_user_info(&si, sender, sig, SI_USER);
+	if (pid > 0) {
+		struct process *p = kernel_find_process(pid);
+		if (!p || p->state != PROC_ALIVE) {
+			/* A zombie still exists for kill(pid, 0). */
+			return p && p->state == PROC_ZOMBIE ? 0 : -ESRCH;
+		}
+		if (!may_signal(sender, p))
+			return -EPERM;
+		return sig ? signal_send_process(p, sig, &si) : 0;
+	}
+	int pgid = pid == 0 ? (sender ? sender->proc->pgid : 1) : -pid;
+	bool found = false, sent = false;
+	struct list_head *pos;
+	list_for_each(pos, &kernel.processes)
+	{
+		struct process *p = list_entry(pos, struct process, all_node);
+		if (p->state != PROC_ALIVE)
+			continue;
+		if (pid == -1) {
+			/* Everyone but init and the sender. */
+			if (p->pid == 1 || (sender && p == sender->proc))
+				continue;
+		} else if (p->pgid != pgid) {
+			continue;
+		}
+		found = true;
+		if (!may_signal(sender, p))
+			continue;
+		sent = true;
+		if (sig)
+			signal_send_process(p, sig, &si);
+	}
+	if (!found)
+		return -ESRCH;
+	return sent ? 0 : -EPERM;
+}
+
+void signal_force(struct task *t, int sig, const siginfo_t *info)
+{
+	struct ksigaction *sa = &t->proc->sigactions[sig - 1];
+	if ((t->blocked & sigbit(sig)) ||
+	    sa->handler == (uint64_t)(uintptr_t)SIG_IGN) {
+		/* A fault that cannot be handled kills, as on Linux. */
+		sa->handler = (uint64_t)(uintptr_t)SIG_DFL;
+		t->blocked &= ~sigbit(sig);
+	}
+	queue_signal(&t->pending, sig, info);
+}
+
+/* Take the next deliverable signal: synchronous faults first (they are
+ * thread-directed), then lowest number, as Linux does. */
+static int next_signal(struct task *t, siginfo_t *info)
+{
+	ksigset_t mine = t->pending.set & ~t->blocked;
+	ksigset_t shared = t->proc->shared_pending.set & ~t->blocked;
+	if (!mine && !shared)
+		return 0;
+	struct sigpending *sp = mine ? &t->pending : &t->proc->shared_pending;
+	ksigset_t set = mine ? mine : shared;
+	int sig = __builtin_ctzll(set) + 1;
+	dequeue_signal(sp, sig, info);
+	return sig;
+}
+
+static void restart_syscall_after(struct task *t, bool has_handler,
+				  uint64_t sa_flags)
+{
+	if (!t->in_syscall)
+		return;
+	long ret = (long)t->regs.rax;
+	switch (-ret) {
+	case ERESTARTNOHAND:
+	case ERESTART_RESTARTBLOCK:
+		if (has_handler) {
+			t->regs.rax = (uint64_t)-EINTR;
+			break;
+		}
+		if (-ret == ERESTART_RESTARTBLOCK) {
+			t->regs.rax = __NR_restart_syscall;
+			t->regs.rip -= 2;
+			break;
+		}
+		/* fallthrough */
+	case ERESTARTNOINTR:
+		t->regs.rax = t->regs.orig_rax;
+		t->regs.rip -= 2;
+		break;
+	case ERESTARTSYS:
+		if (has_handler && !(sa_flags & SA_RESTART)) {
+			t->regs.rax = (uint64_t)-EINTR;
+			break;
+		}
+		t->regs.rax = t->regs.orig_rax;
+		t->regs.rip -= 2;
+		break;
+	default:
+		break;
+	}
+	t->in_syscall = false;
+}
+
+static int setup_frame(struct task *t, int sig, const siginfo_t *info,
+		       const struct ksigaction *sa, ksigset_t oldmask)
+{
+	uint64_t sp = t->regs.rsp;
+	bool on_alt = t->altstack_size && sp >= t->altstack_sp &&
+		      sp < t->altstack_sp + t->altstack_size;
+	if ((sa->flags & SA_ONSTACK) && t->altstack_size && !on_alt)
+		sp = t->altstack_sp + t->altstack_size;
+	else
+		sp -= 128; /* the red zone */
+
+	plat_fpregs fp;
+	if (platform->get_fpregs(t->pt, &fp) < 0)
+		return -EFAULT;
+	sp -= sizeof(fp);
+	sp &= ~63UL;
+	uint64_t fp_addr = sp;
+	sp -= sizeof(struct rt_sigframe);
+	sp = (sp & ~15UL) - 8;
+
+	struct rt_sigframe f;
+	memset(&f, 0, sizeof(f));
+	f.pretcode = sa->restorer;
+	f.uc.uc_flags = 0;
+	f.uc.uc_stack.ss_sp = t->altstack_sp;
+	f.uc.uc_stack.ss_size = t->altstack_size;
+	f.uc.uc_stack.ss_flags =
+	    !t->altstack_size ? SS_DISABLE : (on_alt ? SS_ONSTACK : 0);
+	struct k_sigcontext *sc = &f.uc.uc_mcontext;
+	const plat_regs *r = &t->regs;
+	sc->r8 = r->r8, sc->r9 = r->r9, sc->r10 = r->r10, sc->r11 = r->r11;
+	sc->r12 = r->r12, sc->r13 = r->r13, sc->r14 = r->r14, sc->r15 = r->r15;
+	sc->rdi = r->rdi, sc->rsi = r->rsi, sc->rbp = r->rbp, sc->rbx = r->rbx;
+	sc->rdx = r->rdx, sc->rax = r->rax, sc->rcx = r->rcx, sc->rsp = r->rsp;
+	sc->rip = r->rip, sc->eflags = r->eflags;
+	sc->cs = 0x33, sc->ss = 0x2b;
+	sc->oldmask = oldmask;
+	sc->fpstate = fp_addr;
+	if (info->si_signo == SIGSEGV || info->si_signo == SIGBUS)
+		sc->cr2 = (uint64_t)(uintptr_t)info->si_addr;
+	f.uc.uc_sigmask = oldmask;
+	f.info = *info;
+	f.info.si_signo = sig;
+
+	if (copy_to_user(t, fp_addr, &fp, sizeof(fp)) < 0 ||
+	    copy_to_user(t, sp, &f, sizeof(f)) < 0)
+		return -EFAULT;
+
+	t->regs.rdi = (uint64_t)sig;
+	t->regs.rsi = sp + offsetof(struct rt_sigframe, info);
+	t->regs.rdx = sp + offsetof(struct rt_sigframe, uc);
+	t->regs.rax = 0;
+	t->regs.rsp = sp;
+	t->regs.rip = sa->handler;
+	t->regs.eflags &= ~(0x100UL | 0x400UL); /* TF, DF */
+	t->regs.cs = 0x33;
+	t->regs.ss = 0x2b;
+	/* Handlers start with a clean FPU, as on Linux. */
+	plat_fpregs clean;
+	memset(&clean, 0, sizeof(clean));
+	clean.cwd = 0x37f;
+	clean.mxcsr = 0x1f80;
+	platform->set_fpregs(t->pt, &clean);
+	return 0;
+}
+
+void signal_deliver(struct task *t)
+{
+	for (;;) {
+		if (t->proc->group_exiting)
+			process_exit_group(t, t->proc->exit_status);
+		siginfo_t info;
+		int sig = next_signal(t, &info);
+		if (!sig) {
+			restart_syscall_after(t, false, 0);
+			if (t->has_saved_mask) {
+				t->blocked = t->saved_mask;
+				t->has_saved_mask = false;
+			}
+			return;
+		}
+		struct ksigaction *sa = &t->proc->sigactions[sig - 1];
+		if (sa->handler == (uint64_t)(uintptr_t)SIG_IGN)
+			continue;
+		if (sa->handler == (uint64_t)(uintptr_t)SIG_DFL) {
+			switch (sig_default_action(sig)) {
+			case SD_IGN:
+			case SD_CONT:
+			case SD_STOP:
+				continue;
+			case SD_CORE:
+				/* No core files: the sandbox has nowhere to
+				 * write them; WCOREDUMP stays clear. */
+			case SD_TERM:
+				process_exit_group(t, sig);
+			}
+		}
+		restart_syscall_after(t, true, sa->flags);
+		ksigset_t oldmask =
+		    t->has_saved_mask ? t->saved_mask : t->blocked;
+		t->has_saved_mask = false;
+		if (setup_frame(t, sig, &info, sa, oldmask) < 0) {
+			/* Like Linux: a frame that cannot be written kills
+			 * with SIGSEGV. */
+			process_exit_group(t, SIGSEGV);
+		}
+		ksigset_t block = sa->mask;
+		if (!(sa->flags & SA_NODEFER))
+			block |= sigbit(sig);
+		t->blocked = (oldmask | block) & ~SIG_KERNEL_ONLY;
+		if (sa->flags & SA_RESETHAND) {
+			sa->handler = (uint64_t)(uintptr_t)SIG_DFL;
+			sa->flags &= ~(uint64_t)SA_SIGINFO;
+		}
+	}
+}
+
+long signal_sigreturn(struct task *t)
+{
+	uint64_t frame = t->regs.rsp - 8;
+	struct rt_sigframe f;
+	if (copy_from_user(t, &f, frame, sizeof(f)) < 0)
+		process_exit_group(t, SIGSEGV);
+	const struct k_sigcontext *sc = &f.uc.uc_mcontext;
+	plat_regs *r = &t->regs;
+	r->r8 = sc->r8, r->r9 = sc->r9, r->r10 = sc->r10, r->r11 = sc->r11;
+	r->r12 = sc->r12, r->r13 = sc->r13, r->r14 = sc->r14, r->r15 = sc->r15;
+	r->rdi = sc->rdi, r->rsi = sc->rsi, r->rbp = sc->rbp, r->rbx = sc->rbx;
+	r->rdx = sc->rdx, r->rax = sc->rax, r->rcx = sc->rcx, r->rsp = sc->rsp;
+	r->rip = sc->rip;
+	/* Only the flags user code may change (Linux's FIX_EFLAGS). */
+	const uint64_t fix = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 |
+			     0x10 | 0x4 | 0x1 | 0x10000;
+	r->eflags = (r->eflags & ~fix) | (sc->eflags & fix);
+	r->cs = 0x33;
+	r->ss = 0x2b;
+	t->blocked = f.uc.uc_sigmask & ~SIG_KERNEL_ONLY;
+	if (sc->fpstate) {
+		plat_fpregs fp;
+		if (copy_from_user(t, &fp, sc->fpstate, sizeof(fp)) < 0)
+			process_exit_group(t, SIGSEGV);
+		fp.mxcsr &= 0xffff; /* reserved bits would make it fault */
+		platform->set_fpregs(t->pt, &fp);
+	}
+	/* The restored rax is the interrupted code's, not a result. */
+	t->in_syscall = false;
+	return (long)r->rax;
+}

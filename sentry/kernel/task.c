@@ -1,0 +1,201 @@
+/* Guest threads: each is served by one sentry thread running task_main(),
+ * which alternates between running the guest (kernel_lock dropped) and
+ * serving what stopped it (lock held). */
+#include "sentry/kernel/task.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "bulkhead/log.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/strace.h"
+#include "sentry/syscalls/syscalls.h"
+
+__thread struct task *current;
+
+struct waiter {
+	struct list_head node;
+	struct task *t;
+};
+
+void waitq_init(struct waitq *q)
+{
+	list_init(&q->waiters);
+}
+
+static void task_wake(struct task *t)
+{
+	uint64_t one = 1;
+	ssize_t n = write(t->wake_efd, &one, sizeof(one));
+	(void)n;
+}
+
+void waitq_wake_all(struct waitq *q)
+{
+	struct list_head *pos;
+	list_for_each(pos, &q->waiters)
+	{
+		task_wake(list_entry(pos, struct waiter, node)->t);
+	}
+}
+
+void task_kick(struct task *t)
+{
+	t->interrupted = true;
+	task_wake(t);
+	if (t->in_guest && t->pt)
+		platform->interrupt(t->pt);
+}
+
+static bool task_should_stop(struct task *t)
+{
+	return t->proc->group_exiting || t->state != TASK_RUNNING;
+}
+
+int task_block(struct task *t, struct waitq **qs, int nq, int hostfd,
+	       short events, const struct timespec *deadline)
+{
+	if (task_signal_pending(t) || task_should_stop(t))
+		return -EINTR;
+	struct waiter w[8];
+	if (nq > 8)
+		nq = 8;
+	for (int i = 0; i < nq; i++) {
+		w[i].t = t;
+		list_add_tail(&w[i].node, &qs[i]->waiters);
+	}
+	struct pollfd p[2] = {{.fd = t->wake_efd, .events = POLLIN},
+			      {.fd = hostfd, .events = events}};
+	struct timespec rel, *relp = NULL;
+	if (deadline) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		rel.tv_sec = deadline->tv_sec - now.tv_sec;
+		rel.tv_nsec = deadline->tv_nsec - now.tv_nsec;
+		if (rel.tv_nsec < 0) {
+			rel.tv_nsec += 1000000000L;
+			rel.tv_sec--;
+		}
+		if (rel.tv_sec < 0)
+			rel.tv_sec = rel.tv_nsec = 0;
+		relp = &rel;
+	}
+	kunlock();
+	int r = ppoll(p, hostfd >= 0 ? 2 : 1, relp, NULL);
+	klock();
+	for (int i = 0; i < nq; i++)
+		list_del(&w[i].node);
+	if (p[0].revents & POLLIN) {
+		uint64_t v;
+		ssize_t n = read(t->wake_efd, &v, sizeof(v));
+		(void)n;
+	}
+	if (task_signal_pending(t) || task_should_stop(t))
+		return -EINTR;
+	if (r == 0 && deadline)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+static void task_handle_syscall(struct task *t)
+{
+	long nr = (long)t->regs.orig_rax;
+	uint64_t a[6] = {t->regs.rdi, t->regs.rsi, t->regs.rdx,
+			 t->regs.r10, t->regs.r8,  t->regs.r9};
+	t->syscalls++;
+	long ret = syscall_dispatch(t, nr, a);
+	if (kernel.strace)
+		strace_log(t, nr, a, ret);
+	t->regs.rax = (unsigned long)ret;
+	t->in_syscall = true;
+}
+
+void *task_main(void *arg)
+{
+	struct task *t = arg;
+	current = t;
+	int r = platform->adopt(t->pt);
+	klock();
+	if (r < 0) {
+		bh_error("task %d: cannot attach to its stub: %s", t->tid,
+			 strerror(-r));
+		process_exit_group(t, SIGKILL);
+	}
+	if (t->start_hook)
+		t->start_hook(t);
+	for (;;) {
+		if (task_should_stop(t))
+			task_exit(t, t->proc->exit_status);
+		signal_deliver(t);
+		t->in_syscall = false;
+		t->in_guest = true;
+		kunlock();
+		struct plat_event ev;
+		platform->run(t->pt, &t->regs, &ev);
+		klock();
+		t->in_guest = false;
+		t->interrupted = false;
+		switch (ev.kind) {
+		case PLAT_EV_SYSCALL:
+			task_handle_syscall(t);
+			break;
+		case PLAT_EV_FAULT:
+			signal_force(t, ev.si.si_signo, &ev.si);
+			break;
+		case PLAT_EV_INTERRUPT:
+			break;
+		case PLAT_EV_EXITED:
+			/* The stub was killed from outside the sentry. */
+			process_exit_group(t, SIGKILL);
+		}
+	}
+	return NULL;
+}
+
+int task_start(struct task *t)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Syscall handlers keep path and I/O buffers on the stack. */
+	pthread_attr_setstacksize(&attr, 1 << 20);
+	int r = pthread_create(&t->thread, &attr, task_main, t);
+	pthread_attr_destroy(&attr);
+	return -r;
+}
+
+struct task *task_alloc(struct process *p, int tid)
+{
+	struct task *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->wake_efd < 0) {
+		free(t);
+		return NULL;
+	}
+	t->tid = tid;
+	t->proc = p;
+	t->state = TASK_RUNNING;
+	list_init(&t->pending.queue);
+	list_add_tail(&t->thread_node, &p->threads);
+	p->nthreads++;
+	process_get(p);
+	return t;
+}
+
+void task_free(struct task *t)
+{
+	struct list_head *pos, *n;
+	list_for_each_safe(pos, n, &t->pending.queue)
+	{
+		list_del(pos);
+		free(list_entry(pos, struct sigqueue, node));
+	}
+	close(t->wake_efd);
+	free(t);
+}

@@ -1,0 +1,257 @@
+/* bulkhead-sentry: the guest kernel of one container. Started by the
+ * bulkhead CLI (runsc-shim/launch.c), which passes every fd it needs; it
+ * opens no host path after boot. Its exit status is the container's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bulkhead/config.h"
+#include "bulkhead/log.h"
+#include "sentry/boot.h"
+#include "sentry/confine.h"
+#include "sentry/control.h"
+#include "sentry/kernel/exit_notify.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/task.h"
+#include "sentry/platform/platform.h"
+#include "sentry/stub/stub.h"
+#include "sentry/vfs/vfs.h"
+
+#ifdef BH_DEBUG
+/* LeakSanitizer cannot run in the confined sentry (no /proc, seccomp). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
+#endif
+
+struct opts {
+	const char *id, *bundle, *platform, *log_format;
+	int config_fd, gofer_fd, control_fd, ready_fd, log_fd;
+	bool strace, debug;
+};
+
+static int ready_fd = -1;
+
+/* Tell the CLI how create went: "ok" or "error: <msg>", then exit on error. */
+static void report(const char *msg)
+{
+	if (ready_fd < 0)
+		return;
+	char line[1024];
+	int n = msg ? snprintf(line, sizeof(line), "error: %s\n", msg)
+		    : snprintf(line, sizeof(line), "ok\n");
+	if (n > (int)sizeof(line))
+		n = sizeof(line);
+	ssize_t w = write(ready_fd, line, (size_t)n);
+	(void)w;
+	close(ready_fd);
+	ready_fd = -1;
+}
+
+__attribute__((noreturn)) static void fail(const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	bh_error("%s", msg);
+	report(msg);
+	_exit(1);
+}
+
+static int parse_fd(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > 65535)
+		return -1;
+	return (int)v;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { O_ID = 1, O_BUNDLE, O_CONFIG, O_GOFER, O_CONTROL, O_READY,
+	       O_LOG, O_LOGFMT, O_PLATFORM, O_STRACE, O_DEBUG };
+	static const struct option lo[] = {
+	    {"id", required_argument, NULL, O_ID},
+	    {"bundle", required_argument, NULL, O_BUNDLE},
+	    {"config-fd", required_argument, NULL, O_CONFIG},
+	    {"gofer-fd", required_argument, NULL, O_GOFER},
+	    {"control-fd", required_argument, NULL, O_CONTROL},
+	    {"ready-fd", required_argument, NULL, O_READY},
+	    {"log-fd", required_argument, NULL, O_LOG},
+	    {"log-format", required_argument, NULL, O_LOGFMT},
+	    {"platform", required_argument, NULL, O_PLATFORM},
+	    {"strace", no_argument, NULL, O_STRACE},
+	    {"debug", no_argument, NULL, O_DEBUG},
+	    {NULL, 0, NULL, 0},
+	};
+	memset(o, 0, sizeof(*o));
+	o->config_fd = o->gofer_fd = o->control_fd = o->ready_fd = o->log_fd =
+	    -1;
+	o->platform = "ptrace";
+	int c;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case O_ID:
+			o->id = optarg;
+			break;
+		case O_BUNDLE:
+			o->bundle = optarg;
+			break;
+		case O_CONFIG:
+			o->config_fd = parse_fd(optarg);
+			break;
+		case O_GOFER:
+			o->gofer_fd = parse_fd(optarg);
+			break;
+		case O_CONTROL:
+			o->control_fd = parse_fd(optarg);
+			break;
+		case O_READY:
+			o->ready_fd = parse_fd(optarg);
+			break;
+		case O_LOG:
+			o->log_fd = parse_fd(optarg);
+			break;
+		case O_LOGFMT:
+			o->log_format = optarg;
+			break;
+		case O_PLATFORM:
+			o->platform = optarg;
+			break;
+		case O_STRACE:
+			o->strace = true;
+			break;
+		case O_DEBUG:
+			o->debug = true;
+			break;
+		default:
+			fprintf(stderr, "bulkhead-sentry: bad arguments (this "
+					"program is started by bulkhead)\n");
+			exit(2);
+		}
+	}
+	ready_fd = o->ready_fd;
+	if (o->config_fd < 0 || o->gofer_fd < 0 || o->control_fd < 0) {
+		fprintf(stderr, "bulkhead-sentry: --config-fd, --gofer-fd and "
+				"--control-fd are required\n");
+		report("sentry started without its fds");
+		exit(2);
+	}
+}
+
+static int make_stub_memfd(void)
+{
+	int fd = memfd_create("bulkhead-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	size_t len = (size_t)(stub_elf_end - stub_elf_start);
+	if (write(fd, stub_elf_start, len) != (ssize_t)len ||
+	    fchmod(fd, 0555) < 0 ||
+	    fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) <
+		0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* Signals sent to the sentry itself (a container's pid) go to its init,
+ * as they would to runc's container process. */
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
+				SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU};
+
+static void *signal_forwarder(void *arg)
+{
+	sigset_t *set = arg;
+	for (;;) {
+		int sig;
+		if (sigwait(set, &sig) != 0)
+			continue;
+		klock();
+		signal_kill(NULL, 1, sig);
+		kunlock();
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	parse_args(argc, argv, &o);
+	bool json = o.log_format && strcmp(o.log_format, "json") == 0;
+	bh_log_init("bulkhead-sentry", o.log_fd, json, o.debug);
+	signal(SIGPIPE, SIG_IGN);
+	static sigset_t fwd;
+	sigemptyset(&fwd);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&fwd, forwarded[i]);
+	pthread_sigmask(SIG_BLOCK, &fwd, NULL);
+
+	char err[512];
+	struct bh_config cfg;
+	int r = bh_config_load_fd(o.config_fd, &cfg, err, sizeof(err));
+	if (r < 0)
+		fail("%s", err);
+	close(o.config_fd);
+	if (platform_select(o.platform) < 0)
+		fail("platform \"%s\" is not available", o.platform);
+
+	int memfd = make_stub_memfd();
+	if (memfd < 0)
+		fail("creating the stub memfd: %s", strerror(-memfd));
+	r = platform->init(memfd);
+	if (r < 0)
+		fail("starting the %s platform: %s", platform->name,
+		     strerror(-r));
+	close(memfd);
+	r = vfs_init(&cfg, o.gofer_fd, err, sizeof(err));
+	if (r < 0)
+		fail("%s", err);
+	r = sentry_confine();
+	if (r < 0)
+		fail("confining the sentry: %s", strerror(-r));
+	bh_info("container %s: platform %s, %zu args, root %s",
+		o.id ? o.id : "?", platform->name, cfg.nargs, cfg.root_path);
+
+	pthread_t th;
+	if (pthread_create(&th, NULL, signal_forwarder, &fwd) != 0)
+		fail("starting the signal thread");
+	struct boot_args ba = {.id = o.id,
+			       .cfg = &cfg,
+			       .gofer_fd = o.gofer_fd,
+			       .strace = o.strace};
+	r = boot_create(&ba, err, sizeof(err));
+	if (r < 0)
+		fail("%s", err);
+	r = control_start(o.control_fd);
+	if (r < 0)
+		fail("starting the control socket: %s", strerror(-r));
+	report(NULL);
+
+	klock();
+	int status = exit_wait_init();
+	kunlock();
+	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+				       : WEXITSTATUS(status);
+	bh_info("container %s: init exited, status %d", o.id ? o.id : "?",
+		code);
+	_exit(code);
+}

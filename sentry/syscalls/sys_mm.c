@@ -1,0 +1,98 @@
+/* Memory syscalls: thin wrappers over sentry/mm, which validates. */
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/syscalls.h"
+
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 0x01
+#endif
+#ifndef MCL_ONFAULT
+#define MCL_ONFAULT 4
+#endif
+
+static long sys_mmap(struct task *t, const uint64_t a[6])
+{
+	return mm_mmap(t, a[0], a[1], (int)a[2], (int)a[3], (int)a[4], a[5]);
+}
+
+static long sys_munmap(struct task *t, const uint64_t a[6])
+{
+	return mm_munmap(t, a[0], a[1]);
+}
+
+static long sys_mprotect(struct task *t, const uint64_t a[6])
+{
+	return mm_mprotect(t, a[0], a[1], (int)a[2]);
+}
+
+static long sys_brk(struct task *t, const uint64_t a[6])
+{
+	return mm_brk(t, a[0]);
+}
+
+static long sys_mremap(struct task *t, const uint64_t a[6])
+{
+	return mm_mremap(t, a[0], a[1], a[2], (int)a[3], a[4]);
+}
+
+static long sys_madvise(struct task *t, const uint64_t a[6])
+{
+	return mm_madvise(t, a[0], a[1], (int)a[2]);
+}
+
+static long sys_msync(struct task *t, const uint64_t a[6])
+{
+	return mm_msync(t, a[0], a[1], (int)a[2]);
+}
+
+static long sys_mincore(struct task *t, const uint64_t a[6])
+{
+	(void)t;
+	(void)a;
+	return -ENOSYS;
+}
+
+/* Locking is a residency hint the sandbox does not honour: the stub has no
+ * CAP_IPC_LOCK and the guest cannot observe the difference. */
+static long sys_mlock(struct task *t, const uint64_t a[6])
+{
+	(void)t;
+	(void)a;
+	return 0;
+}
+
+static long sys_mlock2(struct task *t, const uint64_t a[6])
+{
+	(void)t;
+	return (a[2] & ~(uint64_t)MLOCK_ONFAULT) ? -EINVAL : 0;
+}
+
+static long sys_mlockall(struct task *t, const uint64_t a[6])
+{
+	(void)t;
+	uint64_t f = a[0];
+	if (!f || (f & ~(uint64_t)(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) ||
+	    f == MCL_ONFAULT)
+		return -EINVAL;
+	return 0;
+}
+
+const struct syscall_def sys_mm_defs[] = {
+    {__NR_mmap, "mmap", sys_mmap, "puxxfx"},
+    {__NR_munmap, "munmap", sys_munmap, "pu"},
+    {__NR_mprotect, "mprotect", sys_mprotect, "pux"},
+    {__NR_brk, "brk", sys_brk, "p"},
+    {__NR_mremap, "mremap", sys_mremap, "puuxp"},
+    {__NR_madvise, "madvise", sys_madvise, "pud"},
+    {__NR_msync, "msync", sys_msync, "pux"},
+    {__NR_mincore, "mincore", sys_mincore, "pup"},
+    {__NR_mlock, "mlock", sys_mlock, "pu"},
+    {__NR_munlock, "munlock", sys_mlock, "pu"},
+    {__NR_mlock2, "mlock2", sys_mlock2, "pux"},
+    {__NR_mlockall, "mlockall", sys_mlockall, "x"},
+    {__NR_munlockall, "munlockall", sys_mlock, ""},
+    {.nr = -1},
+};

@@ -1,0 +1,491 @@
+/* Process syscalls: clone/fork/vfork, exit, wait, ids, sessions. */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/usercopy.h"
+#include "sentry/syscalls/syscalls.h"
+
+static long sys_clone(struct task *t, const uint64_t a[6])
+{
+	/* x86-64 order: flags, stack, parent_tid, child_tid, tls. */
+	return kernel_clone(t, a[0], a[1], a[2], a[3], a[4]);
+}
+
+static long sys_fork(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return kernel_clone(t, SIGCHLD, 0, 0, 0, 0);
+}
+
+static long sys_vfork(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return kernel_clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+}
+
+static long sys_exit(struct task *t, const uint64_t a[6])
+{
+	task_exit(t, ((int)a[0] & 0xff) << 8);
+}
+
+static long sys_exit_group(struct task *t, const uint64_t a[6])
+{
+	process_exit_group(t, ((int)a[0] & 0xff) << 8);
+}
+
+/* Does child c match wait4's pid argument for parent p? */
+static bool wait_match(struct process *p, struct process *c, int pid)
+{
+	if (pid > 0)
+		return c->pid == pid;
+	if (pid == -1)
+		return true;
+	if (pid == 0)
+		return c->pgid == p->pgid;
+	return c->pgid == -pid;
+}
+
+struct wait_result {
+	int pid;
+	int status;
+	int code; /* CLD_* */
+	int uid;
+};
+
+/* One pass over the children; returns 1 with a result, 0 if some match is
+ * still running, -ECHILD if none matches. */
+static int wait_scan(struct task *t, int pid, bool reap,
+		     struct wait_result *res)
+{
+	struct process *p = t->proc;
+	bool any = false;
+	struct list_head *pos;
+	/* Threads of one process share their children. */
+	list_for_each(pos, &p->children)
+	{
+		struct process *c = list_entry(pos, struct process, sibling);
+		if (!wait_match(p, c, pid))
+			continue;
+		any = true;
+		if (c->state != PROC_ZOMBIE)
+			continue;
+		res->pid = c->pid;
+		res->status = c->exit_status;
+		res->uid = (int)c->cred.uid;
+		res->code = WIFSIGNALED(c->exit_status) ? CLD_KILLED
+							 : CLD_EXITED;
+		if (reap)
+			process_reap(c);
+		return 1;
+	}
+	return any ? 0 : -ECHILD;
+}
+
+static long do_wait(struct task *t, int pid, int options, bool reap,
+		    struct wait_result *res)
+{
+	for (;;) {
+		int r = wait_scan(t, pid, reap, res);
+		if (r != 0)
+			return r;
+		if (options & WNOHANG)
+			return 0;
+		struct waitq *q = &t->proc->child_wait;
+		if (task_block(t, &q, 1, -1, 0, NULL) == -EINTR)
+			return -ERESTARTSYS;
+	}
+}
+
+static long sys_wait4(struct task *t, const uint64_t a[6])
+{
+	int pid = (int)a[0];
+	int options = (int)a[2];
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE |
+			__WNOTHREAD))
+		return -EINVAL;
+	if (pid == INT32_MIN)
+		return -ESRCH;
+	struct wait_result res;
+	long r = do_wait(t, pid, options, true, &res);
+	if (r <= 0)
+		return r;
+	if (a[1] && copy_to_user(t, a[1], &res.status, sizeof(int)) < 0)
+		return -EFAULT;
+	if (a[3]) {
+		struct rusage ru;
+		memset(&ru, 0, sizeof(ru));
+		if (copy_to_user(t, a[3], &ru, sizeof(ru)) < 0)
+			return -EFAULT;
+	}
+	return res.pid;
+}
+
+static long sys_waitid(struct task *t, const uint64_t a[6])
+{
+	int which = (int)a[0];
+	int id = (int)a[1];
+	int options = (int)a[3];
+	int pid;
+	if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT |
+			__WALL | __WCLONE | __WNOTHREAD))
+		return -EINVAL;
+	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+		return -EINVAL;
+	switch (which) {
+	case P_ALL:
+		pid = -1;
+		break;
+	case P_PID:
+		if (id <= 0)
+			return -EINVAL;
+		pid = id;
+		break;
+	case P_PGID:
+		if (id < 0)
+			return -EINVAL;
+		pid = id ? -id : 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!(options & WEXITED)) {
+		/* Stops are not modelled: nothing will ever be reported. */
+		if (options & WNOHANG)
+			return 0;
+	}
+	struct wait_result res;
+	long r = do_wait(t, pid, options, !(options & WNOWAIT), &res);
+	if (r < 0)
+		return r;
+	if (a[2]) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		if (r > 0) {
+			si.si_signo = SIGCHLD;
+			si.si_code = res.code;
+			si.si_pid = res.pid;
+			si.si_uid = (uid_t)res.uid;
+			si.si_status = WIFSIGNALED(res.status)
+					   ? WTERMSIG(res.status)
+					   : WEXITSTATUS(res.status);
+		}
+		if (copy_to_user(t, a[2], &si, sizeof(si)) < 0)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static long sys_getpid(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return t->proc->pid;
+}
+
+static long sys_gettid(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return t->tid;
+}
+
+static long sys_getppid(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return t->proc->parent ? t->proc->parent->pid : 0;
+}
+
+static long sys_getuid(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return t->proc->cred.uid;
+}
+static long sys_geteuid(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return t->proc->cred.euid;
+}
+static long sys_getgid(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return t->proc->cred.gid;
+}
+static long sys_getegid(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return t->proc->cred.egid;
+}
+
+static long put_ids(struct task *t, const uint64_t a[6], uint32_t r,
+		    uint32_t e, uint32_t s)
+{
+	if (copy_to_user(t, a[0], &r, 4) < 0 || copy_to_user(t, a[1], &e, 4) < 0 ||
+	    copy_to_user(t, a[2], &s, 4) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+static long sys_getresuid(struct task *t, const uint64_t a[6])
+{
+	const struct cred *c = &t->proc->cred;
+	return put_ids(t, a, c->uid, c->euid, c->suid);
+}
+
+static long sys_getresgid(struct task *t, const uint64_t a[6])
+{
+	const struct cred *c = &t->proc->cred;
+	return put_ids(t, a, c->gid, c->egid, c->sgid);
+}
+
+/* setres[ug]id with Linux's rules: an unprivileged process may only set
+ * each id to one of its current real, effective or saved ids. -1 keeps. */
+static long set_res(struct task *t, uint32_t *r, uint32_t *e, uint32_t *s,
+		    uint32_t *fs, uint32_t nr, uint32_t ne, uint32_t ns)
+{
+	bool priv = t->proc->cred.euid == 0;
+	uint32_t ids[3] = {nr, ne, ns};
+	for (int i = 0; i < 3; i++) {
+		if (ids[i] == (uint32_t)-1)
+			continue;
+		if (!priv && ids[i] != *r && ids[i] != *e && ids[i] != *s)
+			return -EPERM;
+	}
+	if (nr != (uint32_t)-1)
+		*r = nr;
+	if (ne != (uint32_t)-1)
+		*e = ne;
+	if (ns != (uint32_t)-1)
+		*s = ns;
+	*fs = *e;
+	return 0;
+}
+
+static long sys_setresuid(struct task *t, const uint64_t a[6])
+{
+	struct cred *c = &t->proc->cred;
+	return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid,
+		       (uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2]);
+}
+
+static long sys_setresgid(struct task *t, const uint64_t a[6])
+{
+	struct cred *c = &t->proc->cred;
+	return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid,
+		       (uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2]);
+}
+
+static long sys_setuid(struct task *t, const uint64_t a[6])
+{
+	struct cred *c = &t->proc->cred;
+	uint32_t id = (uint32_t)a[0];
+	if (id == (uint32_t)-1)
+		return -EINVAL;
+	if (c->euid == 0)
+		return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid, id,
+			       id, id);
+	return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid,
+		       (uint32_t)-1, id, (uint32_t)-1);
+}
+
+static long sys_setgid(struct task *t, const uint64_t a[6])
+{
+	struct cred *c = &t->proc->cred;
+	uint32_t id = (uint32_t)a[0];
+	if (id == (uint32_t)-1)
+		return -EINVAL;
+	if (c->euid == 0)
+		return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid, id,
+			       id, id);
+	return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid,
+		       (uint32_t)-1, id, (uint32_t)-1);
+}
+
+static long sys_setreuid(struct task *t, const uint64_t a[6])
+{
+	struct cred *c = &t->proc->cred;
+	return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid,
+		       (uint32_t)a[0], (uint32_t)a[1], (uint32_t)-1);
+}
+
+static long sys_setregid(struct task *t, const uint64_t a[6])
+{
+	struct cred *c = &t->proc->cred;
+	return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid,
+		       (uint32_t)a[0], (uint32_t)a[1], (uint32_t)-1);
+}
+
+static long sys_setfsuid(struct task *t, const uint64_t a[6])
+{
+	struct cred *c = &t->proc->cred;
+	long old = c->fsuid;
+	uint32_t id = (uint32_t)a[0];
+	if (c->euid == 0 || id == c->uid || id == c->euid || id == c->suid)
+		c->fsuid = id;
+	return old;
+}
+
+static long sys_setfsgid(struct task *t, const uint64_t a[6])
+{
+	struct cred *c = &t->proc->cred;
+	long old = c->fsgid;
+	uint32_t id = (uint32_t)a[0];
+	if (c->euid == 0 || id == c->gid || id == c->egid || id == c->sgid)
+		c->fsgid = id;
+	return old;
+}
+
+static long sys_getgroups(struct task *t, const uint64_t a[6])
+{
+	const struct cred *c = &t->proc->cred;
+	int size = (int)a[0];
+	if (size < 0)
+		return -EINVAL;
+	if (size == 0)
+		return c->ngroups;
+	if ((uint32_t)size < c->ngroups)
+		return -EINVAL;
+	if (copy_to_user(t, a[1], c->groups, c->ngroups * 4) < 0)
+		return -EFAULT;
+	return c->ngroups;
+}
+
+static long sys_setgroups(struct task *t, const uint64_t a[6])
+{
+	struct cred *c = &t->proc->cred;
+	int size = (int)a[0];
+	if (c->euid != 0)
+		return -EPERM;
+	if (size < 0 || size > 32)
+		return size < 0 ? -EINVAL : -EINVAL;
+	uint32_t g[32];
+	if (size && copy_from_user(t, g, a[1], (size_t)size * 4) < 0)
+		return -EFAULT;
+	memcpy(c->groups, g, (size_t)size * 4);
+	c->ngroups = (uint32_t)size;
+	return 0;
+}
+
+static long sys_setpgid(struct task *t, const uint64_t a[6])
+{
+	int pid = (int)a[0], pgid = (int)a[1];
+	if (pgid < 0)
+		return -EINVAL;
+	struct process *p = pid ? kernel_find_process(pid) : t->proc;
+	if (!p || p->state != PROC_ALIVE)
+		return -ESRCH;
+	if (p != t->proc && p->parent != t->proc)
+		return -ESRCH;
+	if (p->sid == p->pid)
+		return -EPERM; /* a session leader */
+	if (p->sid != t->proc->sid)
+		return -EPERM;
+	if (!pgid)
+		pgid = p->pid;
+	if (pgid != p->pid) {
+		/* The group must exist in the same session. */
+		bool ok = false;
+		struct list_head *pos;
+		list_for_each(pos, &kernel.processes)
+		{
+			struct process *q =
+			    list_entry(pos, struct process, all_node);
+			if (q->state == PROC_ALIVE && q->pgid == pgid &&
+			    q->sid == t->proc->sid)
+				ok = true;
+		}
+		if (!ok)
+			return -EPERM;
+	}
+	p->pgid = pgid;
+	return 0;
+}
+
+static long sys_getpgid(struct task *t, const uint64_t a[6])
+{
+	int pid = (int)a[0];
+	struct process *p = pid ? kernel_find_process(pid) : t->proc;
+	if (!p)
+		return -ESRCH;
+	return p->pgid;
+}
+
+static long sys_getpgrp(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return t->proc->pgid;
+}
+
+static long sys_getsid(struct task *t, const uint64_t a[6])
+{
+	int pid = (int)a[0];
+	struct process *p = pid ? kernel_find_process(pid) : t->proc;
+	if (!p)
+		return -ESRCH;
+	return p->sid;
+}
+
+static long sys_setsid(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	struct process *p = t->proc;
+	/* Fails for a process group leader, as on Linux. */
+	struct list_head *pos;
+	list_for_each(pos, &kernel.processes)
+	{
+		struct process *q = list_entry(pos, struct process, all_node);
+		if (q->state == PROC_ALIVE && q->pgid == p->pid)
+			return -EPERM;
+	}
+	p->sid = p->pid;
+	p->pgid = p->pid;
+	return p->sid;
+}
+
+static long sys_clone3(struct task *t, const uint64_t a[6])
+{
+	(void)t;
+	(void)a;
+	/* libc falls back to clone(2). */
+	return -ENOSYS;
+}
+
+const struct syscall_def sys_process_defs[] = {
+    {__NR_clone, "clone", sys_clone, "xxppx"},
+    {__NR_clone3, "clone3", sys_clone3, "pu"},
+    {__NR_fork, "fork", sys_fork, ""},
+    {__NR_vfork, "vfork", sys_vfork, ""},
+    {__NR_exit, "exit", sys_exit, "d"},
+    {__NR_exit_group, "exit_group", sys_exit_group, "d"},
+    {__NR_wait4, "wait4", sys_wait4, "dpxp"},
+    {__NR_waitid, "waitid", sys_waitid, "ddpxp"},
+    {__NR_getpid, "getpid", sys_getpid, ""},
+    {__NR_gettid, "gettid", sys_gettid, ""},
+    {__NR_getppid, "getppid", sys_getppid, ""},
+    {__NR_getuid, "getuid", sys_getuid, ""},
+    {__NR_geteuid, "geteuid", sys_geteuid, ""},
+    {__NR_getgid, "getgid", sys_getgid, ""},
+    {__NR_getegid, "getegid", sys_getegid, ""},
+    {__NR_getresuid, "getresuid", sys_getresuid, "ppp"},
+    {__NR_getresgid, "getresgid", sys_getresgid, "ppp"},
+    {__NR_setresuid, "setresuid", sys_setresuid, "ddd"},
+    {__NR_setresgid, "setresgid", sys_setresgid, "ddd"},
+    {__NR_setuid, "setuid", sys_setuid, "d"},
+    {__NR_setgid, "setgid", sys_setgid, "d"},
+    {__NR_setreuid, "setreuid", sys_setreuid, "dd"},
+    {__NR_setregid, "setregid", sys_setregid, "dd"},
+    {__NR_setfsuid, "setfsuid", sys_setfsuid, "d"},
+    {__NR_setfsgid, "setfsgid", sys_setfsgid, "d"},
+    {__NR_getgroups, "getgroups", sys_getgroups, "dp"},
+    {__NR_setgroups, "setgroups", sys_setgroups, "dp"},
+    {__NR_setpgid, "setpgid", sys_setpgid, "dd"},
+    {__NR_getpgid, "getpgid", sys_getpgid, "d"},
+    {__NR_getpgrp, "getpgrp", sys_getpgrp, ""},
+    {__NR_getsid, "getsid", sys_getsid, "d"},
+    {__NR_setsid, "setsid", sys_setsid, ""},
+    {-1, NULL, NULL, NULL},
+};

@@ -1,0 +1,53 @@
+/* The syscall table, merged at boot from each area's definitions. */
+#include "sentry/syscalls/syscalls.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "bulkhead/log.h"
+#include "sentry/kernel/task.h"
+
+static struct syscall_def table[SYSCALL_MAX];
+static atomic_bool warned[SYSCALL_MAX];
+
+static void merge(const struct syscall_def *defs)
+{
+	for (; defs->nr >= 0; defs++) {
+		if (defs->nr >= SYSCALL_MAX)
+			continue;
+		if (table[defs->nr].fn)
+			bh_warn("syscall %s defined twice", defs->name);
+		table[defs->nr] = *defs;
+	}
+}
+
+void syscall_init(void)
+{
+	merge(sys_file_defs);
+	merge(sys_mm_defs);
+	merge(sys_exec_defs);
+	merge(sys_process_defs);
+	merge(sys_signal_defs);
+	merge(sys_misc_defs);
+}
+
+const struct syscall_def *syscall_lookup(long nr)
+{
+	if (nr < 0 || nr >= SYSCALL_MAX || !table[nr].fn)
+		return NULL;
+	return &table[nr];
+}
+
+long syscall_dispatch(struct task *t, long nr, const uint64_t a[6])
+{
+	const struct syscall_def *d = syscall_lookup(nr);
+	if (!d) {
+		if (nr >= 0 && nr < SYSCALL_MAX &&
+		    !atomic_exchange(&warned[nr], true))
+			bh_warn("unsupported syscall %ld (pid %d): ENOSYS", nr,
+				t->proc->pid);
+		return -ENOSYS;
+	}
+	return d->fn(t, a);
+}
