@@ -380,7 +380,7 @@ void task_exit(struct task *t, int status)
 	current = NULL;
 	task_free(t);
 	kunlock();
-	pthread_exit(NULL);
+	task_leave();
 }
 
 void process_exit_group(struct task *t, int status)

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -16,6 +17,10 @@
 #include "sentry/syscalls/syscalls.h"
 
 __thread struct task *current;
+/* task_exit() leaves the sentry thread by jumping back to task_main()
+ * instead of pthread_exit(): that would unwind with libgcc_s, which glibc
+ * dlopen()s on first use, long after the sentry gave up opening files. */
+static __thread jmp_buf task_exit_jmp;
 
 struct waiter {
 	struct list_head node;
@@ -114,9 +119,16 @@ static void task_handle_syscall(struct task *t)
 	t->in_syscall = true;
 }
 
+void task_leave(void)
+{
+	longjmp(task_exit_jmp, 1);
+}
+
 void *task_main(void *arg)
 {
 	struct task *t = arg;
+	if (setjmp(task_exit_jmp))
+		return NULL;
 	current = t;
 	int r = platform->adopt(t->pt);
 	klock();

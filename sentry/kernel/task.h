@@ -149,6 +149,8 @@ void task_kick(struct task *t);
 
 /* The main loop of a guest thread's sentry thread. */
 void *task_main(void *arg);
+/* Leave the calling sentry thread (end of task_exit). */
+__attribute__((noreturn)) void task_leave(void);
 /* Start a sentry thread for task t (its pt not yet adopted). */
 int task_start(struct task *t);
 /* A new task of process p (linked into p->threads), or NULL. */

@@ -95,6 +95,7 @@ static int pt_spawn(struct plat_thread **out)
 
 static long pt_inject(struct plat_thread *pt, long nr, long a0, long a1,
 		      long a2, long a3, long a4, long a5, pid_t *child);
+static int pt_getregs(struct plat_thread *pt, plat_regs *regs);
 
 /* The stub's seccomp filter: only the gate may make syscalls, and only
  * those the sentry injects. Everything else kills the stub process. */
@@ -153,10 +154,29 @@ static int pt_adopt(struct plat_thread *pt)
 		return -errno;
 	if (ptrace(PTRACE_INTERRUPT, pt->tid, 0, 0) < 0)
 		return -errno;
-	int status;
-	int r = pt_wait(pt, &status);
-	if (r < 0)
-		return r;
+	/* A fresh stub announces itself before it execs the stub ELF, so the
+	 * first stop may still be in the old image: let it run until it is
+	 * stopped inside the stub (its SIGSTOP, or the park loop). */
+	for (int tries = 0;; tries++) {
+		int status;
+		int r = pt_wait(pt, &status);
+		if (r < 0)
+			return r;
+		plat_regs regs;
+		r = pt_getregs(pt, &regs);
+		if (r < 0)
+			return r;
+		if (regs.rip >= STUB_BASE && regs.rip < STUB_END)
+			break;
+		if (tries > 1000)
+			return -EIO;
+		int sig = WSTOPSIG(status);
+		/* Swallow job-control stops; let nothing else through. */
+		(void)sig;
+		if (ptrace(PTRACE_CONT, pt->tid, 0, 0) < 0)
+			return -errno;
+	}
+	int r;
 	if (pt->needs_filter) {
 		r = pt_install_filter(pt);
 		if (r < 0) {
