@@ -45,6 +45,7 @@ void file_put(struct file *f);
 /* cwd/root/umask (per process; shared with CLONE_FS). */
 struct fs_struct *fs_new_root(void);
 struct fs_struct *fs_dup(struct fs_struct *fs);
+void fs_get(struct fs_struct *fs);
 void fs_put(struct fs_struct *fs);
 /* chdir to an absolute path at boot (config cwd); -errno. */
 int fs_chdir_path(struct task *t, const char *path);

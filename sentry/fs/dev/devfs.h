@@ -1,0 +1,13 @@
+/* /dev: character devices (null, zero, full, random, urandom, tty) and the
+ * standard links, populated into a tmpfs mounted at /dev. */
+#ifndef BULKHEAD_FS_DEVFS_H
+#define BULKHEAD_FS_DEVFS_H
+
+#include "sentry/vfs/fs.h"
+
+/* Open a character device inode by its rdev (any filesystem's mknod). */
+int devfs_open_chr(struct inode *inode, struct file *f);
+/* Fill the root of a tmpfs with the device nodes and links. */
+int devfs_populate(struct inode *root);
+
+#endif

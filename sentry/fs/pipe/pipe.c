@@ -1,0 +1,271 @@
+/* Pipes (Linux fs/pipe.c): a ring buffer; readers sleep on rq, writers on
+ * wq. Writes of at most PIPE_BUF bytes are atomic; larger ones may be split
+ * and interleaved. All state is under kernel_lock. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "sentry/fs/pipe/pipe.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/usercopy.h"
+
+struct pipe {
+	struct waitq rq, wq;
+	char *buf;
+	size_t cap, head, len;
+	int readers, writers;
+};
+
+static const struct file_ops pipe_fops;
+static const struct inode_ops pipe_iops;
+
+static void pipe_evict(struct inode *inode)
+{
+	struct pipe *p = inode->priv;
+	if (p) {
+		free(p->buf);
+		free(p);
+	}
+}
+
+static const struct super_ops pipe_sops = {.evict = pipe_evict};
+static struct super_block pipe_sb = {
+    .fstype = "pipefs",
+    .ops = &pipe_sops,
+    .dev = 0xc,
+    .flags = SB_NOCACHE,
+};
+
+static ssize_t pipe_read(struct file *f, struct task *t, void *buf, size_t n,
+			 uint64_t *pos)
+{
+	(void)pos;
+	struct pipe *p = f->inode->priv;
+	if (n == 0)
+		return 0;
+	for (;;) {
+		if (p->len > 0) {
+			size_t want = n < p->len ? n : p->len;
+			size_t first = p->cap - p->head;
+			if (first > want)
+				first = want;
+			memcpy(buf, p->buf + p->head, first);
+			memcpy((char *)buf + first, p->buf, want - first);
+			p->head = (p->head + want) % p->cap;
+			p->len -= want;
+			if (p->len == 0)
+				p->head = 0;
+			waitq_wake_all(&p->wq);
+			return (ssize_t)want;
+		}
+		if (p->writers == 0)
+			return 0;
+		if (f->flags & O_NONBLOCK)
+			return -EAGAIN;
+		struct waitq *q = &p->rq;
+		if (task_block(t, &q, 1, -1, 0, NULL) == -EINTR)
+			return -ERESTARTSYS;
+	}
+}
+
+static void ring_put(struct pipe *p, const char *src, size_t n)
+{
+	size_t tail = (p->head + p->len) % p->cap;
+	size_t first = p->cap - tail;
+	if (first > n)
+		first = n;
+	memcpy(p->buf + tail, src, first);
+	memcpy(p->buf, src + first, n - first);
+	p->len += n;
+}
+
+static ssize_t pipe_write(struct file *f, struct task *t, const void *buf,
+			  size_t n, uint64_t *pos)
+{
+	(void)pos;
+	struct pipe *p = f->inode->priv;
+	size_t done = 0;
+	bool atomic = n <= PIPE_ATOMIC;
+	if (n == 0)
+		return 0;
+	for (;;) {
+		if (p->readers == 0) {
+			signal_send_task(t, SIGPIPE, NULL);
+			return done ? (ssize_t)done : -EPIPE;
+		}
+		size_t space = p->cap - p->len;
+		if (atomic ? space >= n : space > 0) {
+			size_t chunk = n - done < space ? n - done : space;
+			ring_put(p, (const char *)buf + done, chunk);
+			done += chunk;
+			waitq_wake_all(&p->rq);
+			if (done == n)
+				return (ssize_t)n;
+			continue;
+		}
+		if (f->flags & O_NONBLOCK)
+			return done ? (ssize_t)done : -EAGAIN;
+		struct waitq *q = &p->wq;
+		if (task_block(t, &q, 1, -1, 0, NULL) == -EINTR)
+			return done ? (ssize_t)done : -ERESTARTSYS;
+	}
+}
+
+static short pipe_poll(struct file *f, struct poll_table *pt)
+{
+	struct pipe *p = f->inode->priv;
+	short m = 0;
+	poll_wait(pt, &p->rq);
+	poll_wait(pt, &p->wq);
+	if (f->fmode & FMODE_READ) {
+		if (p->len)
+			m |= POLLIN | POLLRDNORM;
+		if (!p->writers)
+			m |= POLLHUP;
+	}
+	if (f->fmode & FMODE_WRITE) {
+		if (p->len < p->cap)
+			m |= POLLOUT | POLLWRNORM;
+		if (!p->readers)
+			m |= POLLERR;
+	}
+	return m;
+}
+
+static long pipe_ioctl(struct file *f, struct task *t, unsigned cmd,
+		       uint64_t arg)
+{
+	struct pipe *p = f->inode->priv;
+	if (cmd != FIONREAD)
+		return -ENOTTY;
+	int n = (int)p->len;
+	return copy_to_user(t, arg, &n, sizeof(n));
+}
+
+static void pipe_release(struct file *f)
+{
+	struct pipe *p = f->inode->priv;
+	if (f->fmode & FMODE_READ && --p->readers == 0)
+		waitq_wake_all(&p->wq);
+	if (f->fmode & FMODE_WRITE && --p->writers == 0)
+		waitq_wake_all(&p->rq);
+}
+
+static const struct file_ops pipe_fops = {
+    .read = pipe_read,
+    .write = pipe_write,
+    .poll = pipe_poll,
+    .ioctl = pipe_ioctl,
+    .release = pipe_release,
+};
+
+/* Reopen through /proc/pid/fd/N: another reader or writer. */
+static int pipe_open(struct inode *inode, struct file *f)
+{
+	struct pipe *p = inode->priv;
+	f->fops = &pipe_fops;
+	if (f->fmode & FMODE_READ)
+		p->readers++;
+	if (f->fmode & FMODE_WRITE)
+		p->writers++;
+	return 0;
+}
+
+static const struct inode_ops pipe_iops = {.open = pipe_open};
+
+bool file_is_pipe(struct file *f)
+{
+	return f->inode->iops == &pipe_iops;
+}
+
+int pipe_create(int flags, struct file **rd, struct file **wr)
+{
+	struct pipe *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->cap = PIPE_DEF_SIZE;
+	p->buf = malloc(p->cap);
+	if (!p->buf) {
+		free(p);
+		return -ENOMEM;
+	}
+	waitq_init(&p->rq);
+	waitq_init(&p->wq);
+	struct inode *inode = inode_new(&pipe_sb, S_IFIFO | 0600);
+	if (!inode) {
+		free(p->buf);
+		free(p);
+		return -ENOMEM;
+	}
+	inode->priv = p;
+	inode->iops = &pipe_iops;
+	inode->uid = task_fsuid(current);
+	inode->gid = task_fsgid(current);
+	char name[48];
+	snprintf(name, sizeof(name), "pipe:[%llu]",
+		 (unsigned long long)inode->ino);
+	struct path path;
+	int r = anon_path(inode, name, &path);
+	if (r) {
+		inode_put(inode);
+		return r;
+	}
+	int nb = flags & O_NONBLOCK;
+	struct file *r_f = file_alloc(&path, inode, O_RDONLY | nb);
+	struct file *w_f = file_alloc(&path, inode, O_WRONLY | nb);
+	path_put(&path);
+	inode_put(inode);
+	if (!r_f || !w_f) {
+		/* Not yet counted as readers/writers: no release. */
+		if (r_f)
+			r_f->fops = NULL;
+		if (w_f)
+			w_f->fops = NULL;
+		file_put(r_f);
+		file_put(w_f);
+		return -ENOMEM;
+	}
+	pipe_open(inode, r_f);
+	pipe_open(inode, w_f);
+	*rd = r_f;
+	*wr = w_f;
+	return 0;
+}
+
+long pipe_get_size(struct file *f)
+{
+	if (!file_is_pipe(f))
+		return -EBADF;
+	return (long)((struct pipe *)f->inode->priv)->cap;
+}
+
+long pipe_set_size(struct file *f, unsigned long size)
+{
+	if (!file_is_pipe(f))
+		return -EBADF;
+	struct pipe *p = f->inode->priv;
+	if (size > PIPE_MAX_SIZE)
+		return -EPERM;
+	size_t cap = 4096;
+	while (cap < size)
+		cap *= 2;
+	if (cap < p->len)
+		return -EBUSY;
+	char *nb = malloc(cap);
+	if (!nb)
+		return -ENOMEM;
+	size_t first = p->cap - p->head < p->len ? p->cap - p->head : p->len;
+	memcpy(nb, p->buf + p->head, first);
+	memcpy(nb + first, p->buf, p->len - first);
+	free(p->buf);
+	p->buf = nb;
+	p->head = 0;
+	p->cap = cap;
+	waitq_wake_all(&p->wq);
+	return (long)cap;
+}

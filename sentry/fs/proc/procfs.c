@@ -1,0 +1,934 @@
+/* /proc. Nodes are described by (kind, pid, tid, fd); inodes are made on
+ * lookup and never cached past their last use (SB_NOCACHE), and a held
+ * dentry of a dead process is revalidated away. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sentry/fs/proc/procfs.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
+#include "sentry/mm/usercopy.h"
+#include "sentry/vfs/fdtable.h"
+#include "sentry/vfs/fs_struct.h"
+
+#define PROC_SUPER_MAGIC 0x9fa0
+#define PROC_FILE_MAX	 (1u << 20)
+
+enum pkind {
+	PK_ROOT,
+	PK_SELF,
+	PK_THREAD_SELF,
+	PK_GLOBAL, /* idx: global_files */
+	PK_SYS,
+	PK_SYS_KERNEL,
+	PK_SYS_KERNEL_FILE, /* idx: sysk_files */
+	PK_PID,		    /* pid dir (tid == 0) or task/<tid> dir */
+	PK_TASKDIR,
+	PK_PID_FILE, /* idx: pid_files */
+	PK_PID_LINK, /* idx: pid_links */
+	PK_FDDIR,
+	PK_FD,
+};
+
+struct pnode {
+	enum pkind kind;
+	int idx;
+	int pid, tid, fd;
+};
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	if (b->err)
+		return;
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p ? b->p + b->len : NULL,
+				  b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->err = -EINVAL;
+			return;
+		}
+		if (b->p && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		if (cap > PROC_FILE_MAX) {
+			b->err = -EFBIG;
+			return;
+		}
+		char *np = realloc(b->p, cap);
+		if (!np) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+}
+
+static void sb_put(struct sbuf *b, const void *data, size_t n)
+{
+	if (b->err)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (cap > PROC_FILE_MAX) {
+			b->err = -EFBIG;
+			return;
+		}
+		char *np = realloc(b->p, cap);
+		if (!np) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+static long sb_finish(struct sbuf *b, char **out)
+{
+	if (b->err) {
+		free(b->p);
+		return b->err;
+	}
+	if (!b->p)
+		sb_put(b, "", 0);
+	if (b->err)
+		return b->err;
+	*out = b->p;
+	return (long)b->len;
+}
+
+static int host_ncpu = 1;
+
+static struct process *proc_of(int pid)
+{
+	struct process *p = kernel_find_process(pid);
+	return p && p->state != PROC_DEAD ? p : NULL;
+}
+
+static struct task *first_task(struct process *p)
+{
+	if (list_empty(&p->threads))
+		return NULL;
+	return list_entry(p->threads.next, struct task, thread_node);
+}
+
+static struct task *task_of(struct process *p, int tid)
+{
+	struct list_head *pos;
+	list_for_each(pos, &p->threads)
+	{
+		struct task *t = list_entry(pos, struct task, thread_node);
+		if (t->tid == tid)
+			return t;
+	}
+	return NULL;
+}
+
+/* ---- renderers ---- */
+
+static uint64_t ticks(uint64_t ns)
+{
+	return ns / 10000000ull; /* USER_HZ = 100 */
+}
+
+static char state_char(struct process *p)
+{
+	if (p->state == PROC_ZOMBIE)
+		return 'Z';
+	return current && current->proc == p ? 'R' : 'S';
+}
+
+long procfs_render_status(struct process *p, struct task *tk, char **out)
+{
+	struct sbuf b = {0};
+	const struct cred *c = &p->cred;
+	char st = state_char(p);
+	const char *stname = st == 'Z'	 ? "zombie"
+			     : st == 'R' ? "running"
+					 : "sleeping";
+	int ppid = p->parent ? p->parent->pid : 0;
+	int fdsize = 64;
+	if (p->files) {
+		int last = -1, fd;
+		while ((fd = fdtable_next(p->files, last + 1)) >= 0)
+			last = fd;
+		while (fdsize <= last)
+			fdsize *= 2;
+	}
+	uint64_t vm_kb = p->mm ? p->mm->total_pages * 4 : 0;
+	sb_printf(&b, "Name:\t%.16s\n", p->comm);
+	sb_printf(&b, "Umask:\t%04o\n", p->fs ? (unsigned)p->fs->umask : 022);
+	sb_printf(&b, "State:\t%c (%s)\n", st, stname);
+	sb_printf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n", p->pid,
+		  tk ? tk->tid : p->pid, ppid);
+	sb_printf(&b, "TracerPid:\t0\n");
+	sb_printf(&b, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid,
+		  c->fsuid);
+	sb_printf(&b, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid,
+		  c->fsgid);
+	sb_printf(&b, "FDSize:\t%d\nGroups:\t", fdsize);
+	for (uint32_t i = 0; i < c->ngroups && i < 32; i++)
+		sb_printf(&b, "%u ", c->groups[i]);
+	sb_printf(&b, "\n");
+	sb_printf(&b, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\n",
+		  (unsigned long long)vm_kb, (unsigned long long)vm_kb);
+	/* Resident memory lives in the stub; the mapped size is an upper
+	 * bound that tools accept. */
+	sb_printf(&b, "VmRSS:\t%8llu kB\n", (unsigned long long)vm_kb);
+	sb_printf(&b, "Threads:\t%d\n", p->nthreads);
+	int nq = 0;
+	struct list_head *pos;
+	list_for_each(pos, &p->shared_pending.queue) nq++;
+	sb_printf(&b, "SigQ:\t%d/%llu\n", nq,
+		  (unsigned long long)p->rlimits[RLIMIT_SIGPENDING].rlim_cur);
+	uint64_t ign = 0, cgt = 0;
+	for (int s = 1; s <= BH_NSIG; s++) {
+		uint64_t h = p->sigactions[s - 1].handler;
+		if (h == 1)
+			ign |= 1ull << (s - 1);
+		else if (h > 1)
+			cgt |= 1ull << (s - 1);
+	}
+	sb_printf(&b, "SigPnd:\t%016llx\nShdPnd:\t%016llx\n",
+		  (unsigned long long)(tk ? tk->pending.set : 0),
+		  (unsigned long long)p->shared_pending.set);
+	sb_printf(&b, "SigBlk:\t%016llx\nSigIgn:\t%016llx\nSigCgt:\t%016llx\n",
+		  (unsigned long long)(tk ? tk->blocked : 0),
+		  (unsigned long long)ign, (unsigned long long)cgt);
+	sb_printf(&b, "CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\n"
+		      "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n"
+		      "CapAmb:\t0000000000000000\n");
+	sb_printf(&b, "NoNewPrivs:\t1\n");
+	sb_printf(&b, "Cpus_allowed_list:\t0-%d\n", host_ncpu - 1);
+	return sb_finish(&b, out);
+}
+
+long procfs_render_stat(struct process *p, struct task *tk, char **out)
+{
+	struct sbuf b = {0};
+	uint64_t vsize = p->mm ? p->mm->total_pages * 4096 : 0;
+	uint64_t start = p->start_ns > kernel.boot_ns
+			     ? ticks(p->start_ns - kernel.boot_ns)
+			     : 0;
+	sb_printf(&b, "%d (%.16s) %c %d %d %d 0 -1 4194304 0 0 0 0 ",
+		  tk ? tk->tid : p->pid, p->comm, state_char(p),
+		  p->parent ? p->parent->pid : 0, p->pgid, p->sid);
+	sb_printf(&b, "%llu %llu 0 0 20 0 %d 0 %llu %llu %llu ",
+		  (unsigned long long)ticks(p->utime_ns),
+		  (unsigned long long)ticks(p->stime_ns), p->nthreads,
+		  (unsigned long long)start, (unsigned long long)vsize,
+		  (unsigned long long)(vsize / 4096));
+	sb_printf(&b,
+		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 %d 0 0 0 "
+		  "0 0 0 0 0 0 0 0 0 %d\n",
+		  p->exit_signal, p->state == PROC_ZOMBIE ? p->exit_status : 0);
+	return sb_finish(&b, out);
+}
+
+static void render_mounts(struct sbuf *b)
+{
+	struct fs_struct *fs = task_fs(current);
+	struct list_head *pos;
+	char *path = malloc(VFS_PATH_MAX);
+	if (!path) {
+		b->err = -ENOMEM;
+		return;
+	}
+	list_for_each(pos, mount_table())
+	{
+		struct mount *m = list_entry(pos, struct mount, node);
+		struct path p = {m, m->root};
+		if (path_render(&p, fs ? &fs->root : NULL, path, VFS_PATH_MAX) <
+		    0)
+			continue;
+		sb_printf(b, "%s %s %s %s,relatime 0 0\n", m->source, path,
+			  m->sb->fstype, m->readonly ? "ro" : "rw");
+	}
+	free(path);
+}
+
+enum {
+	G_MOUNTS,
+	G_UPTIME,
+	G_MEMINFO,
+	G_CPUINFO,
+	G_LOADAVG,
+	G_FILESYSTEMS,
+	G_VERSION,
+	G_STAT,
+	G_NR
+};
+static const char *const global_files[G_NR] = {
+    "mounts",  "uptime",      "meminfo", "cpuinfo",
+    "loadavg", "filesystems", "version", "stat"};
+
+static long render_global(int idx, char **out)
+{
+	struct sbuf b = {0};
+	uint64_t up = kernel_now_ns(CLOCK_MONOTONIC) - kernel.boot_ns;
+	switch (idx) {
+	case G_MOUNTS:
+		render_mounts(&b);
+		break;
+	case G_UPTIME:
+		sb_printf(&b, "%llu.%02llu 0.00\n",
+			  (unsigned long long)(up / 1000000000ull),
+			  (unsigned long long)(up / 10000000ull % 100));
+		break;
+	case G_MEMINFO: {
+		/* A fixed machine: the host's numbers are not the guest's. */
+		const unsigned long total = 4ul << 20; /* kB */
+		sb_printf(
+		    &b,
+		    "MemTotal:       %8lu kB\nMemFree:        %8lu kB\n"
+		    "MemAvailable:   %8lu kB\nBuffers:               0 "
+		    "kB\nCached:                0 kB\nSwapTotal:           "
+		    "  0 kB\nSwapFree:              0 kB\n",
+		    total, total / 2, total / 2);
+		break;
+	}
+	case G_CPUINFO:
+		for (int i = 0; i < host_ncpu; i++)
+			sb_printf(
+			    &b,
+			    "processor\t: %d\nvendor_id\t: GenuineIntel\n"
+			    "model name\t: Bulkhead virtual CPU\n"
+			    "cpu MHz\t\t: 2000.000\ncpu cores\t: %d\n"
+			    "flags\t\t: fpu sse sse2 ssse3 sse4_1 sse4_2\n"
+			    "\n",
+			    i, host_ncpu);
+		break;
+	case G_LOADAVG: {
+		int n = 0;
+		struct list_head *pos;
+		list_for_each(pos, &kernel.processes) n++;
+		sb_printf(&b, "0.00 0.00 0.00 1/%d %d\n", n, kernel.last_pid);
+		break;
+	}
+	case G_FILESYSTEMS:
+		sb_printf(&b, "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\n"
+			      "nodev\tdevtmpfs\nnodev\tpipefs\nnodev\t9p\n");
+		break;
+	case G_VERSION:
+		sb_printf(&b, "Linux version " BH_UTS_RELEASE
+			      " (bulkhead) #1 SMP\n");
+		break;
+	case G_STAT:
+		sb_printf(
+		    &b, "cpu  0 0 0 0 0 0 0 0 0 0\nbtime %llu\n",
+		    (unsigned long long)(time(NULL) - up / 1000000000ull));
+		break;
+	}
+	return sb_finish(&b, out);
+}
+
+enum { K_HOSTNAME, K_OSRELEASE, K_OSTYPE, K_PIDMAX, K_NR };
+static const char *const sysk_files[K_NR] = {"hostname", "osrelease", "ostype",
+					     "pid_max"};
+
+static long render_sysk(int idx, char **out)
+{
+	struct sbuf b = {0};
+	switch (idx) {
+	case K_HOSTNAME:
+		sb_printf(&b, "%s\n", kernel.hostname);
+		break;
+	case K_OSRELEASE:
+		sb_printf(&b, "%s\n", BH_UTS_RELEASE);
+		break;
+	case K_OSTYPE:
+		sb_printf(&b, "Linux\n");
+		break;
+	case K_PIDMAX:
+		sb_printf(&b, "%d\n", PID_MAX);
+		break;
+	}
+	return sb_finish(&b, out);
+}
+
+enum { F_STAT, F_STATUS, F_CMDLINE, F_COMM, F_MAPS, F_ENVIRON, F_MOUNTS, F_NR };
+static const char *const pid_files[F_NR] = {
+    "stat", "status", "cmdline", "comm", "maps", "environ", "mounts"};
+enum { L_EXE, L_CWD, L_ROOT, L_NR };
+static const char *const pid_links[L_NR] = {"exe", "cwd", "root"};
+
+static long render_pid_file(const struct pnode *n, char **out)
+{
+	struct process *p = proc_of(n->pid);
+	if (!p)
+		return -ESRCH;
+	struct task *tk = n->tid ? task_of(p, n->tid) : first_task(p);
+	struct sbuf b = {0};
+	switch (n->idx) {
+	case F_STAT:
+		return procfs_render_stat(p, tk, out);
+	case F_STATUS:
+		return procfs_render_status(p, tk, out);
+	case F_CMDLINE:
+		if (p->cmdline && p->state != PROC_ZOMBIE)
+			sb_put(&b, p->cmdline, p->cmdline_len);
+		break;
+	case F_COMM:
+		sb_printf(&b, "%.16s\n", p->comm);
+		break;
+	case F_MAPS:
+		if (p->mm) {
+			size_t cap = 256 * 1024;
+			char *buf = malloc(cap);
+			if (!buf)
+				return -ENOMEM;
+			size_t len = mm_render_maps(p->mm, buf, cap);
+			sb_put(&b, buf, len < cap ? len : cap);
+			free(buf);
+		}
+		break;
+	case F_ENVIRON:
+		if (p->mm && tk && p->mm->env_end > p->mm->env_start) {
+			uint64_t len = p->mm->env_end - p->mm->env_start;
+			if (len > 65536)
+				len = 65536;
+			char *buf = malloc(len);
+			if (!buf)
+				return -ENOMEM;
+			ssize_t r = copy_from_user_partial(
+			    tk, buf, p->mm->env_start, len);
+			if (r > 0)
+				sb_put(&b, buf, (size_t)r);
+			free(buf);
+		}
+		break;
+	case F_MOUNTS:
+		render_mounts(&b);
+		break;
+	}
+	return sb_finish(&b, out);
+}
+
+/* ---- inodes ---- */
+
+static const struct inode_ops proc_iops;
+static const struct file_ops proc_file_fops;
+static struct super_block *proc_sb;
+
+static struct inode *pnode_inode(const struct pnode *n)
+{
+	mode_t mode;
+	switch (n->kind) {
+	case PK_ROOT:
+	case PK_SYS:
+	case PK_SYS_KERNEL:
+	case PK_PID:
+	case PK_TASKDIR:
+		mode = S_IFDIR | 0555;
+		break;
+	case PK_FDDIR:
+		mode = S_IFDIR | 0500;
+		break;
+	case PK_SELF:
+	case PK_THREAD_SELF:
+	case PK_PID_LINK:
+		mode = S_IFLNK | 0777;
+		break;
+	case PK_FD:
+		mode = S_IFLNK | 0700;
+		break;
+	case PK_SYS_KERNEL_FILE:
+		mode = S_IFREG | 0444;
+		break;
+	default:
+		mode = S_IFREG | 0444;
+		if (n->kind == PK_PID_FILE && n->idx == F_ENVIRON)
+			mode = S_IFREG | 0400;
+	}
+	struct inode *inode = inode_new(proc_sb, mode);
+	struct pnode *pn = malloc(sizeof(*pn));
+	if (!inode || !pn) {
+		free(pn);
+		inode_put(inode);
+		return NULL;
+	}
+	*pn = *n;
+	inode->priv = pn;
+	inode->iops = &proc_iops;
+	inode->ino = ((uint64_t)n->kind << 56) ^ ((uint64_t)n->idx << 48) ^
+		     ((uint64_t)(unsigned)n->pid << 24) ^
+		     ((uint64_t)(unsigned)n->tid << 8) ^ (uint64_t)n->fd ^ 1;
+	inode->nlink = S_ISDIR(mode) ? 2 : 1;
+	if (n->pid) {
+		struct process *p = proc_of(n->pid);
+		if (p) {
+			inode->uid = p->cred.euid;
+			inode->gid = p->cred.egid;
+			/* start_ns is monotonic: place it on the wall clock. */
+			uint64_t mono = kernel_now_ns(CLOCK_MONOTONIC);
+			uint64_t real = kernel_now_ns(CLOCK_REALTIME);
+			uint64_t age =
+			    mono > p->start_ns ? mono - p->start_ns : 0;
+			uint64_t s = real > age ? real - age : real;
+			inode->ctime = inode->mtime = inode->atime =
+			    (struct timespec){(time_t)(s / 1000000000ull),
+					      (long)(s % 1000000000ull)};
+		}
+	}
+	return inode;
+}
+
+static int parse_num(const char *s)
+{
+	if (!*s || *s == '0' || strlen(s) > 9)
+		return -1;
+	int v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+static int find_name(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
+{
+	const struct pnode *d = dir->priv;
+	struct pnode n = {.pid = d->pid, .tid = d->tid};
+	int i;
+	switch (d->kind) {
+	case PK_ROOT:
+		if (strcmp(name, "self") == 0) {
+			n.kind = PK_SELF;
+		} else if (strcmp(name, "thread-self") == 0) {
+			n.kind = PK_THREAD_SELF;
+		} else if (strcmp(name, "sys") == 0) {
+			n.kind = PK_SYS;
+		} else if ((i = find_name(global_files, G_NR, name)) >= 0) {
+			n.kind = PK_GLOBAL;
+			n.idx = i;
+		} else if ((i = parse_num(name)) > 0 && proc_of(i)) {
+			n.kind = PK_PID;
+			n.pid = i;
+		} else {
+			return -ENOENT;
+		}
+		break;
+	case PK_SYS:
+		if (strcmp(name, "kernel"))
+			return -ENOENT;
+		n.kind = PK_SYS_KERNEL;
+		break;
+	case PK_SYS_KERNEL:
+		if ((i = find_name(sysk_files, K_NR, name)) < 0)
+			return -ENOENT;
+		n.kind = PK_SYS_KERNEL_FILE;
+		n.idx = i;
+		break;
+	case PK_PID: {
+		if ((i = find_name(pid_files, F_NR, name)) >= 0) {
+			n.kind = PK_PID_FILE;
+			n.idx = i;
+		} else if ((i = find_name(pid_links, L_NR, name)) >= 0) {
+			n.kind = PK_PID_LINK;
+			n.idx = i;
+		} else if (strcmp(name, "fd") == 0) {
+			n.kind = PK_FDDIR;
+		} else if (strcmp(name, "task") == 0 && !d->tid) {
+			n.kind = PK_TASKDIR;
+		} else {
+			return -ENOENT;
+		}
+		break;
+	}
+	case PK_TASKDIR: {
+		struct process *p = proc_of(d->pid);
+		i = parse_num(name);
+		if (!p || i <= 0 || !task_of(p, i))
+			return -ENOENT;
+		n.kind = PK_PID;
+		n.tid = i;
+		break;
+	}
+	case PK_FDDIR: {
+		struct process *p = proc_of(d->pid);
+		i = name[0] == '0' && !name[1] ? 0 : parse_num(name);
+		if (!p || i < 0 || !p->files)
+			return -ENOENT;
+		struct file *f = fd_get(p->files, i);
+		if (!f)
+			return -ENOENT;
+		file_put(f);
+		n.kind = PK_FD;
+		n.fd = i;
+		break;
+	}
+	default:
+		return -ENOTDIR;
+	}
+	*out = pnode_inode(&n);
+	return *out ? 0 : -ENOMEM;
+}
+
+static bool proc_revalidate(struct inode *dir, const char *name,
+			    struct inode *inode)
+{
+	(void)dir, (void)name;
+	const struct pnode *n = inode->priv;
+	if (!n->pid)
+		return true;
+	struct process *p = proc_of(n->pid);
+	if (!p || (n->tid && !task_of(p, n->tid)))
+		return false;
+	if (n->kind == PK_FD) {
+		struct file *f = p->files ? fd_get(p->files, n->fd) : NULL;
+		if (!f)
+			return false;
+		file_put(f);
+	}
+	return true;
+}
+
+/* d_ino must be nonzero (glibc's readdir skips 0 as a deleted entry);
+ * it need not equal st_ino, which /proc does not promise either. */
+static uint64_t name_ino(const char *name)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ull;
+	return h | 1;
+}
+
+static int emitf(dir_emit_fn emit, void *arg, const char *name,
+		 unsigned char type)
+{
+	return emit(arg, name, strlen(name), name_ino(name), type);
+}
+
+static int proc_readdir(struct inode *dir, dir_emit_fn emit, void *arg)
+{
+	const struct pnode *d = dir->priv;
+	char num[16];
+	int r = 0;
+	struct list_head *pos;
+	switch (d->kind) {
+	case PK_ROOT:
+		r = emitf(emit, arg, "self", DT_LNK);
+		if (!r)
+			r = emitf(emit, arg, "thread-self", DT_LNK);
+		if (!r)
+			r = emitf(emit, arg, "sys", DT_DIR);
+		for (int i = 0; !r && i < G_NR; i++)
+			r = emitf(emit, arg, global_files[i], DT_REG);
+		list_for_each(pos, &kernel.processes)
+		{
+			struct process *p =
+			    list_entry(pos, struct process, all_node);
+			if (r)
+				break;
+			if (p->state == PROC_DEAD)
+				continue;
+			snprintf(num, sizeof(num), "%d", p->pid);
+			r = emitf(emit, arg, num, DT_DIR);
+		}
+		return r;
+	case PK_SYS:
+		return emitf(emit, arg, "kernel", DT_DIR);
+	case PK_SYS_KERNEL:
+		for (int i = 0; !r && i < K_NR; i++)
+			r = emitf(emit, arg, sysk_files[i], DT_REG);
+		return r;
+	case PK_PID:
+		for (int i = 0; !r && i < F_NR; i++)
+			r = emitf(emit, arg, pid_files[i], DT_REG);
+		for (int i = 0; !r && i < L_NR; i++)
+			r = emitf(emit, arg, pid_links[i], DT_LNK);
+		if (!r)
+			r = emitf(emit, arg, "fd", DT_DIR);
+		if (!r && !d->tid)
+			r = emitf(emit, arg, "task", DT_DIR);
+		return r;
+	case PK_TASKDIR: {
+		struct process *p = proc_of(d->pid);
+		if (!p)
+			return 0;
+		list_for_each(pos, &p->threads)
+		{
+			struct task *t =
+			    list_entry(pos, struct task, thread_node);
+			snprintf(num, sizeof(num), "%d", t->tid);
+			if ((r = emitf(emit, arg, num, DT_DIR)))
+				return r;
+		}
+		return 0;
+	}
+	case PK_FDDIR: {
+		struct process *p = proc_of(d->pid);
+		if (!p || !p->files)
+			return 0;
+		for (int fd = fdtable_next(p->files, 0); fd >= 0 && !r;
+		     fd = fdtable_next(p->files, fd + 1)) {
+			snprintf(num, sizeof(num), "%d", fd);
+			r = emitf(emit, arg, num, DT_LNK);
+		}
+		return r;
+	}
+	default:
+		return -ENOTDIR;
+	}
+}
+
+static long copy_link(const char *s, size_t n, char *buf, size_t cap)
+{
+	if (n + 1 > cap)
+		return -ENAMETOOLONG;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	return (long)n;
+}
+
+static int link_target(const struct pnode *n, struct path *out)
+{
+	struct process *p = proc_of(n->pid);
+	if (!p)
+		return -ENOENT;
+	if (n->kind == PK_FD) {
+		struct file *f = p->files ? fd_get(p->files, n->fd) : NULL;
+		if (!f)
+			return -ENOENT;
+		int r = -ENOENT;
+		if (f->path.dentry) {
+			*out = f->path;
+			path_get(out);
+			r = 0;
+		}
+		file_put(f);
+		return r;
+	}
+	if (n->kind == PK_PID_LINK && n->idx != L_EXE && p->fs) {
+		*out = n->idx == L_CWD ? p->fs->cwd : p->fs->root;
+		path_get(out);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static long proc_readlink(struct inode *inode, char *buf, size_t cap)
+{
+	const struct pnode *n = inode->priv;
+	char tmp[64];
+	struct task *t = current;
+	switch (n->kind) {
+	case PK_SELF:
+		if (!t || !t->proc)
+			return -ENOENT;
+		snprintf(tmp, sizeof(tmp), "%d", t->proc->pid);
+		return copy_link(tmp, strlen(tmp), buf, cap);
+	case PK_THREAD_SELF:
+		if (!t || !t->proc)
+			return -ENOENT;
+		snprintf(tmp, sizeof(tmp), "%d/task/%d", t->proc->pid, t->tid);
+		return copy_link(tmp, strlen(tmp), buf, cap);
+	case PK_PID_LINK:
+		if (n->idx == L_EXE) {
+			struct process *p = proc_of(n->pid);
+			if (!p || !p->exe_path[0])
+				return -ENOENT;
+			return copy_link(
+			    p->exe_path,
+			    strnlen(p->exe_path, sizeof(p->exe_path)), buf,
+			    cap);
+		}
+		/* fallthrough */
+	case PK_FD: {
+		struct path target;
+		int r = link_target(n, &target);
+		if (r)
+			return r;
+		struct fs_struct *fs = task_fs(t);
+		r = path_render(&target, fs ? &fs->root : NULL, buf, cap);
+		path_put(&target);
+		return r;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+static int proc_get_link(struct inode *inode, struct task *t, struct path *out)
+{
+	(void)t;
+	const struct pnode *n = inode->priv;
+	if (n->kind != PK_FD && n->kind != PK_PID_LINK)
+		return -ENOENT;
+	return link_target(n, out);
+}
+
+struct proc_data {
+	char *buf;
+	size_t len;
+};
+
+static int proc_open(struct inode *inode, struct file *f)
+{
+	const struct pnode *n = inode->priv;
+	if (S_ISDIR(inode->mode))
+		return 0;
+	if (f->fmode & FMODE_WRITE)
+		return -EACCES;
+	char *buf = NULL;
+	long len;
+	if (n->kind == PK_GLOBAL)
+		len = render_global(n->idx, &buf);
+	else if (n->kind == PK_SYS_KERNEL_FILE)
+		len = render_sysk(n->idx, &buf);
+	else if (n->kind == PK_PID_FILE)
+		len = render_pid_file(n, &buf);
+	else
+		return -ENXIO;
+	if (len < 0)
+		return (int)len;
+	struct proc_data *d = malloc(sizeof(*d));
+	if (!d) {
+		free(buf);
+		return -ENOMEM;
+	}
+	d->buf = buf;
+	d->len = (size_t)len;
+	f->priv = d;
+	f->fops = &proc_file_fops;
+	return 0;
+}
+
+static ssize_t proc_read(struct file *f, struct task *t, void *buf, size_t n,
+			 uint64_t *pos)
+{
+	(void)t;
+	struct proc_data *d = f->priv;
+	if (*pos >= d->len)
+		return 0;
+	if (n > d->len - *pos)
+		n = d->len - *pos;
+	memcpy(buf, d->buf + *pos, n);
+	*pos += n;
+	return (ssize_t)n;
+}
+
+static int64_t proc_llseek(struct file *f, int64_t off, int whence)
+{
+	struct proc_data *d = f->priv;
+	int64_t base = whence == SEEK_SET   ? 0
+		       : whence == SEEK_CUR ? (int64_t)f->pos
+		       : whence == SEEK_END ? (int64_t)d->len
+					    : -1;
+	if (base < 0 || off > INT64_MAX - base || base + off < 0)
+		return -EINVAL;
+	f->pos = (uint64_t)(base + off);
+	return (int64_t)f->pos;
+}
+
+static void proc_release(struct file *f)
+{
+	struct proc_data *d = f->priv;
+	if (d) {
+		free(d->buf);
+		free(d);
+	}
+}
+
+static const struct file_ops proc_file_fops = {
+    .read = proc_read,
+    .llseek = proc_llseek,
+    .release = proc_release,
+};
+
+static int proc_setattr(struct inode *inode, const struct iattr *ia)
+{
+	(void)inode, (void)ia;
+	return -EPERM;
+}
+
+static const struct inode_ops proc_iops = {
+    .lookup = proc_lookup,
+    .readlink = proc_readlink,
+    .get_link = proc_get_link,
+    .setattr = proc_setattr,
+    .open = proc_open,
+    .readdir = proc_readdir,
+    .revalidate = proc_revalidate,
+};
+
+static void proc_evict(struct inode *inode)
+{
+	free(inode->priv);
+}
+
+static int proc_statfs(struct super_block *sb, struct statfs *st)
+{
+	(void)sb;
+	memset(st, 0, sizeof(*st));
+	st->f_type = PROC_SUPER_MAGIC;
+	st->f_bsize = 4096;
+	st->f_namelen = VFS_NAME_MAX;
+	return 0;
+}
+
+static const struct super_ops proc_sops = {
+    .statfs = proc_statfs,
+    .evict = proc_evict,
+};
+
+int procfs_new(struct super_block **sbp, struct dentry **rootp)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	host_ncpu = n > 0 && n < 4096 ? (int)n : 1;
+	struct super_block *sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return -ENOMEM;
+	sb->fstype = "proc";
+	sb->ops = &proc_sops;
+	sb->dev = 0x4;
+	sb->flags = SB_NOCACHE;
+	proc_sb = sb;
+	struct pnode root = {.kind = PK_ROOT};
+	struct inode *inode = pnode_inode(&root);
+	if (!inode)
+		return -ENOMEM;
+	struct dentry *d = dentry_new(NULL, "/", 1, inode);
+	inode_put(inode);
+	if (!d)
+		return -ENOMEM;
+	*sbp = sb;
+	*rootp = d;
+	return 0;
+}

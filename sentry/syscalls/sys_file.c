@@ -1,0 +1,869 @@
+/* File I/O syscalls and fd management, plus the table of every VFS syscall
+ * (sys_file_defs). Guest buffers move through a bounded sentry bounce
+ * buffer, VFS_IO_CHUNK at a time. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "sentry/fs/pipe/pipe.h"
+#include "sentry/fs/tmpfs/tmpfs.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/usercopy.h"
+#include "sentry/syscalls/sys_file.h"
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/fdtable.h"
+#include "sentry/vfs/fs_struct.h"
+
+struct file *fget(struct task *t, int fd)
+{
+	return fd_get(t->proc->files, fd);
+}
+
+int get_path(struct task *t, uint64_t uaddr, char *buf, bool allow_empty)
+{
+	if (!allow_empty) {
+		long r = copy_path_from_user(t, buf, uaddr);
+		return r < 0 ? (int)r : 0;
+	}
+	long r = strncpy_from_user(t, buf, uaddr, VFS_PATH_MAX);
+	return r < 0 ? (int)r : 0;
+}
+
+long install_file(struct task *t, struct file *f, bool cloexec)
+{
+	long fd = fd_alloc(t->proc->files, 0, f, cloexec);
+	file_put(f);
+	return fd;
+}
+
+/* ---- read/write ---- */
+
+static bool loops(struct file *f)
+{
+	/* Regular files and the sentry's own devices (/dev/zero) fill the
+	 * whole buffer; a pipe or tty read returns what is there, and a
+	 * second chunk could block. Host fds other than regular files are
+	 * not seekable, which tells them apart. */
+	mode_t m = f->inode->mode;
+	return S_ISREG(m) || S_ISBLK(m) ||
+	       (S_ISCHR(m) && (f->fmode & FMODE_LSEEK));
+}
+
+static ssize_t do_read(struct task *t, struct file *f, uint64_t ubuf,
+		       size_t count, uint64_t *pos)
+{
+	if (count > MAX_RW_COUNT)
+		count = MAX_RW_COUNT;
+	size_t cap = count < VFS_IO_CHUNK ? count : VFS_IO_CHUNK;
+	char small[256];
+	char *buf = cap <= sizeof(small) ? small : malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	size_t done = 0;
+	ssize_t ret = 0;
+	do {
+		size_t n = count - done < cap ? count - done : cap;
+		ssize_t r = vfs_read(f, t, buf, n, pos);
+		if (r < 0) {
+			ret = r;
+			break;
+		}
+		if (r == 0)
+			break;
+		ssize_t c =
+		    copy_to_user_partial(t, ubuf + done, buf, (size_t)r);
+		if (c < r && (f->fmode & FMODE_LSEEK)) {
+			/* Give back what the guest did not receive. */
+			uint64_t *pp = pos ? pos : &f->pos;
+			*pp -= (uint64_t)(r - (c < 0 ? 0 : c));
+		}
+		if (c < 0) {
+			ret = -EFAULT;
+			break;
+		}
+		done += (size_t)c;
+		if (c < r || (size_t)r < n || !loops(f))
+			break;
+	} while (done < count);
+	if (buf != small)
+		free(buf);
+	return done ? (ssize_t)done : ret;
+}
+
+static ssize_t do_write(struct task *t, struct file *f, uint64_t ubuf,
+			size_t count, uint64_t *pos)
+{
+	if (count > MAX_RW_COUNT)
+		count = MAX_RW_COUNT;
+	if (!(f->fmode & FMODE_WRITE))
+		return -EBADF;
+	size_t cap = count < VFS_IO_CHUNK ? count : VFS_IO_CHUNK;
+	char small[256];
+	char *buf = cap <= sizeof(small) ? small : malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	size_t done = 0;
+	ssize_t ret = 0;
+	do {
+		size_t n = count - done < cap ? count - done : cap;
+		ssize_t c =
+		    n ? copy_from_user_partial(t, buf, ubuf + done, n) : 0;
+		if (c < 0) {
+			ret = -EFAULT;
+			break;
+		}
+		ssize_t r = vfs_write(f, t, buf, (size_t)c, pos);
+		if (r < 0) {
+			ret = r;
+			break;
+		}
+		done += (size_t)r;
+		if (r < c || (size_t)c < n) {
+			if ((size_t)c < n && r == c && !done)
+				ret = -EFAULT;
+			break;
+		}
+	} while (done < count);
+	if (buf != small)
+		free(buf);
+	return done ? (ssize_t)done : ret;
+}
+
+static long sys_read(struct task *t, const uint64_t a[6])
+{
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	long r = do_read(t, f, a[1], a[2], NULL);
+	file_put(f);
+	return r;
+}
+
+static long sys_write(struct task *t, const uint64_t a[6])
+{
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	long r = do_write(t, f, a[1], a[2], NULL);
+	file_put(f);
+	return r;
+}
+
+static long sys_pread64(struct task *t, const uint64_t a[6])
+{
+	if ((int64_t)a[3] < 0)
+		return -EINVAL;
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	uint64_t pos = a[3];
+	long r = do_read(t, f, a[1], a[2], &pos);
+	file_put(f);
+	return r;
+}
+
+static long sys_pwrite64(struct task *t, const uint64_t a[6])
+{
+	if ((int64_t)a[3] < 0)
+		return -EINVAL;
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	uint64_t pos = a[3];
+	long r = do_write(t, f, a[1], a[2], &pos);
+	file_put(f);
+	return r;
+}
+
+/* readv/writev family; pos NULL: the file offset. */
+static long do_rw_vec(struct task *t, int fd, uint64_t uiov, uint64_t cnt,
+		      uint64_t *pos, bool write)
+{
+	if (cnt > IOV_MAX)
+		return -EINVAL;
+	struct file *f = fget(t, fd);
+	if (!f)
+		return -EBADF;
+	if (!(f->fmode & (write ? FMODE_WRITE : FMODE_READ))) {
+		file_put(f);
+		return -EBADF;
+	}
+	struct iovec *iov = NULL;
+	long ret = 0;
+	if (cnt) {
+		iov = malloc(cnt * sizeof(*iov));
+		if (!iov) {
+			file_put(f);
+			return -ENOMEM;
+		}
+		if (copy_from_user(t, iov, uiov, cnt * sizeof(*iov))) {
+			ret = -EFAULT;
+			goto out;
+		}
+	}
+	size_t total = 0;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if ((ssize_t)iov[i].iov_len < 0) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if (iov[i].iov_len > MAX_RW_COUNT - total)
+			iov[i].iov_len = MAX_RW_COUNT - total;
+		total += iov[i].iov_len;
+	}
+	size_t done = 0;
+	for (uint64_t i = 0; i < cnt; i++) {
+		size_t len = iov[i].iov_len;
+		if (!len)
+			continue;
+		uint64_t base = (uint64_t)(uintptr_t)iov[i].iov_base;
+		ssize_t r = write ? do_write(t, f, base, len, pos)
+				  : do_read(t, f, base, len, pos);
+		if (r < 0) {
+			if (!done)
+				ret = r;
+			break;
+		}
+		done += (size_t)r;
+		if ((size_t)r < len)
+			break;
+	}
+	if (done)
+		ret = (long)done;
+	if (!cnt || !total) {
+		/* Zero-length I/O still checks the file (e.g. a dir). */
+		char c;
+		ssize_t r = write ? 0 : vfs_read(f, t, &c, 0, pos);
+		if (r < 0)
+			ret = r;
+	}
+out:
+	free(iov);
+	file_put(f);
+	return ret;
+}
+
+static long sys_readv(struct task *t, const uint64_t a[6])
+{
+	return do_rw_vec(t, (int)a[0], a[1], a[2], NULL, false);
+}
+
+static long sys_writev(struct task *t, const uint64_t a[6])
+{
+	return do_rw_vec(t, (int)a[0], a[1], a[2], NULL, true);
+}
+
+static long sys_preadv(struct task *t, const uint64_t a[6])
+{
+	uint64_t pos = a[3];
+	if ((int64_t)pos < 0)
+		return -EINVAL;
+	return do_rw_vec(t, (int)a[0], a[1], a[2], &pos, false);
+}
+
+static long sys_pwritev(struct task *t, const uint64_t a[6])
+{
+	uint64_t pos = a[3];
+	if ((int64_t)pos < 0)
+		return -EINVAL;
+	return do_rw_vec(t, (int)a[0], a[1], a[2], &pos, true);
+}
+
+static long rw_vec2(struct task *t, const uint64_t a[6], bool write)
+{
+	/* RWF_* hints are accepted and ignored; RWF_NOWAIT etc. would
+	 * change semantics, so refuse unknown bits like Linux. */
+	if (a[5] & ~(uint64_t)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND))
+		return -EOPNOTSUPP;
+	if ((int64_t)a[3] == -1)
+		return do_rw_vec(t, (int)a[0], a[1], a[2], NULL, write);
+	uint64_t pos = a[3];
+	if ((int64_t)pos < 0)
+		return -EINVAL;
+	return do_rw_vec(t, (int)a[0], a[1], a[2], &pos, write);
+}
+
+static long sys_preadv2(struct task *t, const uint64_t a[6])
+{
+	return rw_vec2(t, a, false);
+}
+
+static long sys_pwritev2(struct task *t, const uint64_t a[6])
+{
+	return rw_vec2(t, a, true);
+}
+
+/* ---- open/close ---- */
+
+static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags,
+		      mode_t mode)
+{
+	char path[VFS_PATH_MAX];
+	int r = get_path(t, upath, path, false);
+	if (r)
+		return r;
+	if ((flags & __O_TMPFILE) == __O_TMPFILE)
+		return -EOPNOTSUPP;
+	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
+		return -EINVAL;
+	if (flags & O_PATH)
+		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	struct file *f;
+	r = vfs_open(t, dirfd, path, flags, mode, &f);
+	if (r)
+		return r;
+	f->flags = (f->flags & ~O_CLOEXEC) | O_LARGEFILE;
+	return install_file(t, f, flags & O_CLOEXEC);
+}
+
+static long sys_open(struct task *t, const uint64_t a[6])
+{
+	return do_openat(t, AT_FDCWD, a[0], (int)a[1], (mode_t)a[2]);
+}
+
+static long sys_openat(struct task *t, const uint64_t a[6])
+{
+	return do_openat(t, (int)a[0], a[1], (int)a[2], (mode_t)a[3]);
+}
+
+static long sys_creat(struct task *t, const uint64_t a[6])
+{
+	return do_openat(t, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC,
+			 (mode_t)a[1]);
+}
+
+static long sys_close(struct task *t, const uint64_t a[6])
+{
+	return fd_close(t->proc->files, (int)a[0]);
+}
+
+static long sys_close_range(struct task *t, const uint64_t a[6])
+{
+	unsigned lo = (unsigned)a[0], hi = (unsigned)a[1];
+	unsigned flags = (unsigned)a[2];
+	if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC))
+		return -EINVAL;
+	if (lo > hi)
+		return -EINVAL;
+	/* CLOSE_RANGE_UNSHARE: the table stays shared with CLONE_FILES
+	 * siblings; rare enough to accept. */
+	fd_close_range(t->proc->files, lo, hi, flags & CLOSE_RANGE_CLOEXEC);
+	return 0;
+}
+
+static long sys_lseek(struct task *t, const uint64_t a[6])
+{
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	long r;
+	if (!(f->fmode & FMODE_LSEEK) || !f->fops || !f->fops->llseek)
+		r = -ESPIPE;
+	else if ((int)a[2] < SEEK_SET || (int)a[2] > SEEK_HOLE)
+		r = -EINVAL;
+	else
+		r = f->fops->llseek(f, (int64_t)a[1], (int)a[2]);
+	file_put(f);
+	return r;
+}
+
+/* ---- dup/fcntl/ioctl ---- */
+
+static long sys_dup(struct task *t, const uint64_t a[6])
+{
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	return install_file(t, f, false);
+}
+
+static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
+{
+	struct file *f = fget(t, oldfd);
+	if (!f)
+		return -EBADF;
+	long r = fd_install_at(t->proc->files, newfd, f, flags & O_CLOEXEC);
+	file_put(f);
+	return r;
+}
+
+static long sys_dup2(struct task *t, const uint64_t a[6])
+{
+	int oldfd = (int)a[0], newfd = (int)a[1];
+	if (oldfd == newfd) {
+		struct file *f = fget(t, oldfd);
+		if (!f)
+			return -EBADF;
+		file_put(f);
+		return newfd;
+	}
+	return do_dup3(t, oldfd, newfd, 0);
+}
+
+static long sys_dup3(struct task *t, const uint64_t a[6])
+{
+	int flags = (int)a[2];
+	if (flags & ~O_CLOEXEC)
+		return -EINVAL;
+	if ((int)a[0] == (int)a[1])
+		return -EINVAL;
+	return do_dup3(t, (int)a[0], (int)a[1], flags);
+}
+
+static long fcntl_lock(struct task *t, struct file *f, int cmd, uint64_t arg)
+{
+	struct flock fl;
+	if (copy_from_user(t, &fl, arg, sizeof(fl)))
+		return -EFAULT;
+	if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK &&
+	    fl.l_type != F_UNLCK)
+		return -EINVAL;
+	if (fl.l_whence != SEEK_SET && fl.l_whence != SEEK_CUR &&
+	    fl.l_whence != SEEK_END)
+		return -EINVAL;
+	if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
+		/* Record locks are advisory and always granted: nothing
+		 * ever conflicts. */
+		fl.l_type = F_UNLCK;
+		return copy_to_user(t, arg, &fl, sizeof(fl));
+	}
+	if (fl.l_type == F_RDLCK && !(f->fmode & FMODE_READ))
+		return -EBADF;
+	if (fl.l_type == F_WRLCK && !(f->fmode & FMODE_WRITE))
+		return -EBADF;
+	return 0;
+}
+
+static long sys_fcntl(struct task *t, const uint64_t a[6])
+{
+	int fd = (int)a[0], cmd = (int)a[1];
+	uint64_t arg = a[2];
+	struct fdtable *fdt = t->proc->files;
+	struct file *f = fget(t, fd);
+	if (!f)
+		return -EBADF;
+	long r;
+	const int setfl_mask =
+	    O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		if ((int)arg < 0 || (unsigned long)(int)arg >= fd_limit())
+			r = -EINVAL;
+		else
+			r = fd_alloc(fdt, (int)arg, f, cmd == F_DUPFD_CLOEXEC);
+		break;
+	case F_GETFD:
+		r = fd_get_cloexec(fdt, fd);
+		if (r > 0)
+			r = FD_CLOEXEC;
+		break;
+	case F_SETFD:
+		r = fd_set_cloexec(fdt, fd, arg & FD_CLOEXEC);
+		break;
+	case F_GETFL:
+		r = f->flags;
+		break;
+	case F_SETFL:
+		f->flags = (f->flags & ~setfl_mask) | ((int)arg & setfl_mask);
+		r = 0;
+		break;
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		r = fcntl_lock(t, f, cmd, arg);
+		break;
+	case F_GETPIPE_SZ:
+		r = pipe_get_size(f);
+		break;
+	case F_SETPIPE_SZ:
+		r = pipe_set_size(f, arg);
+		break;
+	case F_GETOWN:
+	case F_SETOWN:
+	case F_GETSIG:
+	case F_SETSIG:
+		r = 0;
+		break;
+	case F_GET_SEALS:
+	case F_ADD_SEALS:
+	default:
+		r = -EINVAL;
+	}
+	file_put(f);
+	return r;
+}
+
+static long sys_ioctl(struct task *t, const uint64_t a[6])
+{
+	int fd = (int)a[0];
+	unsigned cmd = (unsigned)a[1];
+	struct file *f = fget(t, fd);
+	if (!f)
+		return -EBADF;
+	long r;
+	int v;
+	switch (cmd) {
+	case FIOCLEX:
+	case FIONCLEX:
+		r = fd_set_cloexec(t->proc->files, fd, cmd == FIOCLEX);
+		break;
+	case FIONBIO:
+		r = copy_from_user(t, &v, a[2], sizeof(v));
+		if (!r) {
+			if (v)
+				f->flags |= O_NONBLOCK;
+			else
+				f->flags &= ~O_NONBLOCK;
+		}
+		break;
+	case FIOASYNC:
+		r = copy_from_user(t, &v, a[2], sizeof(v));
+		break;
+	default:
+		if (cmd == FIONREAD && S_ISREG(f->inode->mode)) {
+			v = f->inode->size > f->pos
+				? (int)(f->inode->size - f->pos > INT_MAX
+					    ? INT_MAX
+					    : f->inode->size - f->pos)
+				: 0;
+			r = copy_to_user(t, a[2], &v, sizeof(v));
+		} else if (f->fops && f->fops->ioctl) {
+			r = f->fops->ioctl(f, t, cmd, a[2]);
+		} else {
+			r = -ENOTTY;
+		}
+	}
+	file_put(f);
+	return r;
+}
+
+/* ---- sync and hints ---- */
+
+static long sys_fsync(struct task *t, const uint64_t a[6])
+{
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	long r = 0;
+	if (f->fops && f->fops->fsync)
+		r = f->fops->fsync(f);
+	else if (!S_ISREG(f->inode->mode) && !S_ISDIR(f->inode->mode))
+		r = -EINVAL;
+	file_put(f);
+	return r;
+}
+
+static long sys_sync(struct task *t, const uint64_t a[6])
+{
+	(void)t, (void)a;
+	return 0;
+}
+
+static long sys_syncfs(struct task *t, const uint64_t a[6])
+{
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	file_put(f);
+	return 0;
+}
+
+static long sys_flock(struct task *t, const uint64_t a[6])
+{
+	int op = (int)a[1] & ~LOCK_NB;
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	long r = 0;
+	/* Advisory locks are always granted (one sandbox, cooperative). */
+	if (op != LOCK_SH && op != LOCK_EX && op != LOCK_UN)
+		r = -EINVAL;
+	else
+		f->lock_state = op;
+	file_put(f);
+	return r;
+}
+
+static long sys_fadvise64(struct task *t, const uint64_t a[6])
+{
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	long r = 0;
+	if (S_ISFIFO(f->inode->mode))
+		r = -ESPIPE;
+	else if ((int)a[3] < 0 || (int)a[3] > 5 || (int64_t)a[2] < 0)
+		r = -EINVAL;
+	file_put(f);
+	return r;
+}
+
+static long sys_fallocate(struct task *t, const uint64_t a[6])
+{
+	int mode = (int)a[1];
+	int64_t off = (int64_t)a[2], len = (int64_t)a[3];
+	struct file *f = fget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	long r = 0;
+	uint64_t end;
+	if (off < 0 || len <= 0)
+		r = -EINVAL;
+	else if (!(f->fmode & FMODE_WRITE))
+		r = -EBADF;
+	else if (S_ISDIR(f->inode->mode))
+		r = -EISDIR;
+	else if (S_ISFIFO(f->inode->mode))
+		r = -ESPIPE;
+	else if (!S_ISREG(f->inode->mode))
+		r = -ENODEV;
+	else if (mode & ~FALLOC_FL_KEEP_SIZE)
+		r = -EOPNOTSUPP;
+	else if (__builtin_add_overflow((uint64_t)off, (uint64_t)len, &end) ||
+		 end > INT64_MAX)
+		r = -EFBIG;
+	else if (!(mode & FALLOC_FL_KEEP_SIZE) && end > f->inode->size) {
+		r = mnt_want_write(&f->path);
+		if (!r) {
+			struct iattr ia = {.valid = ATTR_SIZE, .size = end};
+			r = inode_setattr(f->inode, &ia);
+		}
+	}
+	file_put(f);
+	return r;
+}
+
+/* sendfile: through the bounce buffer, like a read followed by a write. */
+static long sys_sendfile(struct task *t, const uint64_t a[6])
+{
+	struct file *out = fget(t, (int)a[0]);
+	struct file *in = fget(t, (int)a[1]);
+	long ret = 0;
+	uint64_t off = 0, *pos = NULL;
+	size_t count = a[3] > MAX_RW_COUNT ? MAX_RW_COUNT : a[3];
+	char *buf = NULL;
+	if (!out || !in) {
+		ret = -EBADF;
+		goto out;
+	}
+	if (!(in->fmode & FMODE_READ) || !(out->fmode & FMODE_WRITE)) {
+		ret = -EBADF;
+		goto out;
+	}
+	if (out->flags & O_APPEND) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (a[2]) {
+		if (copy_from_user(t, &off, a[2], sizeof(off))) {
+			ret = -EFAULT;
+			goto out;
+		}
+		if ((int64_t)off < 0) {
+			ret = -EINVAL;
+			goto out;
+		}
+		pos = &off;
+	}
+	buf = malloc(VFS_IO_CHUNK);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	size_t done = 0;
+	while (done < count) {
+		size_t n =
+		    count - done < VFS_IO_CHUNK ? count - done : VFS_IO_CHUNK;
+		uint64_t before = pos ? *pos : in->pos;
+		ssize_t r = vfs_read(in, t, buf, n, pos);
+		if (r <= 0) {
+			if (r < 0 && !done)
+				ret = r;
+			break;
+		}
+		ssize_t w = vfs_write(out, t, buf, (size_t)r, NULL);
+		if (w < 0) {
+			if (!done)
+				ret = w;
+			w = 0;
+		}
+		if (w < r && (in->fmode & FMODE_LSEEK)) {
+			if (pos)
+				*pos = before + (uint64_t)w;
+			else
+				in->pos = before + (uint64_t)w;
+		}
+		done += (size_t)w;
+		if (w < r || (size_t)r < n)
+			break;
+	}
+	if (done)
+		ret = (long)done;
+	if (pos && copy_to_user(t, a[2], &off, sizeof(off)))
+		ret = -EFAULT;
+out:
+	free(buf);
+	if (out)
+		file_put(out);
+	if (in)
+		file_put(in);
+	return ret;
+}
+
+static long sys_copy_file_range(struct task *t, const uint64_t a[6])
+{
+	(void)t, (void)a;
+	return -ENOSYS; /* callers fall back to read/write */
+}
+
+/* memfd_create: an unlinked tmpfs file, so mmap works through its memfd. */
+static long sys_memfd_create(struct task *t, const uint64_t a[6])
+{
+	static struct super_block *sb;
+	static struct dentry *root;
+	char name[256];
+	unsigned flags = (unsigned)a[1];
+	if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING))
+		return -EINVAL;
+	long n = strncpy_from_user(t, name, a[0], 250);
+	if (n == -ENAMETOOLONG)
+		return -EINVAL;
+	if (n < 0)
+		return n;
+	if (!sb) {
+		int r = tmpfs_new(0, 01777, 0, 0, &sb, &root);
+		if (r)
+			return r;
+	}
+	struct inode *dir = root->inode, *inode;
+	char tmp[32];
+	static unsigned long seq;
+	snprintf(tmp, sizeof(tmp), "%lu", seq++);
+	int r = dir->iops->create(dir, tmp, 0777, task_fsuid(t), task_fsgid(t),
+				  O_RDWR, &inode);
+	if (r)
+		return r;
+	dir->iops->unlink(dir, tmp, inode);
+	char pname[300];
+	snprintf(pname, sizeof(pname), "/memfd:%s (deleted)", name);
+	struct path p;
+	r = anon_path(inode, pname, &p);
+	if (r) {
+		inode_put(inode);
+		return r;
+	}
+	struct file *f = file_alloc(&p, inode, O_RDWR | O_LARGEFILE);
+	path_put(&p);
+	if (f && inode->iops->open(inode, f)) {
+		file_put(f);
+		f = NULL;
+	}
+	inode_put(inode);
+	if (!f)
+		return -ENOMEM;
+	return install_file(t, f, flags & MFD_CLOEXEC);
+}
+
+#define D(n, fn, args)                                                         \
+	{                                                                      \
+		SYS_##n, #n, fn, args                                          \
+	}
+const struct syscall_def sys_file_defs[] = {
+    D(read, sys_read, "fBu"),
+    D(write, sys_write, "fbu"),
+    D(readv, sys_readv, "fpd"),
+    D(writev, sys_writev, "fpd"),
+    D(pread64, sys_pread64, "fBud"),
+    D(pwrite64, sys_pwrite64, "fbud"),
+    D(preadv, sys_preadv, "fpdd"),
+    D(pwritev, sys_pwritev, "fpdd"),
+    D(preadv2, sys_preadv2, "fpdd-x"),
+    D(pwritev2, sys_pwritev2, "fpdd-x"),
+    D(open, sys_open, "sox"),
+    D(openat, sys_openat, "fsox"),
+    D(creat, sys_creat, "sx"),
+    D(close, sys_close, "f"),
+    D(close_range, sys_close_range, "uux"),
+    D(lseek, sys_lseek, "fdd"),
+    D(dup, sys_dup, "f"),
+    D(dup2, sys_dup2, "ff"),
+    D(dup3, sys_dup3, "ffo"),
+    D(fcntl, sys_fcntl, "fdx"),
+    D(ioctl, sys_ioctl, "fxx"),
+    D(fsync, sys_fsync, "f"),
+    D(fdatasync, sys_fsync, "f"),
+    D(sync, sys_sync, ""),
+    D(syncfs, sys_syncfs, "f"),
+    D(flock, sys_flock, "fd"),
+    D(fadvise64, sys_fadvise64, "fddd"),
+    D(fallocate, sys_fallocate, "fxdd"),
+    D(sendfile, sys_sendfile, "ffpu"),
+    D(copy_file_range, sys_copy_file_range, "fpfpux"),
+    D(memfd_create, sys_memfd_create, "sx"),
+    D(stat, sys_stat, "sp"),
+    D(lstat, sys_lstat, "sp"),
+    D(fstat, sys_fstat, "fp"),
+    D(newfstatat, sys_newfstatat, "fspx"),
+    D(statx, sys_statx, "fsxxp"),
+    D(access, sys_access, "sx"),
+    D(faccessat, sys_faccessat, "fsx"),
+    D(faccessat2, sys_faccessat2, "fsxx"),
+    D(readlink, sys_readlink, "sBu"),
+    D(readlinkat, sys_readlinkat, "fsBu"),
+    D(statfs, sys_statfs, "sp"),
+    D(fstatfs, sys_fstatfs, "fp"),
+    D(chmod, sys_chmod, "sx"),
+    D(fchmod, sys_fchmod, "fx"),
+    D(fchmodat, sys_fchmodat, "fsx"),
+    D(chown, sys_chown, "sdd"),
+    D(fchown, sys_fchown, "fdd"),
+    D(lchown, sys_lchown, "sdd"),
+    D(fchownat, sys_fchownat, "fsddx"),
+    D(truncate, sys_truncate, "sd"),
+    D(ftruncate, sys_ftruncate, "fd"),
+    D(utimensat, sys_utimensat, "fspx"),
+    D(utimes, sys_utimes, "sp"),
+    D(futimesat, sys_futimesat, "fsp"),
+    D(utime, sys_utime, "sp"),
+    D(umask, sys_umask, "x"),
+    D(getdents64, sys_getdents64, "fpu"),
+    D(getdents, sys_getdents, "fpu"),
+    D(getcwd, sys_getcwd, "pu"),
+    D(chdir, sys_chdir, "s"),
+    D(fchdir, sys_fchdir, "f"),
+    D(mkdir, sys_mkdir, "sx"),
+    D(mkdirat, sys_mkdirat, "fsx"),
+    D(rmdir, sys_rmdir, "s"),
+    D(unlink, sys_unlink, "s"),
+    D(unlinkat, sys_unlinkat, "fsx"),
+    D(rename, sys_rename, "ss"),
+    D(renameat, sys_renameat, "fsfs"),
+    D(renameat2, sys_renameat2, "fsfsx"),
+    D(link, sys_link, "ss"),
+    D(linkat, sys_linkat, "fsfsx"),
+    D(symlink, sys_symlink, "ss"),
+    D(symlinkat, sys_symlinkat, "sfs"),
+    D(mknod, sys_mknod, "sxx"),
+    D(mknodat, sys_mknodat, "fsxx"),
+    D(pipe, sys_pipe, "p"),
+    D(pipe2, sys_pipe2, "po"),
+    D(poll, sys_poll, "pud"),
+    D(ppoll, sys_ppoll, "pupp"),
+    D(select, sys_select, "dpppp"),
+    D(pselect6, sys_pselect6, "dppppp"),
+    {.nr = -1},
+};

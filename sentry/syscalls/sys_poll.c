@@ -1,0 +1,357 @@
+/* poll, ppoll, select, pselect6. One loop (do_poll) scans the files, and
+ * if none is ready sleeps on every wait queue they registered (and on one
+ * host fd) until a change, the deadline or a signal. Files stay referenced
+ * while the task sleeps on their queues. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/usercopy.h"
+#include "sentry/syscalls/sys_file.h"
+#include "sentry/vfs/fdtable.h"
+
+#define POLL_HOST_TICK_NS 10000000ll /* several host fds: re-poll every */
+#define DEFAULT_POLLMASK  (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
+
+static void ts_add_ns(struct timespec *ts, int64_t ns)
+{
+	int64_t total = (int64_t)ts->tv_nsec + ns % 1000000000ll;
+	ts->tv_sec += ns / 1000000000ll + total / 1000000000ll;
+	ts->tv_nsec = total % 1000000000ll;
+	if (ts->tv_nsec < 0) {
+		ts->tv_nsec += 1000000000ll;
+		ts->tv_sec--;
+	}
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static struct timespec mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts;
+}
+
+/* deadline NULL: forever; a deadline in the past: just scan once. Returns
+ * the number of ready entries or -ERESTARTNOHAND. */
+static long do_poll(struct task *t, struct pollfd *pfd, size_t n,
+		    const struct timespec *deadline)
+{
+	struct file **files = calloc(n ? n : 1, sizeof(*files));
+	if (!files)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (pfd[i].fd >= 0)
+			files[i] = fget(t, pfd[i].fd);
+	long ret;
+	for (;;) {
+		struct poll_table pt = {.hostfd = -1};
+		long count = 0;
+		for (size_t i = 0; i < n; i++) {
+			pfd[i].revents = 0;
+			if (pfd[i].fd < 0)
+				continue;
+			struct file *f = files[i];
+			if (!f) {
+				pfd[i].revents = POLLNVAL;
+				count++;
+				continue;
+			}
+			short want = pfd[i].events | POLLERR | POLLHUP;
+			pt.want = want;
+			short m = f->fops && f->fops->poll
+				      ? f->fops->poll(f, &pt)
+				      : DEFAULT_POLLMASK;
+			pfd[i].revents = m & want;
+			if (pfd[i].revents)
+				count++;
+		}
+		if (count) {
+			ret = count;
+			break;
+		}
+		struct timespec now = mono_now();
+		if (deadline && !ts_before(&now, deadline)) {
+			ret = 0;
+			break;
+		}
+		const struct timespec *dl = deadline;
+		struct timespec tick;
+		if (pt.nhost > 1) {
+			tick = now;
+			ts_add_ns(&tick, POLL_HOST_TICK_NS);
+			if (!dl || ts_before(&tick, dl))
+				dl = &tick;
+		}
+		int r =
+		    task_block(t, pt.qs, pt.nq, pt.nhost == 1 ? pt.hostfd : -1,
+			       pt.hostevents, dl);
+		if (r == -EINTR) {
+			ret = -ERESTARTNOHAND;
+			break;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (files[i])
+			file_put(files[i]);
+	free(files);
+	return ret;
+}
+
+static long poll_common(struct task *t, uint64_t ufds, uint64_t nfds,
+			const struct timespec *deadline)
+{
+	if (nfds > fd_limit())
+		return -EINVAL;
+	struct pollfd *pfd = NULL;
+	if (nfds) {
+		pfd = malloc(nfds * sizeof(*pfd));
+		if (!pfd)
+			return -ENOMEM;
+		if (copy_from_user(t, pfd, ufds, nfds * sizeof(*pfd))) {
+			free(pfd);
+			return -EFAULT;
+		}
+	}
+	long r = do_poll(t, pfd, nfds, deadline);
+	if (r >= 0 && nfds) {
+		/* Only revents changes; copy back the whole array. */
+		if (copy_to_user(t, ufds, pfd, nfds * sizeof(*pfd)))
+			r = -EFAULT;
+	}
+	free(pfd);
+	return r;
+}
+
+long sys_poll(struct task *t, const uint64_t a[6])
+{
+	int ms = (int)a[2];
+	struct timespec dl, *deadline = NULL;
+	if (ms >= 0) {
+		dl = mono_now();
+		ts_add_ns(&dl, (int64_t)ms * 1000000ll);
+		deadline = &dl;
+	}
+	long r = poll_common(t, a[0], a[1], deadline);
+	return r == -ERESTARTNOHAND ? -EINTR : r;
+}
+
+/* Install a temporary signal mask for ppoll/pselect6; the signal layer
+ * restores t->saved_mask after delivering the interrupting signal. */
+static int set_tmp_mask(struct task *t, uint64_t umask, uint64_t size)
+{
+	if (!umask)
+		return 0;
+	if (size != sizeof(ksigset_t))
+		return -EINVAL;
+	ksigset_t m;
+	if (copy_from_user(t, &m, umask, sizeof(m)))
+		return -EFAULT;
+	t->saved_mask = t->blocked;
+	t->has_saved_mask = true;
+	t->blocked = m & ~(sigbit(SIGKILL) | sigbit(SIGSTOP));
+	return 0;
+}
+
+static void end_tmp_mask(struct task *t, uint64_t umask, long r)
+{
+	if (umask && r != -ERESTARTNOHAND && t->has_saved_mask) {
+		t->blocked = t->saved_mask;
+		t->has_saved_mask = false;
+	}
+}
+
+static int get_timeout(struct task *t, uint64_t uts, struct timespec *dl)
+{
+	struct timespec ts;
+	if (copy_from_user(t, &ts, uts, sizeof(ts)))
+		return -EFAULT;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000l)
+		return -EINVAL;
+	*dl = mono_now();
+	if (ts.tv_sec > 100000000l)
+		ts.tv_sec = 100000000l; /* ~3 years: no overflow */
+	dl->tv_sec += ts.tv_sec;
+	ts_add_ns(dl, ts.tv_nsec);
+	return 0;
+}
+
+/* Write the time left back (ppoll, pselect6, select do). */
+static void put_remaining(struct task *t, uint64_t uts,
+			  const struct timespec *dl, bool timeval)
+{
+	struct timespec now = mono_now(), left = {0, 0};
+	if (ts_before(&now, dl)) {
+		left.tv_sec = dl->tv_sec - now.tv_sec;
+		left.tv_nsec = dl->tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_nsec += 1000000000l;
+			left.tv_sec--;
+		}
+	}
+	if (timeval) {
+		struct timeval tv = {left.tv_sec, left.tv_nsec / 1000};
+		copy_to_user(t, uts, &tv, sizeof(tv));
+	} else {
+		copy_to_user(t, uts, &left, sizeof(left));
+	}
+}
+
+long sys_ppoll(struct task *t, const uint64_t a[6])
+{
+	struct timespec dl, *deadline = NULL;
+	if (a[2]) {
+		int r = get_timeout(t, a[2], &dl);
+		if (r)
+			return r;
+		deadline = &dl;
+	}
+	int r = set_tmp_mask(t, a[3], a[4]);
+	if (r)
+		return r;
+	long ret = poll_common(t, a[0], a[1], deadline);
+	end_tmp_mask(t, a[3], ret);
+	if (deadline && ret != -EFAULT)
+		put_remaining(t, a[2], deadline, false);
+	return ret;
+}
+
+static long do_select(struct task *t, int nfds, uint64_t ur, uint64_t uw,
+		      uint64_t ue, const struct timespec *deadline)
+{
+	if (nfds < 0)
+		return -EINVAL;
+	if ((unsigned long)nfds > fd_limit())
+		nfds = (int)fd_limit();
+	size_t bytes = ((size_t)nfds + 63) / 64 * 8;
+	uint64_t *sets[3] = {0};
+	uint64_t uset[3] = {ur, uw, ue};
+	long ret = 0;
+	struct pollfd *pfd = NULL;
+	for (int k = 0; k < 3; k++) {
+		sets[k] = calloc(1, bytes ? bytes : 8);
+		if (!sets[k]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (uset[k] && bytes &&
+		    copy_from_user(t, sets[k], uset[k], bytes)) {
+			ret = -EFAULT;
+			goto out;
+		}
+	}
+	size_t n = 0;
+	pfd = malloc(((size_t)nfds ? (size_t)nfds : 1) * sizeof(*pfd));
+	if (!pfd) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (int fd = 0; fd < nfds; fd++) {
+		short ev = 0;
+		uint64_t bit = 1ull << (fd % 64);
+		if (sets[0][fd / 64] & bit)
+			ev |= POLLIN | POLLRDNORM | POLLHUP | POLLERR;
+		if (sets[1][fd / 64] & bit)
+			ev |= POLLOUT | POLLWRNORM | POLLERR;
+		if (sets[2][fd / 64] & bit)
+			ev |= POLLPRI;
+		if (ev)
+			pfd[n++] = (struct pollfd){.fd = fd, .events = ev};
+	}
+	ret = do_poll(t, pfd, n, deadline);
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (pfd[i].revents & POLLNVAL) {
+			ret = -EBADF;
+			goto out;
+		}
+	memset(sets[0], 0, bytes);
+	memset(sets[1], 0, bytes);
+	memset(sets[2], 0, bytes);
+	ret = 0;
+	for (size_t i = 0; i < n; i++) {
+		int fd = pfd[i].fd;
+		uint64_t bit = 1ull << (fd % 64);
+		short rv = pfd[i].revents, ev = pfd[i].events;
+		if ((ev & POLLIN) &&
+		    (rv & (POLLIN | POLLRDNORM | POLLHUP | POLLERR))) {
+			sets[0][fd / 64] |= bit;
+			ret++;
+		}
+		if ((ev & POLLOUT) && (rv & (POLLOUT | POLLWRNORM | POLLERR))) {
+			sets[1][fd / 64] |= bit;
+			ret++;
+		}
+		if ((ev & POLLPRI) && (rv & POLLPRI)) {
+			sets[2][fd / 64] |= bit;
+			ret++;
+		}
+	}
+	for (int k = 0; k < 3; k++)
+		if (uset[k] && bytes &&
+		    copy_to_user(t, uset[k], sets[k], bytes)) {
+			ret = -EFAULT;
+			goto out;
+		}
+out:
+	for (int k = 0; k < 3; k++)
+		free(sets[k]);
+	free(pfd);
+	return ret;
+}
+
+long sys_select(struct task *t, const uint64_t a[6])
+{
+	struct timespec dl, *deadline = NULL;
+	if (a[4]) {
+		struct timeval tv;
+		if (copy_from_user(t, &tv, a[4], sizeof(tv)))
+			return -EFAULT;
+		if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+			return -EINVAL;
+		if (tv.tv_sec > 100000000l)
+			tv.tv_sec = 100000000l;
+		dl = mono_now();
+		dl.tv_sec += tv.tv_sec;
+		ts_add_ns(&dl, tv.tv_usec * 1000ll);
+		deadline = &dl;
+	}
+	long r = do_select(t, (int)a[0], a[1], a[2], a[3], deadline);
+	if (deadline && r != -EFAULT)
+		put_remaining(t, a[4], deadline, true);
+	return r;
+}
+
+long sys_pselect6(struct task *t, const uint64_t a[6])
+{
+	struct timespec dl, *deadline = NULL;
+	if (a[4]) {
+		int r = get_timeout(t, a[4], &dl);
+		if (r)
+			return r;
+		deadline = &dl;
+	}
+	/* The sixth argument points at {const sigset_t *ss; size_t len}. */
+	uint64_t sig[2] = {0, 0};
+	if (a[5] && copy_from_user(t, sig, a[5], sizeof(sig)))
+		return -EFAULT;
+	int r = set_tmp_mask(t, sig[0], sig[1]);
+	if (r)
+		return r;
+	long ret = do_select(t, (int)a[0], a[1], a[2], a[3], deadline);
+	end_tmp_mask(t, sig[0], ret);
+	if (deadline && ret != -EFAULT)
+		put_remaining(t, a[4], deadline, false);
+	return ret;
+}

@@ -1,0 +1,191 @@
+/* Open file descriptions: refcounting, the generic read/write entry points
+ * and the vfs.h accessors used by mm/ and kernel/. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sentry/kernel/task.h"
+#include "sentry/vfs/fs_struct.h"
+
+struct file *file_alloc(const struct path *p, struct inode *inode, int flags)
+{
+	struct file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->refs = 1;
+	f->flags = flags;
+	if (p) {
+		f->path = *p;
+		path_get(p);
+	}
+	f->inode = inode;
+	inode_get(inode);
+	int acc = flags & O_ACCMODE;
+	if (acc == O_RDONLY || acc == O_RDWR)
+		f->fmode |= FMODE_READ;
+	if (acc == O_WRONLY || acc == O_RDWR)
+		f->fmode |= FMODE_WRITE;
+	if (flags & O_PATH)
+		f->fmode = 0;
+	else if (!S_ISFIFO(inode->mode) && !S_ISSOCK(inode->mode))
+		f->fmode |= FMODE_LSEEK | FMODE_PREAD;
+	return f;
+}
+
+void file_get(struct file *f)
+{
+	f->refs++;
+}
+
+void file_put(struct file *f)
+{
+	if (!f || --f->refs > 0)
+		return;
+	if (f->fops && f->fops->release)
+		f->fops->release(f);
+	dir_snapshot_free(f->dir);
+	path_put(&f->path);
+	inode_put(f->inode);
+	free(f);
+}
+
+void poll_wait(struct poll_table *pt, struct waitq *q)
+{
+	if (pt && pt->nq < POLL_MAX_QUEUES)
+		pt->qs[pt->nq++] = q;
+}
+
+void poll_wait_host(struct poll_table *pt, int hostfd, short events)
+{
+	if (!pt)
+		return;
+	if (pt->nhost++ == 0) {
+		pt->hostfd = hostfd;
+		pt->hostevents = events;
+	}
+}
+
+int64_t generic_llseek(struct file *f, int64_t off, int whence)
+{
+	int64_t base;
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)f->pos;
+		break;
+	case SEEK_END:
+		if (f->inode->iops && f->inode->iops->getattr)
+			f->inode->iops->getattr(f->inode);
+		base = (int64_t)f->inode->size;
+		break;
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		if (f->inode->iops && f->inode->iops->getattr)
+			f->inode->iops->getattr(f->inode);
+		if (off < 0 || (uint64_t)off >= f->inode->size)
+			return -ENXIO;
+		if (whence == SEEK_HOLE)
+			off = (int64_t)f->inode->size;
+		f->pos = (uint64_t)off;
+		return off;
+	default:
+		return -EINVAL;
+	}
+	int64_t npos;
+	if (__builtin_add_overflow(base, off, &npos) || npos < 0)
+		return -EINVAL;
+	f->pos = (uint64_t)npos;
+	return npos;
+}
+
+ssize_t vfs_read(struct file *f, struct task *t, void *buf, size_t n,
+		 uint64_t *pos)
+{
+	if (!(f->fmode & FMODE_READ))
+		return -EBADF;
+	if (S_ISDIR(f->inode->mode))
+		return -EISDIR;
+	if (!f->fops || !f->fops->read)
+		return -EINVAL;
+	if (pos && !(f->fmode & FMODE_PREAD))
+		return -ESPIPE;
+	if (pos && *pos > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	return f->fops->read(f, t, buf, n, pos ? pos : &f->pos);
+}
+
+ssize_t vfs_write(struct file *f, struct task *t, const void *buf, size_t n,
+		  uint64_t *pos)
+{
+	if (!(f->fmode & FMODE_WRITE))
+		return -EBADF;
+	if (!f->fops || !f->fops->write)
+		return -EINVAL;
+	if (pos && !(f->fmode & FMODE_PREAD))
+		return -ESPIPE;
+	if (pos && *pos > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	return f->fops->write(f, t, buf, n, pos ? pos : &f->pos);
+}
+
+ssize_t file_kread(struct file *f, void *buf, size_t n, uint64_t off)
+{
+	if (!f->fops || !f->fops->read || !(f->fmode & FMODE_READ))
+		return -EBADF;
+	if (S_ISDIR(f->inode->mode))
+		return -EISDIR;
+	size_t done = 0;
+	while (done < n) {
+		uint64_t pos = off + done;
+		ssize_t r = f->fops->read(f, current, (char *)buf + done,
+					  n - done, &pos);
+		if (r < 0)
+			return done ? (ssize_t)done : r;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+int file_host_fd(struct file *f)
+{
+	if (f->fops && f->fops->host_fd)
+		return f->fops->host_fd(f);
+	return -ENODEV;
+}
+
+int file_stat(struct file *f, struct stat *st)
+{
+	if (f->inode->iops && f->inode->iops->getattr) {
+		int r = f->inode->iops->getattr(f->inode);
+		if (r)
+			return r;
+	}
+	inode_fill_stat(f->inode, st);
+	return 0;
+}
+
+int file_path(struct file *f, char *buf, size_t cap)
+{
+	if (!f->path.dentry)
+		return -ENOENT;
+	struct fs_struct *fs = task_fs(current);
+	return path_render(&f->path, fs ? &fs->root : NULL, buf, cap);
+}
+
+int file_may_exec(struct task *t, struct file *f)
+{
+	if (!S_ISREG(f->inode->mode))
+		return -EACCES;
+	return inode_permission(t, f->inode, MAY_EXEC);
+}
+
+mode_t file_type(struct file *f)
+{
+	return f->inode->mode & S_IFMT;
+}

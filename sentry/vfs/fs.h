@@ -1,0 +1,324 @@
+/* The VFS internals shared by sentry/vfs/ and the filesystems in sentry/fs/:
+ * super blocks, inodes, dentries, mounts and open file descriptions, shaped
+ * like Linux's include/linux/fs.h so that a Linux reader knows where to look.
+ *
+ * Everything here is protected by kernel_lock: no object has its own lock.
+ * Lifetimes are plain reference counts (int, under the lock).
+ */
+#ifndef BULKHEAD_VFS_FS_H
+#define BULKHEAD_VFS_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "bulkhead/list.h"
+#include "sentry/vfs/vfs.h"
+
+#define VFS_PATH_MAX	4096
+#define VFS_NAME_MAX	255
+#define VFS_MAXSYMLINKS 40
+#define VFS_IO_CHUNK	(64u << 10) /* bounce buffer for guest I/O */
+
+struct inode;
+struct dentry;
+struct mount;
+struct file;
+struct super_block;
+struct task;
+
+/* Permission mask bits for inode_permission (Linux MAY_*). */
+#define MAY_EXEC  1
+#define MAY_WRITE 2
+#define MAY_READ  4
+
+/* Super-block flags. */
+#define SB_RDONLY  1u
+#define SB_NOCACHE 2u /* drop dentries at refcount 0 (procfs) */
+
+struct super_ops {
+	int (*statfs)(struct super_block *sb, struct statfs *st);
+	/* The last reference to an inode is gone: free fs-private state. */
+	void (*evict)(struct inode *inode);
+};
+
+struct super_block {
+	const char *fstype; /* "tmpfs", "proc", "9p" (gofer) ... */
+	const struct super_ops *ops;
+	uint64_t dev; /* st_dev of every inode */
+	unsigned flags;
+	uint64_t next_ino;
+	void *priv;
+};
+
+/* One directory entry as a filesystem reports it (readdir). */
+typedef int (*dir_emit_fn)(void *arg, const char *name, size_t len,
+			   uint64_t ino, unsigned char type);
+
+/* setattr request (Linux struct iattr). */
+#define ATTR_MODE  (1u << 0)
+#define ATTR_UID   (1u << 1)
+#define ATTR_GID   (1u << 2)
+#define ATTR_SIZE  (1u << 3)
+#define ATTR_ATIME (1u << 4)
+#define ATTR_MTIME (1u << 5)
+struct iattr {
+	unsigned valid;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	uint64_t size;
+	struct timespec atime, mtime; /* already resolved (no UTIME_NOW) */
+};
+
+struct path {
+	struct mount *mnt;
+	struct dentry *dentry;
+};
+
+/* Inode operations. Missing ops answer -EPERM (namespace changes),
+ * -EINVAL (readlink) or -ENOTDIR (lookup). All names are single, valid
+ * components (not ".", ".."). Out inodes carry a new reference. */
+struct inode_ops {
+	int (*lookup)(struct inode *dir, const char *name, struct inode **out);
+	/* Regular file; oflags are the open flags (the gofer opens it too). */
+	int (*create)(struct inode *dir, const char *name, mode_t mode,
+		      uid_t uid, gid_t gid, int oflags, struct inode **out);
+	int (*mkdir)(struct inode *dir, const char *name, mode_t mode,
+		     uid_t uid, gid_t gid, struct inode **out);
+	int (*mknod)(struct inode *dir, const char *name, mode_t mode,
+		     dev_t rdev, uid_t uid, gid_t gid, struct inode **out);
+	int (*symlink)(struct inode *dir, const char *name, const char *target,
+		       uid_t uid, gid_t gid, struct inode **out);
+	int (*link)(struct inode *dir, const char *name, struct inode *target);
+	int (*unlink)(struct inode *dir, const char *name,
+		      struct inode *victim);
+	int (*rmdir)(struct inode *dir, const char *name, struct inode *victim);
+	int (*rename)(struct inode *odir, const char *oname, struct inode *ndir,
+		      const char *nname, unsigned flags);
+	/* Copies the target (NUL-terminated) into buf; returns its length. */
+	long (*readlink)(struct inode *inode, char *buf, size_t cap);
+	/* Magic links (/proc/pid/fd/N): jump straight to a path; returns 0
+	 * with a reference in *out, or -ENOENT to use readlink's text. */
+	int (*get_link)(struct inode *inode, struct task *t, struct path *out);
+	/* Refresh cached attributes (gofer). */
+	int (*getattr)(struct inode *inode);
+	int (*setattr)(struct inode *inode, const struct iattr *ia);
+	/* Fill f->fops/f->priv for an open of this inode. */
+	int (*open)(struct inode *inode, struct file *f);
+	/* Every entry except "." and "..". */
+	int (*readdir)(struct inode *dir, dir_emit_fn emit, void *arg);
+	/* A cached dentry child of this directory still names inode? */
+	bool (*revalidate)(struct inode *dir, const char *name,
+			   struct inode *inode);
+};
+
+struct inode {
+	int refs;
+	struct super_block *sb;
+	const struct inode_ops *iops;
+	uint64_t ino;
+	mode_t mode; /* includes S_IFMT */
+	uid_t uid;
+	gid_t gid;
+	nlink_t nlink;
+	uint64_t size;
+	uint64_t blocks;
+	dev_t rdev;
+	struct timespec atime, mtime, ctime;
+	void *priv;
+};
+
+struct dentry {
+	int refs; /* users + one per child; 0: cached, on the LRU */
+	char *name;
+	struct dentry *parent; /* NULL for a filesystem root / anon dentry */
+	struct inode *inode;
+	struct list_head children;
+	struct list_head sibling;
+	struct list_head lru;
+	int mounted;   /* mounts on this dentry */
+	bool unhashed; /* removed from its parent's children (deleted) */
+};
+
+struct mount {
+	struct list_head node; /* in the mount table */
+	struct mount *parent;  /* NULL for the root mount / pseudo mounts */
+	struct dentry *mountpoint;
+	struct dentry *root;
+	struct super_block *sb;
+	bool readonly;
+	char *source; /* for /proc/mounts */
+};
+
+/* Open-file modes beyond the O_* flags. */
+#define FMODE_READ  1u
+#define FMODE_WRITE 2u
+#define FMODE_LSEEK 4u
+#define FMODE_PREAD 8u /* pread/pwrite allowed (else ESPIPE) */
+
+/* Poll: a file adds the wait queues (and at most one host fd) that signal a
+ * change of its readiness. */
+struct waitq;
+#define POLL_MAX_QUEUES 64
+struct poll_table {
+	struct waitq *qs[POLL_MAX_QUEUES];
+	int nq;
+	short want; /* events the caller polls this file for */
+	int hostfd; /* -1, or a host fd to wait on */
+	short hostevents;
+	int nhost; /* host fds seen; > 1 falls back to timed polling */
+};
+void poll_wait(struct poll_table *pt, struct waitq *q);
+void poll_wait_host(struct poll_table *pt, int hostfd, short events);
+
+struct dir_ctx;
+
+struct file_ops {
+	/* Buffers are sentry memory; pos is &f->pos or a pread offset. May
+	 * block (task t, kernel_lock held); -ERESTARTSYS when interrupted. */
+	ssize_t (*read)(struct file *f, struct task *t, void *buf, size_t n,
+			uint64_t *pos);
+	ssize_t (*write)(struct file *f, struct task *t, const void *buf,
+			 size_t n, uint64_t *pos);
+	int64_t (*llseek)(struct file *f, int64_t off, int whence);
+	long (*ioctl)(struct file *f, struct task *t, unsigned cmd,
+		      uint64_t arg);
+	short (*poll)(struct file *f, struct poll_table *pt);
+	int (*fsync)(struct file *f);
+	int (*host_fd)(struct file *f);
+	void (*release)(struct file *f);
+};
+
+struct file {
+	int refs;
+	int flags; /* O_* status flags and access mode */
+	unsigned fmode;
+	uint64_t pos;
+	struct path path; /* references held */
+	struct inode *inode;
+	const struct file_ops *fops;
+	void *priv;
+	struct dir_snapshot *dir; /* directories: entries since rewind */
+	int lock_state;		  /* flock (advisory, always granted) */
+};
+
+/* ---- inode.c ---- */
+struct inode *inode_new(struct super_block *sb, mode_t mode);
+void inode_get(struct inode *inode);
+void inode_put(struct inode *inode);
+uint64_t sb_next_ino(struct super_block *sb);
+void inode_fill_stat(struct inode *inode, struct stat *st);
+struct timespec vfs_now(void);
+void inode_touch(struct inode *inode, bool atime, bool mtime, bool ctime);
+/* Apply ia to the generic fields (after the fs accepted it). */
+void inode_apply_iattr(struct inode *inode, const struct iattr *ia);
+int inode_setattr(struct inode *inode, const struct iattr *ia);
+
+/* ---- perm.c ---- */
+int inode_permission(struct task *t, struct inode *inode, int mask);
+bool cred_in_group(struct task *t, gid_t gid);
+uid_t task_fsuid(struct task *t);
+gid_t task_fsgid(struct task *t);
+/* Sticky-directory rule for unlink/rename (Linux may_delete). */
+int may_delete(struct task *t, struct inode *dir, struct inode *victim);
+/* The owner or root? (chmod, utimes with explicit times) */
+bool inode_owner_or_root(struct task *t, struct inode *inode);
+
+/* ---- dentry.c ---- */
+#define DCACHE_UNUSED_MAX 4096
+struct dentry *dentry_new(struct dentry *parent, const char *name, size_t len,
+			  struct inode *inode);
+void dentry_get(struct dentry *d);
+void dentry_put(struct dentry *d);
+/* Cached child, with a reference, or NULL. */
+struct dentry *dentry_find_child(struct dentry *dir, const char *name,
+				 size_t len);
+/* Cached or looked-up child; -ENOENT if absent. */
+int dentry_lookup(struct dentry *dir, const char *name, size_t len,
+		  struct dentry **out);
+/* Drop from the parent (after unlink/rmdir/rename). */
+void dentry_unhash(struct dentry *d);
+/* Move d under newparent with newname (after a rename). */
+void dentry_move(struct dentry *d, struct dentry *newparent,
+		 const char *newname);
+void dentry_prune(size_t keep);
+size_t dentry_unused_count(void);
+
+/* ---- mount.c ---- */
+struct mount *mount_new(struct super_block *sb, struct dentry *root,
+			const char *source, bool readonly);
+/* Attach m on mountpoint (a path in the tree). */
+void mount_attach(struct mount *m, const struct path *mountpoint);
+struct mount *mount_lookup(struct mount *parent, struct dentry *mountpoint);
+struct mount *mount_root(void);
+void mount_set_root(struct mount *m);
+struct list_head *mount_table(void);
+/* Has path's mount -EROFS? */
+int mnt_want_write(const struct path *p);
+void path_get(const struct path *p);
+void path_put(const struct path *p);
+bool path_equal(const struct path *a, const struct path *b);
+/* Absolute path from root, "/a/b"; appends " (deleted)" for unhashed
+ * dentries. Returns length or -ENAMETOOLONG. */
+int path_render(const struct path *p, const struct path *root, char *buf,
+		size_t cap);
+
+/* ---- namei.c ---- */
+#define LOOKUP_FOLLOW	 1u /* follow a trailing symlink */
+#define LOOKUP_DIRECTORY 2u /* the result must be a directory */
+#define LOOKUP_EMPTY	 4u /* "" means dirfd itself (AT_EMPTY_PATH) */
+
+struct nameidata;
+/* Resolve path (already copied, NUL-terminated) relative to dirfd. */
+int vfs_lookup(struct task *t, int dirfd, const char *path, unsigned flags,
+	       struct path *out);
+/* Resolve all but the last component: *parent (ref) and the last name
+ * copied into last (NAME_MAX+1). -EINVAL-ish cases: last is "." / ".."
+ * or the path is "/" -> *last_kind != 0. trailing_slash reports "a/". */
+enum last_kind { LAST_NORM = 0, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
+int vfs_lookup_parent(struct task *t, int dirfd, const char *path,
+		      struct path *parent, char *last, enum last_kind *kind,
+		      bool *trailing_slash);
+/* Look up one name under parent (permission checked), crossing mounts. */
+int vfs_lookup_one(struct task *t, const struct path *parent, const char *name,
+		   struct path *out);
+/* The starting point for dirfd: cwd, or a directory fd's path. */
+int vfs_dirfd_path(struct task *t, int dirfd, struct path *out);
+
+/* ---- file.c ---- */
+struct file *file_alloc(const struct path *p, struct inode *inode, int flags);
+/* Open p (resolved) with open(2) flags: permission, O_TRUNC, fs open. */
+int vfs_open_path(struct task *t, const struct path *p, int flags,
+		  struct file **out);
+int64_t generic_llseek(struct file *f, int64_t off, int whence);
+/* Read/write through the fops, bounds and modes checked; buf is sentry
+ * memory. pos NULL: use and advance f->pos. */
+ssize_t vfs_read(struct file *f, struct task *t, void *buf, size_t n,
+		 uint64_t *pos);
+ssize_t vfs_write(struct file *f, struct task *t, const void *buf, size_t n,
+		  uint64_t *pos);
+
+/* ---- readdir.c ---- */
+struct dir_ctx {
+	/* Returns 0 to accept the entry, > 0 when the buffer is full. */
+	int (*actor)(struct dir_ctx *ctx, const char *name, size_t len,
+		     uint64_t off, uint64_t ino, unsigned char type);
+};
+/* Emit entries of directory f starting at f->pos (advancing it). */
+int vfs_iterate_dir(struct file *f, struct dir_ctx *ctx);
+void dir_snapshot_free(struct dir_snapshot *s);
+/* Entries remain after f->pos (in the current snapshot)? */
+bool vfs_dir_has_more(struct file *f);
+unsigned char mode_to_dtype(mode_t mode);
+
+/* ---- anon.c: inodes without a place in the tree (pipes, host fds) */
+struct super_block *anon_sb(void);
+/* A path on the anonymous mount named name ("pipe:[3]"), for inode. */
+int anon_path(struct inode *inode, const char *name, struct path *out);
+
+#endif

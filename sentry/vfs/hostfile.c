@@ -1,0 +1,290 @@
+/* Files that forward to one of the sentry's own host fds: the guest's
+ * stdio. A read or write that could block waits in task_block() (which
+ * drops kernel_lock) and then does the host call with the lock dropped, so
+ * one guest reading a terminal never stalls the others. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/usercopy.h"
+#include "sentry/vfs/fs.h"
+
+struct hostfile {
+	int fd;
+	bool seekable; /* a regular file: no waiting, pread works */
+};
+
+static void host_evict(struct inode *inode)
+{
+	free(inode->priv);
+}
+
+static const struct super_ops host_sops = {.evict = host_evict};
+
+static struct super_block host_super = {
+    .fstype = "host",
+    .ops = &host_sops,
+    .dev = 0xe,
+    .flags = SB_NOCACHE,
+};
+
+static int host_wait(struct file *f, struct task *t, int fd, short ev)
+{
+	if (f->flags & O_NONBLOCK) {
+		struct pollfd p = {.fd = fd, .events = ev};
+		if (poll(&p, 1, 0) == 0)
+			return -EAGAIN;
+		return 0;
+	}
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = ev};
+		if (poll(&p, 1, 0) > 0)
+			return 0;
+		int r = task_block(t, NULL, 0, fd, ev, NULL);
+		if (r == -EINTR)
+			return -ERESTARTSYS;
+		if (r < 0 && r != -ETIMEDOUT)
+			return r;
+	}
+}
+
+/* Mirror the host offset into f->pos, for lseek(fd, 0, SEEK_CUR). */
+static void host_sync_pos(struct file *f, struct hostfile *h)
+{
+	off_t o = lseek(h->fd, 0, SEEK_CUR);
+	if (o >= 0)
+		f->pos = (uint64_t)o;
+}
+
+static ssize_t host_read(struct file *f, struct task *t, void *buf, size_t n,
+			 uint64_t *pos)
+{
+	struct hostfile *h = f->priv;
+	ssize_t r;
+	if (h->seekable) {
+		/* The guest's stdio is the same open file as the sentry's and
+		 * its caller's: plain read/write share the host offset, so a
+		 * `bulkhead run >> log` appends after what others wrote. */
+		if (pos == &f->pos)
+			r = read(h->fd, buf, n);
+		else
+			r = pread(h->fd, buf, n, (off_t)*pos);
+		if (r > 0)
+			*pos += (uint64_t)r;
+		if (pos == &f->pos)
+			host_sync_pos(f, h);
+		return r < 0 ? -errno : r;
+	}
+	int w = host_wait(f, t, h->fd, POLLIN);
+	if (w)
+		return w;
+	kunlock();
+	r = read(h->fd, buf, n);
+	int e = errno;
+	klock();
+	if (r < 0 && e == EINTR)
+		return -ERESTARTSYS;
+	return r < 0 ? -e : r;
+}
+
+static ssize_t host_write(struct file *f, struct task *t, const void *buf,
+			  size_t n, uint64_t *pos)
+{
+	struct hostfile *h = f->priv;
+	ssize_t r;
+	if (h->seekable) {
+		if (pos == &f->pos || (f->flags & O_APPEND))
+			r = write(h->fd, buf, n);
+		else
+			r = pwrite(h->fd, buf, n, (off_t)*pos);
+		if (r > 0)
+			*pos += (uint64_t)r;
+		if (pos == &f->pos)
+			host_sync_pos(f, h);
+		return r < 0 ? -errno : r;
+	}
+	int w = host_wait(f, t, h->fd, POLLOUT);
+	if (w)
+		return w;
+	kunlock();
+	r = write(h->fd, buf, n);
+	int e = errno;
+	klock();
+	if (r < 0 && e == EPIPE) {
+		/* The sentry ignores SIGPIPE; the guest must see it. */
+		signal_send_task(t, SIGPIPE, NULL);
+	}
+	if (r < 0 && e == EINTR)
+		return -ERESTARTSYS;
+	return r < 0 ? -e : r;
+}
+
+static short host_poll(struct file *f, struct poll_table *pt)
+{
+	struct hostfile *h = f->priv;
+	short want = pt && pt->want ? pt->want : POLLIN | POLLOUT;
+	struct pollfd p = {.fd = h->fd, .events = want};
+	if (poll(&p, 1, 0) < 0)
+		return POLLERR;
+	poll_wait_host(pt, h->fd, want);
+	return p.revents;
+}
+
+static long host_ioctl(struct file *f, struct task *t, unsigned cmd,
+		       uint64_t arg)
+{
+	struct hostfile *h = f->priv;
+	switch (cmd) {
+	case TCGETS: {
+		struct termios tio;
+		if (ioctl(h->fd, TCGETS, &tio) < 0)
+			return -errno;
+		return copy_to_user(t, arg, &tio, sizeof(tio));
+	}
+	case TIOCGWINSZ: {
+		struct winsize ws;
+		if (ioctl(h->fd, TIOCGWINSZ, &ws) < 0)
+			return -errno;
+		return copy_to_user(t, arg, &ws, sizeof(ws));
+	}
+	case TIOCGPGRP: {
+		/* The host's pgrp means nothing to the guest: report the
+		 * caller's own process group as the foreground one. */
+		struct termios tio;
+		if (ioctl(h->fd, TCGETS, &tio) < 0)
+			return -errno;
+		int pg = t && t->proc ? t->proc->pgid : 1;
+		return copy_to_user(t, arg, &pg, sizeof(pg));
+	}
+	case FIONREAD: {
+		int n = 0;
+		if (ioctl(h->fd, FIONREAD, &n) < 0)
+			return -errno;
+		return copy_to_user(t, arg, &n, sizeof(n));
+	}
+	}
+	return -ENOTTY;
+}
+
+static int host_fsync(struct file *f)
+{
+	struct hostfile *h = f->priv;
+	return h->seekable && fsync(h->fd) < 0 ? -errno : 0;
+}
+
+static int host_hostfd(struct file *f)
+{
+	struct hostfile *h = f->priv;
+	return h->seekable ? h->fd : -ENODEV;
+}
+
+static int64_t host_llseek(struct file *f, int64_t off, int whence)
+{
+	struct hostfile *h = f->priv;
+	if (!h->seekable)
+		return -ESPIPE;
+	/* The host offset is shared with the sentry's caller: seek it. */
+	off_t r = lseek(h->fd, (off_t)off, whence);
+	if (r < 0)
+		return -errno;
+	f->pos = (uint64_t)r;
+	return r;
+}
+
+static const struct file_ops host_fops = {
+    .read = host_read,
+    .write = host_write,
+    .llseek = host_llseek,
+    .ioctl = host_ioctl,
+    .poll = host_poll,
+    .fsync = host_fsync,
+    .host_fd = host_hostfd,
+};
+
+static int host_getattr(struct inode *inode)
+{
+	struct hostfile *h = inode->priv;
+	struct stat st;
+	if (fstat(h->fd, &st) < 0)
+		return -errno;
+	inode->size = (uint64_t)st.st_size;
+	inode->mtime = st.st_mtim;
+	inode->atime = st.st_atim;
+	inode->ctime = st.st_ctim;
+	return 0;
+}
+
+/* Reopening through /proc/self/fd/N shares the same host fd. */
+static int host_open(struct inode *inode, struct file *f)
+{
+	f->priv = inode->priv;
+	f->fops = &host_fops;
+	return 0;
+}
+
+static const struct inode_ops host_iops = {
+    .getattr = host_getattr,
+    .open = host_open,
+};
+
+struct file *file_new_host(int hostfd, int oflags)
+{
+	struct stat st;
+	if (fstat(hostfd, &st) < 0)
+		return NULL;
+	struct hostfile *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->fd = hostfd;
+	h->seekable = S_ISREG(st.st_mode);
+	struct inode *inode = inode_new(&host_super, st.st_mode);
+	if (!inode) {
+		free(h);
+		return NULL;
+	}
+	/* The host fd lives as long as the sentry: never closed here. */
+	inode->priv = h;
+	inode->iops = &host_iops;
+	inode->size = (uint64_t)st.st_size;
+	inode->uid = 0;
+	inode->gid = 0;
+	char name[64];
+	if (S_ISFIFO(st.st_mode))
+		snprintf(name, sizeof(name), "pipe:[%lu]",
+			 (unsigned long)st.st_ino);
+	else if (S_ISSOCK(st.st_mode))
+		snprintf(name, sizeof(name), "socket:[%lu]",
+			 (unsigned long)st.st_ino);
+	else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+		snprintf(name, sizeof(name), "/dev/null");
+	else if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 136)
+		snprintf(name, sizeof(name), "/dev/pts/%u", minor(st.st_rdev));
+	else if (S_ISCHR(st.st_mode))
+		snprintf(name, sizeof(name), "/dev/char/%u:%u",
+			 major(st.st_rdev), minor(st.st_rdev));
+	else
+		snprintf(name, sizeof(name), "host:[%d]", hostfd);
+	struct path p;
+	if (anon_path(inode, name, &p)) {
+		inode_put(inode);
+		return NULL;
+	}
+	struct file *f = file_alloc(&p, inode, oflags & ~O_CREAT);
+	path_put(&p);
+	inode_put(inode);
+	if (!f)
+		return NULL;
+	if (!h->seekable)
+		f->fmode &= ~(FMODE_LSEEK | FMODE_PREAD);
+	f->priv = h;
+	f->fops = &host_fops;
+	return f;
+}

@@ -1,0 +1,110 @@
+/* Inodes: the generic fields every filesystem fills, refcounting, stat. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sentry/vfs/fs.h"
+
+struct inode *inode_new(struct super_block *sb, mode_t mode)
+{
+	struct inode *inode = calloc(1, sizeof(*inode));
+	if (!inode)
+		return NULL;
+	inode->refs = 1;
+	inode->sb = sb;
+	inode->mode = mode;
+	inode->nlink = 1;
+	inode->ino = sb_next_ino(sb);
+	inode->atime = inode->mtime = inode->ctime = vfs_now();
+	return inode;
+}
+
+uint64_t sb_next_ino(struct super_block *sb)
+{
+	return ++sb->next_ino;
+}
+
+void inode_get(struct inode *inode)
+{
+	inode->refs++;
+}
+
+void inode_put(struct inode *inode)
+{
+	if (!inode || --inode->refs > 0)
+		return;
+	if (inode->sb && inode->sb->ops && inode->sb->ops->evict)
+		inode->sb->ops->evict(inode);
+	free(inode);
+}
+
+struct timespec vfs_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+void inode_touch(struct inode *inode, bool atime, bool mtime, bool ctime)
+{
+	struct timespec now = vfs_now();
+	if (atime)
+		inode->atime = now;
+	if (mtime)
+		inode->mtime = now;
+	if (ctime)
+		inode->ctime = now;
+}
+
+void inode_fill_stat(struct inode *inode, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_dev = inode->sb ? inode->sb->dev : 0;
+	st->st_ino = inode->ino;
+	st->st_mode = inode->mode;
+	st->st_nlink = inode->nlink;
+	st->st_uid = inode->uid;
+	st->st_gid = inode->gid;
+	st->st_rdev = inode->rdev;
+	st->st_size = (off_t)inode->size;
+	st->st_blksize = 4096;
+	st->st_blocks = inode->blocks ? (blkcnt_t)inode->blocks
+				      : (blkcnt_t)((inode->size + 511) / 512);
+	st->st_atim = inode->atime;
+	st->st_mtim = inode->mtime;
+	st->st_ctim = inode->ctime;
+}
+
+void inode_apply_iattr(struct inode *inode, const struct iattr *ia)
+{
+	if (ia->valid & ATTR_MODE)
+		inode->mode = (inode->mode & S_IFMT) | (ia->mode & 07777);
+	if (ia->valid & ATTR_UID)
+		inode->uid = ia->uid;
+	if (ia->valid & ATTR_GID)
+		inode->gid = ia->gid;
+	if (ia->valid & ATTR_SIZE) {
+		inode->size = ia->size;
+		inode->mtime = vfs_now();
+	}
+	if (ia->valid & ATTR_ATIME)
+		inode->atime = ia->atime;
+	if (ia->valid & ATTR_MTIME)
+		inode->mtime = ia->mtime;
+	inode->ctime = vfs_now();
+}
+
+int inode_setattr(struct inode *inode, const struct iattr *ia)
+{
+	if ((ia->valid & ATTR_SIZE) && S_ISDIR(inode->mode))
+		return -EISDIR;
+	if ((ia->valid & ATTR_SIZE) && !S_ISREG(inode->mode))
+		return -EINVAL;
+	if (ia->valid & ATTR_SIZE && ia->size > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	if (inode->iops && inode->iops->setattr)
+		return inode->iops->setattr(inode, ia);
+	inode_apply_iattr(inode, ia);
+	return 0;
+}

@@ -1,0 +1,180 @@
+/* Stand-ins for the kernel, mm and usercopy symbols the VFS uses, so the
+ * VFS unit tests run without a platform. Guest addresses are host pointers
+ * here (0 and small values fault). Include in exactly one file per test
+ * binary: these definitions take the place of the libsentry.a members that
+ * would otherwise be linked. */
+#ifndef BH_TEST_VFS_STUBS_H
+#define BH_TEST_VFS_STUBS_H
+
+#include <stdint.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
+#include "sentry/mm/usercopy.h"
+
+#include "bulkhead/log.h"
+#include "sentry/syscalls/syscalls.h"
+
+#define U(x)		      ((uint64_t)(uintptr_t)(x))
+#define SC0(t, n)	      vfs_test_call(t, n, 0, 0, 0, 0, 0, 0)
+#define SC1(t, n, a)	      vfs_test_call(t, n, U(a), 0, 0, 0, 0, 0)
+#define SC2(t, n, a, b)	      vfs_test_call(t, n, U(a), U(b), 0, 0, 0, 0)
+#define SC3(t, n, a, b, c)    vfs_test_call(t, n, U(a), U(b), U(c), 0, 0, 0)
+#define SC4(t, n, a, b, c, d) vfs_test_call(t, n, U(a), U(b), U(c), U(d), 0, 0)
+#define SC5(t, n, a, b, c, d, e)                                               \
+	vfs_test_call(t, n, U(a), U(b), U(c), U(d), U(e), 0)
+
+struct kernel kernel = {.processes = LIST_HEAD_INIT(kernel.processes)};
+pthread_mutex_t kernel_lock = PTHREAD_MUTEX_INITIALIZER;
+__thread struct task *current;
+int stub_last_signal;
+int stub_blocks;
+
+static bool bad(uint64_t a)
+{
+	return a < 4096;
+}
+
+int copy_from_user(struct task *t, void *dst, uint64_t src, size_t n)
+{
+	(void)t;
+	if (n && bad(src))
+		return -EFAULT;
+	memcpy(dst, (void *)(uintptr_t)src, n);
+	return 0;
+}
+
+int copy_to_user(struct task *t, uint64_t dst, const void *src, size_t n)
+{
+	(void)t;
+	if (n && bad(dst))
+		return -EFAULT;
+	memcpy((void *)(uintptr_t)dst, src, n);
+	return 0;
+}
+
+ssize_t copy_to_user_partial(struct task *t, uint64_t dst, const void *src,
+			     size_t n)
+{
+	return copy_to_user(t, dst, src, n) ? -EFAULT : (ssize_t)n;
+}
+
+ssize_t copy_from_user_partial(struct task *t, void *dst, uint64_t src,
+			       size_t n)
+{
+	return copy_from_user(t, dst, src, n) ? -EFAULT : (ssize_t)n;
+}
+
+long strncpy_from_user(struct task *t, char *dst, uint64_t src, size_t cap)
+{
+	(void)t;
+	if (bad(src))
+		return -EFAULT;
+	size_t n = strnlen((const char *)(uintptr_t)src, cap);
+	if (n >= cap)
+		return -ENAMETOOLONG;
+	memcpy(dst, (const char *)(uintptr_t)src, n + 1);
+	return (long)n;
+}
+
+long copy_path_from_user(struct task *t, char *dst, uint64_t src)
+{
+	long n = strncpy_from_user(t, dst, src, 4096);
+	if (n == 0)
+		return -ENOENT;
+	return n;
+}
+
+void waitq_init(struct waitq *q)
+{
+	list_init(&q->waiters);
+}
+
+void waitq_wake_all(struct waitq *q)
+{
+	(void)q;
+}
+
+int task_block(struct task *t, struct waitq **qs, int nq, int hostfd,
+	       short events, const struct timespec *deadline)
+{
+	(void)t, (void)qs, (void)nq, (void)hostfd, (void)events;
+	stub_blocks++;
+	/* Single-threaded tests: nothing can wake us. A deadline just
+	 * passes; otherwise behave as if a signal arrived. */
+	if (deadline) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		while (now.tv_sec < deadline->tv_sec ||
+		       (now.tv_sec == deadline->tv_sec &&
+			now.tv_nsec < deadline->tv_nsec))
+			clock_gettime(CLOCK_MONOTONIC, &now);
+		return -ETIMEDOUT;
+	}
+	return -EINTR;
+}
+
+int signal_send_task(struct task *t, int sig, const siginfo_t *info)
+{
+	(void)t, (void)info;
+	stub_last_signal = sig;
+	return 0;
+}
+
+struct process *kernel_find_process(int pid)
+{
+	struct list_head *pos;
+	list_for_each(pos, &kernel.processes)
+	{
+		struct process *p = list_entry(pos, struct process, all_node);
+		if (p->pid == pid && p->state != PROC_DEAD)
+			return p;
+	}
+	return NULL;
+}
+
+struct task *kernel_find_task(int tid)
+{
+	(void)tid;
+	return NULL;
+}
+
+uint64_t kernel_now_ns(int clockid)
+{
+	struct timespec ts;
+	clock_gettime(clockid, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+size_t mm_render_maps(struct mm *mm, char *buf, size_t cap)
+{
+	(void)mm;
+	const char *s = "00400000-00401000 r-xp 00000000 00:00 0 /bin/x\n";
+	size_t n = strlen(s) < cap ? strlen(s) : cap;
+	memcpy(buf, s, n);
+	return n;
+}
+
+void bh_log(enum bh_log_level lvl, const char *fmt, ...)
+{
+	(void)lvl, (void)fmt;
+}
+
+long vfs_test_call(struct task *t, const char *name, uint64_t a0, uint64_t a1,
+		   uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	for (const struct syscall_def *d = sys_file_defs; d->nr >= 0; d++) {
+		if (strcmp(d->name, name) == 0) {
+			uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
+			return d->fn(t, a);
+		}
+	}
+	return -ENOSYS;
+}
+
+#endif
