@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,10 @@
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+struct bh_config;
+static int parse_caps(json_t *proc, struct bh_config *cfg, char *err,
+		      size_t errlen);
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
@@ -385,7 +390,8 @@ static int parse_process(json_t *root, struct bh_config *cfg, char *err,
 	if ((rc = parse_args(proc, cfg, err, errlen)) < 0 ||
 	    (rc = parse_env(proc, cfg, err, errlen)) < 0 ||
 	    (rc = parse_user(proc, cfg, err, errlen)) < 0 ||
-	    (rc = parse_rlimits(proc, cfg, err, errlen)) < 0)
+	    (rc = parse_rlimits(proc, cfg, err, errlen)) < 0 ||
+	    (rc = parse_caps(proc, cfg, err, errlen)) < 0)
 		return rc;
 	json_t *cwd = json_object_get(proc, "cwd");
 	if (cwd) {
@@ -405,6 +411,81 @@ static int parse_process(json_t *root, struct bh_config *cfg, char *err,
 	    (rc = get_bool(json_object_get(proc, "noNewPrivileges"),
 			   "process.noNewPrivileges", &cfg->no_new_privileges,
 			   err, errlen)) < 0)
+		return rc;
+	return 0;
+}
+
+static const char *const cap_names[] = {
+    "CAP_CHOWN",	    "CAP_DAC_OVERRIDE",	  "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",	    "CAP_FSETID",	  "CAP_KILL",
+    "CAP_SETGID",	    "CAP_SETUID",	  "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",	    "CAP_NET_RAW",	  "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",	    "CAP_SYS_MODULE",	  "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",	    "CAP_SYS_PTRACE",	  "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",	    "CAP_SYS_BOOT",	  "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",	    "CAP_SYS_TIME",	  "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",	    "CAP_LEASE",	  "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",    "CAP_SETFCAP",	  "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",	    "CAP_SYSLOG",	  "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",    "CAP_AUDIT_READ",	  "CAP_PERFMON",
+    "CAP_BPF",		    "CAP_CHECKPOINT_RESTORE",
+};
+
+/* One capability list; unknown names are skipped, as runc does with a
+ * warning, so a newer spec still runs. */
+static int parse_cap_list(json_t *caps, const char *key, uint64_t *out,
+			  char *err, size_t errlen)
+{
+	*out = 0;
+	json_t *a = json_object_get(caps, key);
+	if (!a)
+		return 0;
+	if (!json_is_array(a))
+		return fail(err, errlen, -EINVAL,
+			    "process.capabilities.%s must be an array", key);
+	if (json_array_size(a) > 256)
+		return fail(err, errlen, -E2BIG,
+			    "process.capabilities.%s is too long", key);
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v)
+	{
+		const char *n = json_string_value(v);
+		if (!n)
+			return fail(err, errlen, -EINVAL,
+				    "process.capabilities.%s[%zu] must be a "
+				    "string",
+				    key, i);
+		for (size_t c = 0; c < sizeof(cap_names) / sizeof(*cap_names);
+		     c++)
+			if (strcasecmp(n, cap_names[c]) == 0)
+				*out |= 1ull << c;
+	}
+	return 0;
+}
+
+static int parse_caps(json_t *proc, struct bh_config *cfg, char *err,
+		      size_t errlen)
+{
+	json_t *caps = json_object_get(proc, "capabilities");
+	if (!caps || json_is_null(caps))
+		return 0;
+	if (!json_is_object(caps))
+		return fail(err, errlen, -EINVAL,
+			    "process.capabilities must be an object");
+	cfg->has_caps = true;
+	int rc;
+	if ((rc = parse_cap_list(caps, "bounding", &cfg->cap_bounding, err,
+				 errlen)) < 0 ||
+	    (rc = parse_cap_list(caps, "effective", &cfg->cap_effective, err,
+				 errlen)) < 0 ||
+	    (rc = parse_cap_list(caps, "permitted", &cfg->cap_permitted, err,
+				 errlen)) < 0 ||
+	    (rc = parse_cap_list(caps, "inheritable", &cfg->cap_inheritable,
+				 err, errlen)) < 0 ||
+	    (rc = parse_cap_list(caps, "ambient", &cfg->cap_ambient, err,
+				 errlen)) < 0)
 		return rc;
 	return 0;
 }

@@ -1,6 +1,7 @@
 #include "sentry/boot.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -12,10 +13,18 @@
 
 #include "bulkhead/log.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
 
+#define BH_DEFAULT_CAPS                                                        \
+	((1ull << CAP_CHOWN) | (1ull << CAP_DAC_OVERRIDE) |                    \
+	 (1ull << CAP_FSETID) | (1ull << CAP_FOWNER) | (1ull << CAP_MKNOD) |   \
+	 (1ull << CAP_NET_RAW) | (1ull << CAP_SETGID) | (1ull << CAP_SETUID) | \
+	 (1ull << CAP_SETFCAP) | (1ull << CAP_SETPCAP) |                       \
+	 (1ull << CAP_NET_BIND_SERVICE) | (1ull << CAP_SYS_CHROOT) |           \
+	 (1ull << CAP_KILL) | (1ull << CAP_AUDIT_WRITE))
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static pthread_cond_t boot_cond = PTHREAD_COND_INITIALIZER;
@@ -156,6 +165,12 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 	else if (gethostname(kernel.hostname, sizeof(kernel.hostname)) < 0)
 		strcpy(kernel.hostname, "localhost");
 	syscall_init();
+	int tr = timer_init();
+	if (tr < 0) {
+		snprintf(err, errlen, "starting the timer thread: %s",
+			 strerror(-tr));
+		return tr;
+	}
 
 	klock();
 	kernel.last_pid = 1;
@@ -172,6 +187,16 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 	c->gid = c->egid = c->sgid = c->fsgid = cfg->gid;
 	for (size_t i = 0; i < cfg->nadditional_gids && i < 32; i++)
 		c->groups[c->ngroups++] = cfg->additional_gids[i];
+	if (cfg->has_caps) {
+		c->cap_bnd = cfg->cap_bounding;
+		c->cap_eff = cfg->cap_effective;
+		c->cap_prm = cfg->cap_permitted;
+		c->cap_inh = cfg->cap_inheritable;
+	} else {
+		/* runc's default set when the spec names none. */
+		c->cap_bnd = BH_DEFAULT_CAPS;
+		c->cap_eff = c->cap_prm = cfg->uid == 0 ? BH_DEFAULT_CAPS : 0;
+	}
 	init_limits(p, cfg);
 	snprintf(p->comm, sizeof(p->comm), "init");
 	p->mm = mm_new();

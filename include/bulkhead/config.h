@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define BH_CFG_MAX_ARGS 4096
@@ -56,6 +57,11 @@ struct bh_config {
 	size_t nadditional_gids;
 	bool terminal;
 	bool no_new_privileges;
+	/* process.capabilities as bit masks (bit n = capability n); without
+	 * the object has_caps is false and the runtime picks its default. */
+	bool has_caps;
+	uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable,
+	    cap_ambient;
 	struct bh_rlimit *rlimits;
 	size_t nrlimits;
 	/* root */

@@ -36,6 +36,7 @@ struct process *process_alloc(int pid)
 	list_init(&p->shared_pending.queue);
 	waitq_init(&p->child_wait);
 	waitq_init(&p->vfork_wait);
+	waitq_init(&p->stop_wait);
 	p->exit_signal = SIGCHLD;
 	p->start_ns = kernel_now_ns(CLOCK_MONOTONIC);
 	list_add_tail(&p->all_node, &kernel.processes);
@@ -107,12 +108,14 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack,
 	if (pid < 0)
 		return pid;
 	struct plat_thread *cpt;
-	/* Without CLONE_THREAD the child gets a copy of the address space,
-	 * also for CLONE_VM (vfork, posix_spawn): sharing a stub between two
-	 * guest processes would let one's exec tear down the other's memory.
-	 * The parent still waits for CLONE_VFORK children, so programs that
-	 * only exec or _exit in the child behave as on Linux. */
-	int r = platform->clone(t->pt, thread ? CLONE_THREAD : 0, &cpt);
+	/* CLONE_VM without CLONE_THREAD (vfork, posix_spawn): the child runs
+	 * in another stub process that shares the memory; task_exec_begin()
+	 * moves it to a fresh stub, so its exec never tears down the
+	 * parent's address space. */
+	bool share_vm = (flags & CLONE_VM) && !thread;
+	int r = platform->clone(t->pt,
+				thread ? CLONE_THREAD : (share_vm ? CLONE_VM : 0),
+				&cpt);
 	if (r < 0)
 		return r == -ENOMEM ? -ENOMEM : -EAGAIN;
 
@@ -153,7 +156,12 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack,
 			}
 		}
 		p->exit_signal = (int)(flags & CSIGNAL);
-		p->mm = mm_dup(parent->mm);
+		if (share_vm) {
+			p->mm = parent->mm;
+			mm_get(p->mm);
+		} else {
+			p->mm = mm_dup(parent->mm);
+		}
 		if (flags & CLONE_FILES) {
 			p->files = parent->files;
 			fdtable_get(p->files);
@@ -231,9 +239,40 @@ void task_exec_done(struct task *t)
 	}
 }
 
+/* An exec'ing process that shares its memory with another (a vfork child)
+ * moves to a fresh stub process with an empty address space. */
+static int exec_new_address_space(struct task *t)
+{
+	struct plat_thread *npt;
+	int r = platform->spawn(&npt);
+	if (r < 0)
+		return r;
+	r = platform->adopt(npt);
+	if (r < 0) {
+		platform->release(npt);
+		return r;
+	}
+	struct mm *mm = mm_new();
+	if (!mm) {
+		platform->release(npt);
+		return -ENOMEM;
+	}
+	struct plat_thread *old = t->pt;
+	t->pt = npt;
+	platform->release(old);
+	mm_put(t->proc->mm);
+	t->proc->mm = mm;
+	return 0;
+}
+
 int task_exec_begin(struct task *t)
 {
 	struct process *p = t->proc;
+	if (p->mm->refs > 1) {
+		int r = exec_new_address_space(t);
+		if (r < 0)
+			return r;
+	}
 	if (p->nthreads == 1)
 		return 0;
 	/* Like de_thread(): every other thread dies, then exec goes on. */

@@ -4,6 +4,7 @@
 #include "sentry/kernel/signal.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,11 +165,33 @@ static void kill_process_now(struct process *p, int sig)
 		return;
 	p->group_exiting = true;
 	p->exit_status = sig; /* WIFSIGNALED with WTERMSIG == sig */
+	p->stopped = false;
+	waitq_wake_all(&p->stop_wait);
 	struct list_head *pos;
 	list_for_each(pos, &p->threads)
 	{
 		task_kick(list_entry(pos, struct task, thread_node));
 	}
+}
+
+/* Tell p's parent that p stopped or continued (SIGCHLD, unless the
+ * parent asked for SA_NOCLDSTOP) and wake its waiters. */
+static void notify_parent_jobctl(struct process *p, int code, int sig)
+{
+	struct process *pp = p->parent;
+	if (!pp)
+		return;
+	waitq_wake_all(&pp->child_wait);
+	if (pp->sigactions[SIGCHLD - 1].flags & SA_NOCLDSTOP)
+		return;
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGCHLD;
+	si.si_code = code;
+	si.si_pid = p->pid;
+	si.si_uid = p->cred.uid;
+	si.si_status = sig;
+	signal_send_process(pp, SIGCHLD, &si);
 }
 
 int signal_send_task(struct task *t, int sig, const siginfo_t *info)
@@ -200,9 +223,27 @@ int signal_send_process(struct process *p, int sig, const siginfo_t *info)
 		kill_process_now(p, SIGKILL);
 		return 0;
 	}
-	if (sig == SIGCONT || sig_default_action(sig) == SD_STOP) {
-		/* Job control stops are not modelled: a stop signal with the
-		 * default action does nothing (documented in the README). */
+	if (sig == SIGCONT) {
+		/* SIGCONT resumes a stopped process whatever its handler, and
+		 * discards pending stop signals (as Linux's prepare_signal). */
+		ksigset_t stops = sigbit(SIGSTOP) | sigbit(SIGTSTP) |
+				  sigbit(SIGTTIN) | sigbit(SIGTTOU);
+		p->shared_pending.set &= ~stops;
+		struct list_head *tp;
+		list_for_each(tp, &p->threads)
+		{
+			list_entry(tp, struct task, thread_node)->pending.set &=
+			    ~stops;
+		}
+		if (p->stopped) {
+			p->stopped = false;
+			p->stop_report = false;
+			p->cont_report = true;
+			waitq_wake_all(&p->stop_wait);
+			notify_parent_jobctl(p, CLD_CONTINUED, SIGCONT);
+		}
+	} else if (sig_default_action(sig) == SD_STOP) {
+		p->shared_pending.set &= ~sigbit(SIGCONT);
 	}
 	struct task *target = NULL;
 	struct list_head *pos;
@@ -238,7 +279,7 @@ static bool may_signal(struct task *sender, struct process *p)
 	if (!sender)
 		return true;
 	const struct cred *c = &sender->proc->cred;
-	return c->euid == 0 || c->euid == p->cred.uid ||
+	return cred_capable(c, CAP_KILL) || c->euid == p->cred.uid ||
 	       c->euid == p->cred.suid || c->uid == p->cred.uid ||
 	       c->uid == p->cred.suid;
 }
@@ -416,6 +457,29 @@ static int setup_frame(struct task *t, int sig, const siginfo_t *info,
 	return 0;
 }
 
+/* A stop signal with its default action: the whole process stops until
+ * SIGCONT or SIGKILL. (Orphaned process groups are not special-cased.) */
+static void do_stop(struct task *t, int sig)
+{
+	struct process *p = t->proc;
+	if (!p->stopped) {
+		p->stopped = true;
+		p->stop_sig = sig;
+		p->stop_report = true;
+		p->cont_report = false;
+		notify_parent_jobctl(p, CLD_STOPPED, sig);
+	}
+	while (p->stopped && !p->group_exiting) {
+		struct waitq *q = &p->stop_wait;
+		/* Pending signals do not end a stop: only SIGCONT/SIGKILL
+		 * clear p->stopped. Sleep without the signal check. */
+		ksigset_t saved = t->blocked;
+		t->blocked = ~0ULL;
+		task_block(t, &q, 1, -1, 0, NULL);
+		t->blocked = saved;
+	}
+}
+
 void signal_deliver(struct task *t)
 {
 	for (;;) {
@@ -438,7 +502,9 @@ void signal_deliver(struct task *t)
 			switch (sig_default_action(sig)) {
 			case SD_IGN:
 			case SD_CONT:
+				continue;
 			case SD_STOP:
+				do_stop(t, sig);
 				continue;
 			case SD_CORE:
 				/* No core files: the sandbox has nowhere to

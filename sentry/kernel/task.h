@@ -51,7 +51,13 @@ struct cred {
 	uint32_t gid, egid, sgid, fsgid;
 	uint32_t ngroups;
 	uint32_t groups[32];
+	uint64_t cap_eff, cap_prm, cap_inh, cap_bnd; /* bit n: capability n */
 };
+
+static inline bool cred_capable(const struct cred *c, int cap)
+{
+	return c->cap_eff & (1ull << cap);
+}
 
 enum task_state {
 	TASK_RUNNING,	/* in the guest or in a syscall */
@@ -123,6 +129,16 @@ struct process {
 	struct waitq child_wait;  /* wait4 waiters: a child changed state */
 	struct waitq vfork_wait;  /* vfork parent waits for exec/exit */
 	bool vfork_done;
+	/* Job control: stopped by a stop signal until SIGCONT. The two
+	 * report flags are consumed by the parent's wait (WUNTRACED,
+	 * WCONTINUED). */
+	bool stopped;
+	int stop_sig;
+	bool stop_report, cont_report;
+	struct waitq stop_wait;
+	/* ITIMER_REAL: absolute CLOCK_MONOTONIC ns of the next SIGALRM (0:
+	 * disarmed) and the reload interval. Served by kernel/timer.c. */
+	uint64_t itimer_real_next, itimer_real_interval;
 	uint64_t start_ns;	  /* for /proc/<pid>/stat */
 	uint64_t utime_ns, stime_ns;
 	char comm[16];

@@ -53,9 +53,10 @@ struct plat_ops {
 	 * table). Returns the result (>= 0) or a negative errno. */
 	long (*syscall)(struct plat_thread *pt, long nr, long a0, long a1,
 			long a2, long a3, long a4, long a5);
-	/* fork (flags without CLONE_VM: a copy-on-write copy of the address
-	 * space in a new stub process) or a new thread of the same stub
-	 * (CLONE_VM|CLONE_THREAD). The child is stopped and not yet owned. */
+	/* fork (flags 0: a copy-on-write copy of the address space in a new
+	 * stub process), vfork (CLONE_VM: a new stub process sharing the
+	 * memory) or a new thread of the same stub (CLONE_THREAD). The child
+	 * is stopped and not yet owned. */
 	int (*clone)(struct plat_thread *pt, unsigned long flags,
 		     struct plat_thread **child);
 	int (*get_fpregs)(struct plat_thread *pt, plat_fpregs *fp);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/syscalls/syscalls.h"
@@ -40,7 +41,7 @@ static long sys_uname(struct task *t, const uint64_t a[6])
 
 static long set_name(struct task *t, char *dst, uint64_t src, uint64_t len)
 {
-	if (t->proc->cred.euid != 0)
+	if (!cred_capable(&t->proc->cred, CAP_SYS_ADMIN))
 		return -EPERM;
 	if (len > 64)
 		return -EINVAL;
@@ -266,7 +267,8 @@ static long sys_prlimit64(struct task *t, const uint64_t a[6])
 			return -EFAULT;
 		if (n.rlim_cur > n.rlim_max)
 			return -EINVAL;
-		if (n.rlim_max > old.rlim_max && t->proc->cred.euid != 0)
+		if (n.rlim_max > old.rlim_max &&
+		    !cred_capable(&t->proc->cred, CAP_SYS_RESOURCE))
 			return -EPERM;
 		if (res == RLIMIT_NOFILE && n.rlim_max > 1048576)
 			return -EPERM; /* like nr_open */
@@ -439,21 +441,20 @@ static long sys_prctl(struct task *t, const uint64_t a[6])
 	case PR_GET_NO_NEW_PRIVS:
 		return 0;
 	case PR_CAPBSET_READ:
-		return a[1] <= CAP_LAST_CAP ? 1 : -EINVAL;
+		if (a[1] > CAP_LAST_CAP)
+			return -EINVAL;
+		return (t->proc->cred.cap_bnd >> a[1]) & 1;
+	case PR_CAPBSET_DROP:
+		if (a[1] > CAP_LAST_CAP)
+			return -EINVAL;
+		if (!cred_capable(&t->proc->cred, CAP_SETPCAP))
+			return -EPERM;
+		t->proc->cred.cap_bnd &= ~(1ull << a[1]);
+		return 0;
 	default:
 		return -EINVAL;
 	}
 }
-
-/* Root in the sandbox holds the capabilities a container's root holds
- * under runc's default profile; others hold none. */
-#define DEFAULT_CAPS                                                           \
-	((1ull << CAP_CHOWN) | (1ull << CAP_DAC_OVERRIDE) | (1ull << CAP_FSETID) | \
-	 (1ull << CAP_FOWNER) | (1ull << CAP_MKNOD) | (1ull << CAP_NET_RAW) |  \
-	 (1ull << CAP_SETGID) | (1ull << CAP_SETUID) | (1ull << CAP_SETFCAP) | \
-	 (1ull << CAP_SETPCAP) | (1ull << CAP_NET_BIND_SERVICE) |             \
-	 (1ull << CAP_SYS_CHROOT) | (1ull << CAP_KILL) |                       \
-	 (1ull << CAP_AUDIT_WRITE))
 
 static long sys_capget(struct task *t, const uint64_t a[6])
 {
@@ -463,24 +464,137 @@ static long sys_capget(struct task *t, const uint64_t a[6])
 	if (h.version != _LINUX_CAPABILITY_VERSION_3 &&
 	    h.version != _LINUX_CAPABILITY_VERSION_2) {
 		h.version = _LINUX_CAPABILITY_VERSION_3;
-		copy_to_user(t, a[0], &h, sizeof(h));
+		if (copy_to_user(t, a[0], &h, sizeof(h)) < 0)
+			return -EFAULT;
 		return a[1] ? -EINVAL : 0;
 	}
+	if (h.pid < 0)
+		return -EINVAL;
+	struct process *p = h.pid ? kernel_find_process(h.pid) : t->proc;
+	if (!p)
+		return -ESRCH;
 	if (!a[1])
 		return 0;
-	uint64_t caps = t->proc->cred.euid == 0 ? DEFAULT_CAPS : 0;
+	const struct cred *c = &p->cred;
 	struct __user_cap_data_struct d[2] = {
-	    {(uint32_t)caps, (uint32_t)caps, 0},
-	    {(uint32_t)(caps >> 32), (uint32_t)(caps >> 32), 0}};
+	    {(uint32_t)c->cap_eff, (uint32_t)c->cap_prm, (uint32_t)c->cap_inh},
+	    {(uint32_t)(c->cap_eff >> 32), (uint32_t)(c->cap_prm >> 32),
+	     (uint32_t)(c->cap_inh >> 32)}};
 	return copy_to_user(t, a[1], d, sizeof(d));
 }
 
+/* capset: only the caller's own sets, never beyond what it holds (as
+ * Linux's cap_capset without CAP_SETPCAP tricks). */
 static long sys_capset(struct task *t, const uint64_t a[6])
 {
-	(void)a;
-	/* Dropping capabilities is accepted; the sandbox never grants more
-	 * than its default set anyway. */
-	return t->proc->cred.euid == 0 ? 0 : -EPERM;
+	struct __user_cap_header_struct h;
+	if (copy_from_user(t, &h, a[0], sizeof(h)) < 0)
+		return -EFAULT;
+	if (h.version != _LINUX_CAPABILITY_VERSION_3 &&
+	    h.version != _LINUX_CAPABILITY_VERSION_2)
+		return -EINVAL;
+	if (h.pid != 0 && h.pid != t->proc->pid)
+		return -EPERM;
+	struct __user_cap_data_struct d[2];
+	if (copy_from_user(t, d, a[1], sizeof(d)) < 0)
+		return -EFAULT;
+	uint64_t eff = d[0].effective | (uint64_t)d[1].effective << 32;
+	uint64_t prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+	uint64_t inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+	struct cred *c = &t->proc->cred;
+	if (prm & ~c->cap_prm)
+		return -EPERM;
+	if (eff & ~prm)
+		return -EPERM;
+	if (inh & ~(c->cap_inh | (c->cap_prm & c->cap_bnd)))
+		return -EPERM;
+	c->cap_eff = eff;
+	c->cap_prm = prm;
+	c->cap_inh = inh;
+	return 0;
+}
+
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ull +
+	       (uint64_t)tv->tv_usec * 1000ull;
+}
+
+static struct timeval ns_tv(uint64_t ns)
+{
+	struct timeval tv = {(time_t)(ns / 1000000000ull),
+			     (suseconds_t)((ns % 1000000000ull) / 1000)};
+	return tv;
+}
+
+static struct itimerval itimer_get(struct process *p)
+{
+	struct itimerval v;
+	memset(&v, 0, sizeof(v));
+	if (p->itimer_real_next) {
+		uint64_t now = kernel_now_ns(CLOCK_MONOTONIC);
+		uint64_t left = p->itimer_real_next > now
+				    ? p->itimer_real_next - now
+				    : 1000; /* due: report a tiny remainder */
+		v.it_value = ns_tv(left);
+		v.it_interval = ns_tv(p->itimer_real_interval);
+	}
+	return v;
+}
+
+static long sys_getitimer(struct task *t, const uint64_t a[6])
+{
+	int which = (int)a[0];
+	if (which < ITIMER_REAL || which > ITIMER_PROF)
+		return -EINVAL;
+	struct itimerval v;
+	memset(&v, 0, sizeof(v));
+	if (which == ITIMER_REAL)
+		v = itimer_get(t->proc);
+	return copy_to_user(t, a[1], &v, sizeof(v));
+}
+
+static long sys_setitimer(struct task *t, const uint64_t a[6])
+{
+	int which = (int)a[0];
+	if (which < ITIMER_REAL || which > ITIMER_PROF)
+		return -EINVAL;
+	/* CPU-time timers would need the stub's CPU accounting. */
+	if (which != ITIMER_REAL)
+		return -ENOSYS;
+	struct itimerval n, old = itimer_get(t->proc);
+	if (a[1]) {
+		if (copy_from_user(t, &n, a[1], sizeof(n)) < 0)
+			return -EFAULT;
+		if (n.it_value.tv_sec < 0 || n.it_value.tv_usec < 0 ||
+		    n.it_value.tv_usec >= 1000000 || n.it_interval.tv_sec < 0 ||
+		    n.it_interval.tv_usec < 0 ||
+		    n.it_interval.tv_usec >= 1000000)
+			return -EINVAL;
+		uint64_t v = tv_ns(&n.it_value);
+		timer_set_real(t->proc,
+			       v ? kernel_now_ns(CLOCK_MONOTONIC) + v : 0,
+			       tv_ns(&n.it_interval));
+	}
+	if (a[2] && copy_to_user(t, a[2], &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+static long sys_alarm(struct task *t, const uint64_t a[6])
+{
+	struct itimerval old = itimer_get(t->proc);
+	unsigned secs = (unsigned)a[0];
+	timer_set_real(t->proc,
+		       secs ? kernel_now_ns(CLOCK_MONOTONIC) +
+				  (uint64_t)secs * 1000000000ull
+			    : 0,
+		       0);
+	long left = old.it_value.tv_sec;
+	if (old.it_value.tv_usec >= 500000 ||
+	    (left == 0 && old.it_value.tv_usec > 0))
+		left++;
+	return left;
 }
 
 static long sys_getpriority(struct task *t, const uint64_t a[6])
@@ -523,6 +637,9 @@ const struct syscall_def sys_misc_defs[] = {
     {__NR_capget, "capget", sys_capget, "pp"},
     {__NR_capset, "capset", sys_capset, "pp"},
     {__NR_getpriority, "getpriority", sys_getpriority, "dd"},
+    {__NR_getitimer, "getitimer", sys_getitimer, "dp"},
+    {__NR_setitimer, "setitimer", sys_setitimer, "dpp"},
+    {__NR_alarm, "alarm", sys_alarm, "u"},
     {__NR_setpriority, "setpriority", sys_zero, "ddd"},
     {__NR_membarrier, "membarrier", sys_enosys, "xx"},
     {-1, NULL, NULL, NULL},

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
@@ -61,7 +62,7 @@ struct wait_result {
 
 /* One pass over the children; returns 1 with a result, 0 if some match is
  * still running, -ECHILD if none matches. */
-static int wait_scan(struct task *t, int pid, bool reap,
+static int wait_scan(struct task *t, int pid, int options, bool reap,
 		     struct wait_result *res)
 {
 	struct process *p = t->proc;
@@ -74,7 +75,27 @@ static int wait_scan(struct task *t, int pid, bool reap,
 		if (!wait_match(p, c, pid))
 			continue;
 		any = true;
-		if (c->state != PROC_ZOMBIE)
+		if (c->state == PROC_ALIVE && (options & WUNTRACED) &&
+		    c->stopped && c->stop_report) {
+			res->pid = c->pid;
+			res->status = (c->stop_sig << 8) | 0x7f;
+			res->code = CLD_STOPPED;
+			res->uid = (int)c->cred.uid;
+			if (reap)
+				c->stop_report = false;
+			return 1;
+		}
+		if (c->state == PROC_ALIVE && (options & WCONTINUED) &&
+		    c->cont_report) {
+			res->pid = c->pid;
+			res->status = 0xffff;
+			res->code = CLD_CONTINUED;
+			res->uid = (int)c->cred.uid;
+			if (reap)
+				c->cont_report = false;
+			return 1;
+		}
+		if (c->state != PROC_ZOMBIE || !(options & WEXITED))
 			continue;
 		res->pid = c->pid;
 		res->status = c->exit_status;
@@ -92,7 +113,7 @@ static long do_wait(struct task *t, int pid, int options, bool reap,
 		    struct wait_result *res)
 {
 	for (;;) {
-		int r = wait_scan(t, pid, reap, res);
+		int r = wait_scan(t, pid, options, reap, res);
 		if (r != 0)
 			return r;
 		if (options & WNOHANG)
@@ -113,7 +134,7 @@ static long sys_wait4(struct task *t, const uint64_t a[6])
 	if (pid == INT32_MIN)
 		return -ESRCH;
 	struct wait_result res;
-	long r = do_wait(t, pid, options, true, &res);
+	long r = do_wait(t, pid, options | WEXITED, true, &res);
 	if (r <= 0)
 		return r;
 	if (a[1] && copy_to_user(t, a[1], &res.status, sizeof(int)) < 0)
@@ -155,12 +176,8 @@ static long sys_waitid(struct task *t, const uint64_t a[6])
 	default:
 		return -EINVAL;
 	}
-	if (!(options & WEXITED)) {
-		/* Stops are not modelled: nothing will ever be reported. */
-		if (options & WNOHANG)
-			return 0;
-	}
 	struct wait_result res;
+	/* waitid spells WUNTRACED as WSTOPPED (the same bit). */
 	long r = do_wait(t, pid, options, !(options & WNOWAIT), &res);
 	if (r < 0)
 		return r;
@@ -172,9 +189,14 @@ static long sys_waitid(struct task *t, const uint64_t a[6])
 			si.si_code = res.code;
 			si.si_pid = res.pid;
 			si.si_uid = (uid_t)res.uid;
-			si.si_status = WIFSIGNALED(res.status)
-					   ? WTERMSIG(res.status)
-					   : WEXITSTATUS(res.status);
+			if (res.code == CLD_STOPPED)
+				si.si_status = WSTOPSIG(res.status);
+			else if (res.code == CLD_CONTINUED)
+				si.si_status = SIGCONT;
+			else
+				si.si_status = WIFSIGNALED(res.status)
+						   ? WTERMSIG(res.status)
+						   : WEXITSTATUS(res.status);
 		}
 		if (copy_to_user(t, a[2], &si, sizeof(si)) < 0)
 			return -EFAULT;
@@ -244,10 +266,28 @@ static long sys_getresgid(struct task *t, const uint64_t a[6])
 
 /* setres[ug]id with Linux's rules: an unprivileged process may only set
  * each id to one of its current real, effective or saved ids. -1 keeps. */
+/* Linux's capability rules when uids change (cap_emulate_setxuid). */
+static void fixup_caps(struct cred *c, uint32_t old_r, uint32_t old_e,
+		       uint32_t old_s)
+{
+	if ((old_r == 0 || old_e == 0 || old_s == 0) &&
+	    (c->uid != 0 && c->euid != 0 && c->suid != 0)) {
+		c->cap_prm = 0;
+		c->cap_eff = 0;
+	}
+	if (old_e == 0 && c->euid != 0)
+		c->cap_eff = 0;
+	if (old_e != 0 && c->euid == 0)
+		c->cap_eff = c->cap_prm;
+}
+
 static long set_res(struct task *t, uint32_t *r, uint32_t *e, uint32_t *s,
 		    uint32_t *fs, uint32_t nr, uint32_t ne, uint32_t ns)
 {
-	bool priv = t->proc->cred.euid == 0;
+	struct cred *c = &t->proc->cred;
+	bool is_uid = r == &c->uid;
+	bool priv = cred_capable(c, is_uid ? CAP_SETUID : CAP_SETGID);
+	uint32_t old_r = c->uid, old_e = c->euid, old_s = c->suid;
 	uint32_t ids[3] = {nr, ne, ns};
 	for (int i = 0; i < 3; i++) {
 		if (ids[i] == (uint32_t)-1)
@@ -262,6 +302,8 @@ static long set_res(struct task *t, uint32_t *r, uint32_t *e, uint32_t *s,
 	if (ns != (uint32_t)-1)
 		*s = ns;
 	*fs = *e;
+	if (is_uid)
+		fixup_caps(c, old_r, old_e, old_s);
 	return 0;
 }
 
@@ -285,7 +327,7 @@ static long sys_setuid(struct task *t, const uint64_t a[6])
 	uint32_t id = (uint32_t)a[0];
 	if (id == (uint32_t)-1)
 		return -EINVAL;
-	if (c->euid == 0)
+	if (cred_capable(c, CAP_SETUID))
 		return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid, id,
 			       id, id);
 	return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid,
@@ -298,7 +340,7 @@ static long sys_setgid(struct task *t, const uint64_t a[6])
 	uint32_t id = (uint32_t)a[0];
 	if (id == (uint32_t)-1)
 		return -EINVAL;
-	if (c->euid == 0)
+	if (cred_capable(c, CAP_SETGID))
 		return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid, id,
 			       id, id);
 	return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid,
@@ -358,7 +400,7 @@ static long sys_setgroups(struct task *t, const uint64_t a[6])
 {
 	struct cred *c = &t->proc->cred;
 	int size = (int)a[0];
-	if (c->euid != 0)
+	if (!cred_capable(c, CAP_SETGID))
 		return -EPERM;
 	if (size < 0 || size > 32)
 		return size < 0 ? -EINVAL : -EINVAL;

@@ -1,5 +1,6 @@
 /* Permission checks (Linux generic_permission) against the task's
  * filesystem credentials. */
+#include <linux/capability.h>
 #include <errno.h>
 
 #include "sentry/kernel/task.h"
@@ -29,18 +30,17 @@ bool cred_in_group(struct task *t, gid_t gid)
 	return false;
 }
 
+static uint64_t task_caps(struct task *t)
+{
+	return t && t->proc ? t->proc->cred.cap_eff : ~0ull;
+}
+
+/* Mode bits first, then the capabilities that override them, as Linux's
+ * generic_permission. */
 int inode_permission(struct task *t, struct inode *inode, int mask)
 {
 	mode_t mode = inode->mode;
 	uid_t uid = task_fsuid(t);
-
-	if (uid == 0) {
-		/* root bypasses everything but needs some x bit to exec a
-		 * non-directory (Linux capable_wrt_inode_uidgid). */
-		if ((mask & MAY_EXEC) && !S_ISDIR(mode) && !(mode & 0111))
-			return -EACCES;
-		return 0;
-	}
 	unsigned bits;
 	if (uid == inode->uid)
 		bits = (mode >> 6) & 7;
@@ -48,15 +48,25 @@ int inode_permission(struct task *t, struct inode *inode, int mask)
 		bits = (mode >> 3) & 7;
 	else
 		bits = mode & 7;
-	if ((mask & (MAY_READ | MAY_WRITE | MAY_EXEC)) & ~bits)
-		return -EACCES;
-	return 0;
+	int want = mask & (MAY_READ | MAY_WRITE | MAY_EXEC);
+	if (!(want & ~bits))
+		return 0;
+	uint64_t caps = task_caps(t);
+	if (caps & (1ull << CAP_DAC_OVERRIDE)) {
+		/* Exec of a non-directory still needs some x bit. */
+		if (!(mask & MAY_EXEC) || S_ISDIR(mode) || (mode & 0111))
+			return 0;
+	}
+	if ((caps & (1ull << CAP_DAC_READ_SEARCH)) && !(mask & MAY_WRITE) &&
+	    (!(mask & MAY_EXEC) || S_ISDIR(mode)))
+		return 0;
+	return -EACCES;
 }
 
 bool inode_owner_or_root(struct task *t, struct inode *inode)
 {
-	uid_t uid = task_fsuid(t);
-	return uid == 0 || uid == inode->uid;
+	return task_fsuid(t) == inode->uid ||
+	       (task_caps(t) & (1ull << CAP_FOWNER));
 }
 
 int may_delete(struct task *t, struct inode *dir, struct inode *victim)

@@ -46,6 +46,8 @@ static void fx_boot(void)
 	list_init(&p->threads);
 	list_init(&p->shared_pending.queue);
 	strcpy(p->comm, "init");
+	/* root with every capability, as the sandbox's init usually is */
+	p->cred.cap_eff = p->cred.cap_prm = p->cred.cap_bnd = ~0ull;
 	p->files = fdtable_new();
 	p->mm = &fx_mm;
 	p->fs = fs_new_root();

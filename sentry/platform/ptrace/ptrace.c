@@ -335,10 +335,12 @@ static int pt_clone(struct plat_thread *pt, unsigned long flags,
 		    struct plat_thread **out)
 {
 	bool thread = flags & CLONE_THREAD;
+	/* CLONE_VM alone: a new stub process sharing this one's memory
+	 * (vfork); it gets its own stub at exec. */
 	unsigned long hflags =
 	    thread ? (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES |
 		      CLONE_FS | CLONE_SYSVSEM)
-		   : (CLONE_PARENT | SIGCHLD);
+		   : (CLONE_PARENT | SIGCHLD | (flags & CLONE_VM));
 	struct plat_thread *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
