@@ -1,0 +1,144 @@
+#!/bin/bash
+# Runs bench/bhbench natively, in Bulkhead on each platform, and in runc and
+# runsc (ptrace) when installed, all in one run on the same bundle, then
+# prints a Markdown table of medians with ratios to native and writes it to
+# bench/results/<date>.md and .csv. Ratios from one run are what to compare:
+# absolute times on these machines are noisy.
+#   BH_PLATFORMS="systrap ptrace"   Bulkhead platforms to measure
+#   SLOW_SCALE=10                   iteration divisor under sandboxes
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+BULKHEAD=$PWD/$BUILD/bin/bulkhead
+SCALE=${SLOW_SCALE:-10}
+TMP=$(mktemp -d /tmp/bh-bench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+B=$TMP/bundle
+R=$B/rootfs
+
+# The bench bundle: the default rootfs plus the programs, a file to read and
+# a tree of 100 directories × 100 files (10,100 entries) to walk.
+scripts/mkbundle.sh "$B" >/dev/null || exit 1
+mkdir -p "$R/bench/tree"
+cp "$BUILD/bench/bhbench" "$BUILD/bench/true" "$R/bench/" || exit 1
+head -c 65536 /dev/urandom >"$R/bench/file"
+(cd "$R/bench/tree" && mkdir d{00..99} && for d in d*; do (cd "$d" && touch f{00..99}); done)
+
+cols=(native)
+declare -A res unit
+record() { # RUNTIME: reads RESULT lines on stdin
+	local rt=$1 tag name u v
+	while read -r tag name u v; do
+		[ "$tag" = RESULT ] || continue
+		res[$rt,$name]=$v
+		unit[$name]=$u
+	done
+}
+
+# Whole-container /bin/true: median of 5 wall-clock runs, in ms.
+container_true() { # RUNTIME CMD...
+	local rt=$1 i t0 t1 times=()
+	shift
+	for i in 1 2 3 4 5; do
+		t0=$(date +%s%N)
+		"$@" "true-$$-$i" >/dev/null 2>&1 </dev/null || return 1
+		t1=$(date +%s%N)
+		times+=($(((t1 - t0) / 1000)))
+	done
+	res[$rt,container_true]=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | awk '{printf "%.1f", $1 / 1000}')
+	unit[container_true]=ms
+}
+
+config() { # args... → $B/config.json
+	scripts/mkbundle.sh --config -- "$@" >"$B/config.json"
+}
+
+echo "bench: native" >&2
+if [ "$(id -u)" = 0 ]; then
+	# chroot, so native runs the same busybox sh as the containers.
+	chroot "$R" /bench/bhbench all 1 >"$TMP/native.out"
+else
+	PATH=$R/bin BENCH_DIR=$R/bench "$R/bench/bhbench" all 1 >"$TMP/native.out"
+fi
+
+record native <"$TMP/native.out"
+
+run_in() { # NAME SCALE CMD...: runs the suite in a container
+	local rt=$1 scale=$2 out=$TMP/$1.out
+	shift 2
+	echo "bench: $rt" >&2
+	cols+=("$rt")
+	config /bench/bhbench all "$scale"
+	if ! timeout -k 5 300 "$@" "bench-$$-$rt" </dev/null >"$out" 2>"$TMP/$rt.err"; then
+		echo "bench: $rt failed to run (n/a): $(tail -n 3 "$TMP/$rt.err" | tr '\n' ' ')" >&2
+	fi
+	record "$rt" <"$out"
+	config /bin/true
+	container_true "$rt" "$@" || echo "bench: $rt: /bin/true container failed" >&2
+}
+
+if command -v runc >/dev/null; then
+	run_in runc 1 runc --root "$TMP/runc" run --bundle "$B"
+fi
+for p in ${BH_PLATFORMS:-systrap ptrace}; do
+	run_in "bulkhead-$p" "$SCALE" "$BULKHEAD" --root "$TMP/bh" --platform "$p" run --bundle "$B"
+	"$BULKHEAD" --root "$TMP/bh" delete --force "bench-$$-bulkhead-$p" >/dev/null 2>&1
+done
+if command -v runsc >/dev/null; then
+	run_in runsc-ptrace "$SCALE" runsc --root "$TMP/runsc" --platform=ptrace \
+		--network=none --ignore-cgroups run --bundle "$B"
+fi
+
+names=(getpid pipe_rt fork_exit_wait fork_exec_wait mmap_1m open_close
+	pread_4k stat write_64m read_64m sh_loop_2000 busybox_true_200
+	tree_walk container_true)
+fmt() { # VALUE UNIT: human units
+	awk -v v="$1" -v u="$2" 'BEGIN {
+		if (u == "ns") { if (v >= 1e6) printf "%.2f ms", v / 1e6; else if (v >= 1e3) printf "%.1f µs", v / 1e3; else printf "%.0f ns", v }
+		else if (u == "ms") printf "%.1f ms", v
+		else printf "%s %s", v, u }'
+}
+ratio() { # VALUE NATIVE UNIT: ×native; for MB/s, how many times slower
+	awk -v v="$1" -v n="$2" -v u="$3" 'BEGIN {
+		if (n == "" || v == "" || n + 0 == 0 || v + 0 == 0) { printf "—"; exit }
+		if (u == "MBps") printf "1/%.1f", n / v; else printf "%.1f", v / n }'
+}
+
+mkdir -p bench/results
+stamp=$(date +%Y-%m-%d-%H%M)
+md=bench/results/$stamp.md
+csv=bench/results/$stamp.csv
+{
+	echo "Bulkhead bench, $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs. Medians; ×native in brackets."
+	echo
+	printf '| benchmark |'
+	for c in "${cols[@]}"; do printf ' %s |' "$c"; done
+	echo
+	printf '| --- |'
+	for c in "${cols[@]}"; do printf ' --- |'; done
+	echo
+	for n in "${names[@]}"; do
+		printf '| %s |' "$n"
+		for c in "${cols[@]}"; do
+			v=${res[$c,$n]:-}
+			if [ -z "$v" ]; then
+				printf ' n/a |'
+			elif [ "$c" = native ]; then
+				printf ' %s |' "$(fmt "$v" "${unit[$n]}")"
+			else
+				printf ' %s (%s) |' "$(fmt "$v" "${unit[$n]}")" "$(ratio "$v" "${res[native,$n]:-}" "${unit[$n]}")"
+			fi
+		done
+		echo
+	done
+} >"$md"
+{
+	echo "benchmark,unit,$(IFS=,; echo "${cols[*]}")"
+	for n in "${names[@]}"; do
+		printf '%s,%s' "$n" "${unit[$n]:-}"
+		for c in "${cols[@]}"; do printf ',%s' "${res[$c,$n]:-}"; done
+		echo
+	done
+} >"$csv"
+cat "$md"
+echo "wrote $md and $csv"
