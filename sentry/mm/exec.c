@@ -480,8 +480,11 @@ static void exec_set_identity(struct task *t, const char *execfn,
 	size_t bl = strnlen(base, sizeof(p->comm) - 1);
 	memcpy(p->comm, base, bl);
 	p->comm[bl] = '\0';
-	if (file_path(exe, p->exe_path, sizeof(p->exe_path)) < 0)
-		snprintf(p->exe_path, sizeof(p->exe_path), "%s", execfn);
+	if (file_path(exe, p->exe_path, sizeof(p->exe_path)) < 0) {
+		size_t el = strnlen(execfn, sizeof(p->exe_path) - 1);
+		memcpy(p->exe_path, execfn, el);
+		p->exe_path[el] = '\0';
+	}
 	char *c = malloc(cmdlen ? cmdlen : 1);
 	if (c) {
 		memcpy(c, cmd, cmdlen);
