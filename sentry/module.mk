@@ -4,12 +4,12 @@ SENTRY_SRCS := $(shell find sentry -name '*.c' -not -path 'sentry/stub/*')
 SENTRY_OBJS := $(SENTRY_SRCS:%.c=$(BUILD)/%.o)
 
 STUB_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Os -g -Iinclude -I. \
-	-ffreestanding -fno-stack-protector -fno-builtin -fno-pic -fno-pie \
-	-fcf-protection=none -mno-red-zone -nostdlib -static
-$(BUILD)/stub/stub.elf: sentry/stub/stub.S sentry/stub/stub.ld
+	-ffreestanding -fno-stack-protector -fno-builtin -fpie \
+	-fcf-protection=none -mno-red-zone -nostdlib -static -mgeneral-regs-only
+$(BUILD)/stub/stub.elf: sentry/stub/stub.S sentry/stub/stub_systrap.c sentry/stub/stub.ld sentry/platform/systrap/sysmsg.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STUB_CFLAGS) -no-pie -Wl,-T,sentry/stub/stub.ld -Wl,--build-id=none \
-		-o $@ sentry/stub/stub.S
+		-o $@ sentry/stub/stub.S sentry/stub/stub_systrap.c
 
 $(BUILD)/sentry/stub_blob.o: sentry/stub/stub_blob.S $(BUILD)/stub/stub.elf
 	@mkdir -p $(dir $@)

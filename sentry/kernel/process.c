@@ -195,8 +195,10 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack,
 	int32_t v = pid;
 	if (flags & CLONE_PARENT_SETTID)
 		copy_to_user(t, ptid, &v, sizeof(v));
+	/* Written by the child itself once it runs (Linux's schedule_tail):
+	 * its address space is not reachable before its thread adopted it. */
 	if (flags & CLONE_CHILD_SETTID)
-		copy_to_user(c, ctid, &v, sizeof(v));
+		c->set_child_tid = ctid;
 
 	r = task_start(c);
 	if (r < 0) {

@@ -14,6 +14,7 @@
 #include "bulkhead/log.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/strace.h"
+#include "sentry/mm/usercopy.h"
 #include "sentry/syscalls/syscalls.h"
 
 __thread struct task *current;
@@ -136,6 +137,11 @@ void *task_main(void *arg)
 		bh_error("task %d: cannot attach to its stub: %s", t->tid,
 			 strerror(-r));
 		process_exit_group(t, SIGKILL);
+	}
+	if (t->set_child_tid) {
+		int32_t tid = t->tid;
+		copy_to_user(t, t->set_child_tid, &tid, sizeof(tid));
+		t->set_child_tid = 0;
 	}
 	if (t->start_hook)
 		t->start_hook(t);

@@ -86,6 +86,7 @@ struct task {
 	bool interrupted; /* task_interrupt() called since last check */
 
 	uint64_t clear_child_tid;
+	uint64_t set_child_tid; /* CLONE_CHILD_SETTID, done at first run */
 	uint64_t robust_list, robust_len;
 	/* restart_syscall(2) state for ERESTART_RESTARTBLOCK (nanosleep). */
 	long (*restart_fn)(struct task *t);

@@ -11,6 +11,7 @@
 #define BULKHEAD_PLATFORM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
 #include <sys/types.h>
@@ -71,6 +72,13 @@ struct plat_ops {
 	/* Give the stub process a copy of host fd `fd`; returns the fd number
 	 * in the stub's table (for a following mmap), or a negative errno. */
 	int (*install_fd)(struct plat_thread *pt, int fd);
+	/* Optional: copy guest memory through the stub, for ranges that
+	 * mm/usercopy checked against the guest's mappings. NULL: usercopy
+	 * uses process_vm_readv/writev. */
+	int (*copy_in)(struct plat_thread *pt, void *dst, uint64_t src,
+		       size_t n);
+	int (*copy_out)(struct plat_thread *pt, uint64_t dst, const void *src,
+			size_t n);
 };
 
 extern const struct plat_ops *platform;
@@ -86,6 +94,12 @@ int platform_select(const char *name);
 #define STUB_GATE STUB_BASE /* "syscall; int3" used to inject syscalls */
 #define STUB_SCRATCH (STUB_BASE + 0x10000UL) /* RW scratch for syscall args */
 #define STUB_SCRATCH_SIZE 0x10000UL
-#define STUB_END (STUB_BASE + 0x100000UL)
+#define STUB_SYS_GATE (STUB_BASE + 0x20UL) /* "syscall; ret" (systrap) */
+#define STUB_RESTORER (STUB_BASE + 0x30UL)
+#define STUB_TRAP (STUB_BASE + 0x40UL)
+#define STUB_SYSTRAP_ENTRY (STUB_BASE + 0x80UL)
+/* The end of the stub's reserved range, which holds systrap's shared
+ * pages (sysmsg.h) too. */
+#define STUB_END (STUB_BASE + 0x2000000UL)
 
 #endif

@@ -1,22 +1,72 @@
 /* The stub: the only code of ours inside a guest address space. It has no
- * libc and no state. On the ptrace platform it is a parking place:
- *   stub_gate   "syscall; int3" — the sentry points a stopped guest thread
- *               here to run one host syscall inside the stub (mmap, clone…)
- *               and gets control back at the int3;
- *   stub_park   a spin loop where a freshly cloned thread waits for its new
- *               tracer (no syscall: the seccomp filter allows none here);
- *   _start      stops itself until the sentry attaches.
- * Addresses are fixed by stub.ld and mirrored in platform.h (STUB_*). */
+ * libc. The first part sits at fixed addresses (see STUB_* in platform.h):
+ *   +0x00 stub_gate        "syscall; int3": the ptrace platform points a
+ *                          stopped thread here to run one host syscall
+ *   +0x10 stub_park        a spin loop where a cloned thread waits for its
+ *                          new tracer
+ *   +0x20 stub_sys_gate    "syscall; ret": the only syscall instruction the
+ *                          systrap filter lets through
+ *   +0x30 stub_restorer    rt_sigreturn, through the gate
+ *   +0x40 stub_trap        int3: where an injected call through the
+ *                          systrap gate returns to its tracer
+ *   +0x50 stub_syscall6    C-callable raw syscall through the gate
+ *   +0x80 stub_systrap_entry  where a new systrap thread starts, on its
+ *                          slot's stack
+ *   _start                 stops itself until the sentry attaches. */
 	.section .text.gate, "ax"
 	.globl stub_gate
 stub_gate:
 	syscall
 	int3
-	.balign 16
+
+	.org 0x10
 	.globl stub_park
 stub_park:
 	pause
 	jmp stub_park
+
+	.org 0x20
+	.globl stub_sys_gate
+stub_sys_gate:
+	syscall
+	ret
+
+	.org 0x30
+	.globl stub_restorer
+stub_restorer:
+	mov $15, %eax		/* rt_sigreturn */
+	jmp stub_sys_gate
+
+	.org 0x40
+	.globl stub_trap
+stub_trap:
+	int3
+
+	.org 0x50
+	/* long stub_syscall6(long nr, long a0, ..., long a5) */
+	.globl stub_syscall6
+stub_syscall6:
+	mov %rdi, %rax
+	mov %rsi, %rdi
+	mov %rdx, %rsi
+	mov %rcx, %rdx
+	mov %r8, %r10
+	mov %r9, %r8
+	mov 8(%rsp), %r9
+	jmp stub_sys_gate
+
+	.org 0x80
+	.globl stub_systrap_entry
+stub_systrap_entry:
+	call stub_systrap_main
+	int3
+
+	/* void stub_enter_guest(void *frame): rt_sigreturn from a frame
+	 * built on the slot's stack. */
+	.globl stub_enter_guest
+stub_enter_guest:
+	lea 8(%rdi), %rsp	/* as if the handler's ret popped pretcode */
+	jmp stub_restorer
 
 	.text
 	.globl _start

@@ -1,0 +1,66 @@
+/* The systrap platform's shared pages ("sysmsg"), one slot per guest
+ * thread, in a memfd region that the sentry and the thread's stub process
+ * both map (the stub at SYSMSG_BASE). Included by the freestanding stub.
+ *
+ * A slot is SYSMSG_SLOT_SIZE bytes, aligned to its size, so stub code finds
+ * its own slot from its stack pointer: the slot's upper half is the stack
+ * its signal handlers run on (sigaltstack). Everything in a slot can be
+ * written by the guest at any time: the sentry copies what it reads once and
+ * treats it as a request from that thread, never as a fact. */
+#ifndef BULKHEAD_SYSMSG_H
+#define BULKHEAD_SYSMSG_H
+
+#include <stdint.h>
+
+#define SYSMSG_BASE 0x7e0001000000UL
+#define SYSMSG_SLOT_SIZE 0x10000UL
+#define SYSMSG_SLOTS 64 /* guest threads per address space */
+#define SYSMSG_REGION_SIZE (SYSMSG_SLOTS * SYSMSG_SLOT_SIZE)
+#define SYSMSG_DATA_OFF 0x1000UL  /* copy buffer, and the filter at boot */
+#define SYSMSG_DATA_SIZE 0x6000UL
+#define SYSMSG_STACK_OFF 0x8000UL /* handler stack: [0x8000, 0x10000) */
+
+/* state: who owns the slot now. Events go stub -> sentry, commands
+ * sentry -> stub; the futex word is `state`. */
+enum sysmsg_state {
+	SM_IDLE = 0,
+	SM_EV_READY = 1,   /* a new stub thread waits for its first command */
+	SM_EV_SYSCALL = 2, /* the guest trapped a syscall; regs hold it */
+	SM_EV_FAULT = 3,   /* a synchronous fault: signo/code/addr */
+	SM_EV_INTR = 4,	   /* interrupted by the sentry (or another signal) */
+	SM_EV_DONE = 5,	   /* a command finished; ret holds its result */
+	SM_CMD_RESUME = 16,  /* load regs and return to the guest */
+	SM_CMD_HOSTCALL = 17, /* run syscall nr(args) from the stub's gate */
+	SM_CMD_COPYIN = 18,  /* copy guest [addr, addr+len) into data */
+	SM_CMD_COPYOUT = 19, /* copy data into guest [addr, addr+len) */
+};
+
+/* Register order: struct user_regs_struct. */
+enum {
+	SM_R15, SM_R14, SM_R13, SM_R12, SM_RBP, SM_RBX, SM_R11, SM_R10,
+	SM_R9, SM_R8, SM_RAX, SM_RCX, SM_RDX, SM_RSI, SM_RDI, SM_ORIG_RAX,
+	SM_RIP, SM_CS, SM_EFLAGS, SM_RSP, SM_SS, SM_FS_BASE, SM_GS_BASE,
+	SM_DS, SM_ES, SM_FS, SM_GS, SM_NREGS
+};
+
+#define SM_INIT_FULL 1u /* first thread of a fresh stub: handlers, filter */
+
+struct sysmsg {
+	uint32_t state;		  /* enum sysmsg_state; the futex word */
+	uint32_t sentry_sleeping; /* the sentry sleeps on state: wake it */
+	uint32_t stub_sleeping;	  /* the stub sleeps on state: wake it */
+	uint32_t fp_dirty;	  /* sentry changed fpregs: load them */
+	uint32_t init_flags;	  /* SM_INIT_* for the thread's start */
+	uint32_t filter_len;	  /* BPF instructions in data, at boot */
+	uint64_t spin_iters;	  /* stub's spin budget before sleeping */
+	uint64_t regs[SM_NREGS];
+	uint8_t fpregs[512] __attribute__((aligned(64))); /* FXSAVE */
+	int32_t signo, code;	  /* SM_EV_FAULT */
+	uint64_t fault_addr;
+	uint64_t nr, args[6];	  /* SM_CMD_HOSTCALL */
+	int64_t ret;		  /* SM_EV_DONE */
+	uint64_t copy_addr, copy_len;
+	uint64_t cur_fs_base; /* what the stub last loaded into fs */
+};
+
+#endif

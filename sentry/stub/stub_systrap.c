@@ -1,0 +1,301 @@
+/* The systrap stub: runs inside every guest address space, without libc.
+ *
+ * Guest syscalls hit the seccomp filter (SECCOMP_RET_TRAP) and arrive in
+ * stub_systrap_handler() as SIGSYS, on the thread's slot stack (sigaltstack),
+ * with every signal blocked. The handler copies the guest registers into the
+ * thread's slot, tells the sentry, and serves the sentry's commands (host
+ * syscalls, guest memory copies) until it is told to resume; then it loads
+ * the (possibly changed) registers into the signal frame and returns, and
+ * rt_sigreturn puts the guest back where the sentry wants it. Faults and the
+ * sentry's interrupt signal take the same path. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sentry/platform/systrap/sysmsg.h"
+
+#define NR_RT_SIGACTION 13
+#define NR_SIGALTSTACK 131
+#define NR_ARCH_PRCTL 158
+#define NR_FUTEX 202
+#define NR_SECCOMP 317
+#define NR_EXIT 60
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define ARCH_SET_FS 0x1002
+#define SA_SIGINFO 0x4
+#define SA_ONSTACK 0x08000000
+#define SA_RESTORER 0x04000000
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGUSR2 12
+#define SIGSEGV 11
+#define SIGSYS 31
+#define SPIN_MAX 1000000u /* the slot's budget is guest-writable */
+
+long stub_syscall6(long nr, long a0, long a1, long a2, long a3, long a4,
+		   long a5);
+void stub_restorer(void);
+__attribute__((noreturn)) void stub_enter_guest(void *frame);
+void stub_systrap_main(void);
+void stub_systrap_handler(int sig, void *si, void *uc);
+
+struct k_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate;
+	uint64_t reserved1[8];
+};
+
+struct k_ucontext {
+	uint64_t uc_flags;
+	uint64_t uc_link;
+	uint64_t ss_sp;
+	int32_t ss_flags;
+	int32_t pad;
+	uint64_t ss_size;
+	struct k_sigcontext mc;
+	uint64_t sigmask;
+};
+
+struct k_sigframe {
+	uint64_t pretcode;
+	struct k_ucontext uc;
+	uint8_t info[128];
+};
+
+struct k_sigaction {
+	void *handler;
+	uint64_t flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+/* The compiler may call these for struct copies. */
+void *memcpy(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n)
+{
+	uint8_t *dp = d;
+	const uint8_t *sp = s;
+	while (n--)
+		*dp++ = *sp++;
+	return d;
+}
+void *memset(void *d, int c, size_t n)
+{
+	uint8_t *dp = d;
+	while (n--)
+		*dp++ = (uint8_t)c;
+	return d;
+}
+
+static inline struct sysmsg *my_slot(void)
+{
+	uintptr_t sp;
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+	return (struct sysmsg *)(sp & ~(SYSMSG_SLOT_SIZE - 1));
+}
+
+static void post(struct sysmsg *m, uint32_t ev)
+{
+	__atomic_store_n(&m->state, ev, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&m->sentry_sleeping, __ATOMIC_SEQ_CST))
+		stub_syscall6(NR_FUTEX, (long)&m->state, FUTEX_WAKE, 1, 0, 0,
+			      0);
+}
+
+/* Spin for a bounded time, then sleep on the futex: never burn a CPU
+ * while the sentry is slow or the guest thread is blocked. */
+static uint32_t wait_cmd(struct sysmsg *m)
+{
+	uint64_t spin = m->spin_iters;
+	if (spin > SPIN_MAX)
+		spin = SPIN_MAX;
+	for (uint64_t i = 0; i < spin; i++) {
+		uint32_t s = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+		if (s >= SM_CMD_RESUME)
+			return s;
+		__builtin_ia32_pause();
+	}
+	for (;;) {
+		__atomic_store_n(&m->stub_sleeping, 1, __ATOMIC_SEQ_CST);
+		uint32_t s = __atomic_load_n(&m->state, __ATOMIC_SEQ_CST);
+		if (s >= SM_CMD_RESUME) {
+			__atomic_store_n(&m->stub_sleeping, 0,
+					 __ATOMIC_RELAXED);
+			return s;
+		}
+		stub_syscall6(NR_FUTEX, (long)&m->state, FUTEX_WAIT, s, 0, 0,
+			      0);
+	}
+}
+
+/* Host syscalls and memory copies for the sentry, until it says resume.
+ * The sentry checked copy ranges against the guest's mappings; a guest that
+ * unmapped them behind its back only faults itself. */
+static void serve(struct sysmsg *m)
+{
+	for (;;) {
+		uint32_t cmd = wait_cmd(m);
+		uint8_t *data = (uint8_t *)m + SYSMSG_DATA_OFF;
+		uint64_t len = m->copy_len;
+		if (len > SYSMSG_DATA_SIZE)
+			len = SYSMSG_DATA_SIZE;
+		switch (cmd) {
+		case SM_CMD_RESUME:
+			return;
+		case SM_CMD_HOSTCALL:
+			m->ret = stub_syscall6((long)m->nr, (long)m->args[0],
+					       (long)m->args[1],
+					       (long)m->args[2],
+					       (long)m->args[3],
+					       (long)m->args[4],
+					       (long)m->args[5]);
+			break;
+		case SM_CMD_COPYIN:
+			memcpy(data, (const void *)m->copy_addr, len);
+			m->ret = (int64_t)len;
+			break;
+		case SM_CMD_COPYOUT:
+			memcpy((void *)m->copy_addr, data, len);
+			m->ret = (int64_t)len;
+			break;
+		default:
+			m->ret = -22; /* EINVAL */
+			break;
+		}
+		post(m, SM_EV_DONE);
+	}
+}
+
+static void set_fs(struct sysmsg *m)
+{
+	uint64_t fs = m->regs[SM_FS_BASE];
+	if (fs != m->cur_fs_base) {
+		stub_syscall6(NR_ARCH_PRCTL, ARCH_SET_FS, (long)fs, 0, 0, 0, 0);
+		m->cur_fs_base = fs;
+	}
+}
+
+static void regs_to_mc(const struct sysmsg *m, struct k_sigcontext *mc)
+{
+	const uint64_t *r = m->regs;
+	mc->r8 = r[SM_R8], mc->r9 = r[SM_R9], mc->r10 = r[SM_R10];
+	mc->r11 = r[SM_R11], mc->r12 = r[SM_R12], mc->r13 = r[SM_R13];
+	mc->r14 = r[SM_R14], mc->r15 = r[SM_R15], mc->rdi = r[SM_RDI];
+	mc->rsi = r[SM_RSI], mc->rbp = r[SM_RBP], mc->rbx = r[SM_RBX];
+	mc->rdx = r[SM_RDX], mc->rax = r[SM_RAX], mc->rcx = r[SM_RCX];
+	mc->rsp = r[SM_RSP], mc->rip = r[SM_RIP], mc->eflags = r[SM_EFLAGS];
+}
+
+static void mc_to_regs(const struct k_sigcontext *mc, struct sysmsg *m)
+{
+	uint64_t *r = m->regs;
+	r[SM_R8] = mc->r8, r[SM_R9] = mc->r9, r[SM_R10] = mc->r10;
+	r[SM_R11] = mc->r11, r[SM_R12] = mc->r12, r[SM_R13] = mc->r13;
+	r[SM_R14] = mc->r14, r[SM_R15] = mc->r15, r[SM_RDI] = mc->rdi;
+	r[SM_RSI] = mc->rsi, r[SM_RBP] = mc->rbp, r[SM_RBX] = mc->rbx;
+	r[SM_RDX] = mc->rdx, r[SM_RAX] = mc->rax, r[SM_RCX] = mc->rcx;
+	r[SM_RSP] = mc->rsp, r[SM_RIP] = mc->rip, r[SM_EFLAGS] = mc->eflags;
+	r[SM_CS] = 0x33, r[SM_SS] = 0x2b;
+	r[SM_FS_BASE] = m->cur_fs_base;
+}
+
+void stub_systrap_handler(int sig, void *si, void *ucv)
+{
+	struct sysmsg *m = my_slot();
+	struct k_ucontext *uc = ucv;
+	mc_to_regs(&uc->mc, m);
+	if (uc->mc.fpstate)
+		memcpy(m->fpregs, (void *)uc->mc.fpstate, 512);
+	uint32_t ev;
+	int32_t code = *(int32_t *)((char *)si + 8);
+	if (sig == SIGSYS) {
+		m->regs[SM_ORIG_RAX] = (uint64_t)(int64_t) *
+				       (int32_t *)((char *)si + 24);
+		ev = SM_EV_SYSCALL;
+	} else if (sig == SIGUSR2 || code <= 0) {
+		/* The sentry's kick, or a signal someone sent the stub. */
+		m->regs[SM_ORIG_RAX] = (uint64_t)-1;
+		ev = SM_EV_INTR;
+	} else {
+		m->regs[SM_ORIG_RAX] = (uint64_t)-1;
+		m->signo = sig;
+		m->code = code;
+		m->fault_addr = *(uint64_t *)((char *)si + 16);
+		ev = SM_EV_FAULT;
+	}
+	post(m, ev);
+	serve(m);
+	regs_to_mc(m, &uc->mc);
+	set_fs(m);
+	if (m->fp_dirty && uc->mc.fpstate) {
+		memcpy((void *)uc->mc.fpstate, m->fpregs, 512);
+		if (uc->uc_flags & 1) /* UC_FP_XSTATE: keep x87/SSE in use */
+			*(uint64_t *)(uc->mc.fpstate + 512) |= 3;
+		m->fp_dirty = 0;
+	}
+}
+
+static void setup_thread(struct sysmsg *m)
+{
+	struct {
+		uint64_t sp;
+		int32_t flags;
+		int32_t pad;
+		uint64_t size;
+	} ss = {(uint64_t)m + SYSMSG_STACK_OFF, 0, 0,
+		SYSMSG_SLOT_SIZE - SYSMSG_STACK_OFF};
+	stub_syscall6(NR_SIGALTSTACK, (long)&ss, 0, 0, 0, 0, 0);
+	if (!(m->init_flags & SM_INIT_FULL))
+		return;
+	static const int sigs[] = {SIGSYS, SIGSEGV, SIGBUS, SIGFPE,
+				   SIGILL, SIGTRAP, SIGUSR2};
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct k_sigaction sa = {(void *)stub_systrap_handler,
+					 SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+					 (void *)stub_restorer, ~0ULL};
+		stub_syscall6(NR_RT_SIGACTION, sigs[i], (long)&sa, 0, 8, 0, 0);
+	}
+	/* Last: from here on every syscall but the gate's traps. */
+	struct {
+		uint16_t len;
+		uint16_t pad[3];
+		uint64_t filter;
+	} prog = {(uint16_t)m->filter_len, {0, 0, 0},
+		  (uint64_t)m + SYSMSG_DATA_OFF};
+	long r = stub_syscall6(NR_SECCOMP, 1 /* SET_MODE_FILTER */, 0,
+			       (long)&prog, 0, 0, 0);
+	if (r < 0)
+		stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);
+}
+
+/* A new thread, on its slot's stack: set up, then serve the sentry until it
+ * resumes us into the guest through a hand-made signal frame. */
+void stub_systrap_main(void)
+{
+	struct sysmsg *m = my_slot();
+	setup_thread(m);
+	m->cur_fs_base = ~0ULL;
+	post(m, SM_EV_READY);
+	serve(m);
+	uint8_t fp[512] __attribute__((aligned(64)));
+	struct k_sigframe f;
+	memset(&f, 0, sizeof(f));
+	regs_to_mc(m, &f.uc.mc);
+	f.uc.mc.cs = 0x33;
+	f.uc.mc.ss = 0x2b;
+	if (m->fp_dirty) {
+		memcpy(fp, m->fpregs, 512);
+		f.uc.mc.fpstate = (uint64_t)fp;
+		m->fp_dirty = 0;
+	}
+	f.uc.ss_sp = (uint64_t)m + SYSMSG_STACK_OFF;
+	f.uc.ss_size = SYSMSG_SLOT_SIZE - SYSMSG_STACK_OFF;
+	set_fs(m);
+	stub_enter_guest(&f);
+}
