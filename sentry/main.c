@@ -28,11 +28,61 @@
 #include "sentry/vfs/vfs.h"
 
 #ifdef BH_DEBUG
+#include <dlfcn.h>
+#include <sanitizer/common_interface_defs.h>
+
 /* LeakSanitizer cannot run in the confined sentry (no /proc, seccomp). */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
 	return "detect_leaks=0";
+}
+
+/* A UBSan report without a stack names only the line that failed. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "print_stacktrace=1";
+}
+
+/* A sanitizer report is written after confinement, when the sentry can no
+ * longer open its own binary or /proc/self/maps: without help its stacks
+ * would be bare addresses. Cache the mappings and warm the symbolizer (it
+ * keeps the binary's debug info open) while files can still be read, and
+ * send reports to the text log, where the test runner shows them, rather
+ * than to stderr, which the guest shares. GCC links ASan and UBSan as two
+ * libraries, each with its own copy of these settings: prepare both. */
+static void sanitizer_prepare(int log_fd, bool json)
+{
+	void *ubsan = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD);
+	for (int i = 0; i < 2; i++) {
+		void *h = i == 0 ? RTLD_DEFAULT : ubsan;
+		if (!h)
+			continue;
+		void (*on_notify)(__sanitizer_sandbox_arguments *) =
+		    (void (*)(__sanitizer_sandbox_arguments *))dlsym(
+			h, "__sanitizer_sandbox_on_notify");
+		void (*set_fd)(void *) =
+		    (void (*)(void *))dlsym(h, "__sanitizer_set_report_fd");
+		void (*symbolize)(void *, const char *, char *, size_t) =
+		    (void (*)(void *, const char *, char *, size_t))dlsym(
+			h, "__sanitizer_symbolize_pc");
+		char buf[256];
+		if (symbolize)
+			symbolize(__builtin_return_address(0), "%p %F %L", buf,
+				  sizeof(buf));
+		__sanitizer_sandbox_arguments args = {0};
+		if (on_notify)
+			on_notify(&args);
+		if (set_fd && log_fd >= 0 && !json)
+			set_fd((void *)(long)log_fd);
+	}
+}
+#else
+static void sanitizer_prepare(int log_fd, bool json)
+{
+	(void)log_fd;
+	(void)json;
 }
 #endif
 
@@ -103,7 +153,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->config_fd = o->gofer_fd = o->control_fd = o->ready_fd = o->log_fd =
 	    -1;
-	o->platform = "ptrace";
+	o->platform = "systrap";
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -225,6 +275,7 @@ int main(int argc, char **argv)
 	r = vfs_init(&cfg, o.gofer_fd, err, sizeof(err));
 	if (r < 0)
 		fail("%s", err);
+	sanitizer_prepare(o.log_fd, json);
 	r = sentry_confine();
 	if (r < 0)
 		fail("confining the sentry: %s", strerror(-r));

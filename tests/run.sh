@@ -39,13 +39,23 @@ ok() {
 	passed=$((passed + 1))
 	echo "ok   $1"
 }
-# fail NAME [LOGFILE]: the log is shown so CI output alone explains it.
+# A report of the sanitizers (make BUILD=build/debug SAN=1 test): ASan's
+# "==PID==ERROR: AddressSanitizer: ..." or UBSan's "file:line:col: runtime
+# error: ...".
+SAN_RE='^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|^[^ ]+:[0-9]+:[0-9]+: runtime error: '
+# fail NAME [LOGFILE]: the log is shown so CI output alone explains it; a
+# sanitizer report is shown from its first line, since its top frames are
+# the ones that matter.
 fail() {
 	failed=$((failed + 1))
 	failures+=("$1")
 	echo "FAIL $1"
 	if [ -n "${2:-}" ] && [ -s "$2" ]; then
-		tail -n 40 "$2" | sed 's/^/    | /'
+		if grep -Eq -- "$SAN_RE" "$2"; then
+			sed -En "/$SAN_RE/,\$p" "$2" | head -n 60 | sed 's/^/    | /'
+		else
+			tail -n 40 "$2" | sed 's/^/    | /'
+		fi
 	fi
 }
 section() { echo "== $*"; }
@@ -173,7 +183,16 @@ sandbox() {
 		"$BULKHEAD" --root "$TMP/run" delete --force "$id" >/dev/null 2>&1
 	fi
 	[ $rc -eq 124 ] && echo "timed out after ${TIMEOUT}s: $name" >>"$err"
-	[ -s "$TMP/b/$seq_id.bhlog" ] && { echo "--- bulkhead log:"; tail -n 20 "$TMP/b/$seq_id.bhlog"; } >>"$err"
+	local log=$TMP/b/$seq_id.bhlog
+	if grep -Eqs -- "$SAN_RE" "$log" "$err"; then
+		# The sentry (debug build) sends its reports to the log. A report
+		# fails the run whatever the exit status, since tests that expect
+		# a non-zero status would otherwise hide it.
+		echo "sanitizer report (exit $rc): $name" >>"$err"
+		[ -s "$log" ] && { echo "--- bulkhead log:"; sed -En "/$SAN_RE/,\$p" "$log" | head -n 60; } >>"$err"
+		return 98
+	fi
+	[ -s "$log" ] && { echo "--- bulkhead log:"; tail -n 20 "$log"; } >>"$err"
 	return $rc
 }
 

@@ -4,6 +4,7 @@
 #include "sentry/kernel/signal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -288,6 +289,10 @@ int signal_kill(struct task *sender, int pid, int sig)
 {
 	if (sig < 0 || sig > BH_NSIG)
 		return -EINVAL;
+	/* -INT_MIN does not exist (and its negation below would be UB): no
+	 * such process group, as Linux answers. */
+	if (pid == INT_MIN)
+		return -ESRCH;
 	siginfo_t si;
 	fill_user_info(&si, sender, sig, SI_USER);
 	if (pid > 0) {

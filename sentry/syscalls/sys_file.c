@@ -62,6 +62,11 @@ static bool loops(struct file *f)
 static ssize_t do_read(struct task *t, struct file *f, uint64_t ubuf,
 		       size_t count, uint64_t *pos)
 {
+	/* Linux's order: a file not open for reading, then the range. */
+	if (!(f->fmode & FMODE_READ))
+		return -EBADF;
+	if (!user_range_ok(ubuf, count))
+		return -EFAULT;
 	if (count > MAX_RW_COUNT)
 		count = MAX_RW_COUNT;
 	size_t cap = count < VFS_IO_CHUNK ? count : VFS_IO_CHUNK;
@@ -86,6 +91,9 @@ static ssize_t do_read(struct task *t, struct file *f, uint64_t ubuf,
 			/* Give back what the guest did not receive. */
 			uint64_t *pp = pos ? pos : &f->pos;
 			*pp -= (uint64_t)(r - (c < 0 ? 0 : c));
+		} else if (c < r && file_is_pipe(f)) {
+			size_t got = c < 0 ? 0 : (size_t)c;
+			pipe_unread(f, buf + got, (size_t)r - got);
 		}
 		if (c < 0) {
 			ret = -EFAULT;
@@ -103,10 +111,12 @@ static ssize_t do_read(struct task *t, struct file *f, uint64_t ubuf,
 static ssize_t do_write(struct task *t, struct file *f, uint64_t ubuf,
 			size_t count, uint64_t *pos)
 {
-	if (count > MAX_RW_COUNT)
-		count = MAX_RW_COUNT;
 	if (!(f->fmode & FMODE_WRITE))
 		return -EBADF;
+	if (!user_range_ok(ubuf, count))
+		return -EFAULT;
+	if (count > MAX_RW_COUNT)
+		count = MAX_RW_COUNT;
 	size_t cap = count < VFS_IO_CHUNK ? count : VFS_IO_CHUNK;
 	char small[256];
 	char *buf = cap <= sizeof(small) ? small : malloc(cap);
@@ -211,12 +221,23 @@ static long do_rw_vec(struct task *t, int fd, uint64_t uiov, uint64_t cnt,
 			goto out;
 		}
 	}
-	size_t total = 0;
+	/* As Linux imports an iovec: any negative length is EINVAL, then
+	 * any range outside the user half EFAULT, before any I/O. */
 	for (uint64_t i = 0; i < cnt; i++) {
 		if ((ssize_t)iov[i].iov_len < 0) {
 			ret = -EINVAL;
 			goto out;
 		}
+	}
+	for (uint64_t i = 0; i < cnt; i++) {
+		if (!user_range_ok((uint64_t)(uintptr_t)iov[i].iov_base,
+				   iov[i].iov_len)) {
+			ret = -EFAULT;
+			goto out;
+		}
+	}
+	size_t total = 0;
+	for (uint64_t i = 0; i < cnt; i++) {
 		if (iov[i].iov_len > MAX_RW_COUNT - total)
 			iov[i].iov_len = MAX_RW_COUNT - total;
 		total += iov[i].iov_len;
@@ -308,16 +329,19 @@ static long sys_pwritev2(struct task *t, const uint64_t a[6])
 static long do_openat(struct task *t, int dirfd, uint64_t upath, int flags,
 		      mode_t mode)
 {
-	char path[VFS_PATH_MAX];
-	int r = get_path(t, upath, path, false);
-	if (r)
-		return r;
+	/* Linux's order: an O_PATH open drops every other flag first (so
+	 * all bits set is O_PATH|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC), flags
+	 * are judged, and only then is the path copied in. */
+	if (flags & O_PATH)
+		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	if ((flags & __O_TMPFILE) == __O_TMPFILE)
 		return -EOPNOTSUPP;
 	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
 		return -EINVAL;
-	if (flags & O_PATH)
-		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	char path[VFS_PATH_MAX];
+	int r = get_path(t, upath, path, false);
+	if (r)
+		return r;
 	struct file *f;
 	r = vfs_open(t, dirfd, path, flags, mode, &f);
 	if (r)

@@ -11,6 +11,15 @@
 
 struct task;
 
+/* Linux's access_ok: does [addr, addr + n) lie in the user half? Checked
+ * before any I/O, so a length that runs off the end of the address space
+ * fails with EFAULT even when only its first bytes would be used. */
+static inline bool user_range_ok(uint64_t addr, uint64_t n)
+{
+	const uint64_t task_size = 0x7ffffffff000ULL; /* GUEST_TASK_SIZE */
+	return n <= task_size && addr <= task_size - n;
+}
+
 /* The file at fd with a reference, or NULL. */
 struct file *fget(struct task *t, int fd);
 /* Copy a path argument into buf (VFS_PATH_MAX); allow_empty keeps "" for

@@ -415,9 +415,15 @@ static long sys_setgroups(struct task *t, const uint64_t a[6])
 static long sys_setpgid(struct task *t, const uint64_t a[6])
 {
 	int pid = (int)a[0], pgid = (int)a[1];
+	/* Linux fills in 0s before it judges: setpgid(-1, 0) asks for the
+	 * group -1, which is EINVAL, not a search for process -1. */
+	if (!pid)
+		pid = t->proc->pid;
+	if (!pgid)
+		pgid = pid;
 	if (pgid < 0)
 		return -EINVAL;
-	struct process *p = pid ? kernel_find_process(pid) : t->proc;
+	struct process *p = kernel_find_process(pid);
 	if (!p || p->state != PROC_ALIVE)
 		return -ESRCH;
 	if (p != t->proc && p->parent != t->proc)
@@ -426,8 +432,6 @@ static long sys_setpgid(struct task *t, const uint64_t a[6])
 		return -EPERM; /* a session leader */
 	if (p->sid != t->proc->sid)
 		return -EPERM;
-	if (!pgid)
-		pgid = p->pid;
 	if (pgid != p->pid) {
 		/* The group must exist in the same session. */
 		bool ok = false;

@@ -144,6 +144,12 @@ int dentry_lookup(struct dentry *dir, const char *name, size_t len,
 		return S_ISDIR(di->mode) ? -ENOENT : -ENOTDIR;
 	struct inode *inode;
 	int r = di->iops->lookup(di, buf, &inode);
+	if (r == -EMFILE || r == -ENFILE) {
+		/* The gofer ran out of fds, most of them pinned by unused
+		 * cached dentries: let half of those go, and try again. */
+		dentry_prune(nunused / 2);
+		r = di->iops->lookup(di, buf, &inode);
+	}
 	if (r)
 		return r;
 	c = dentry_new(dir, name, len, inode);

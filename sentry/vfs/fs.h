@@ -230,7 +230,10 @@ int may_delete(struct task *t, struct inode *dir, struct inode *victim);
 bool inode_owner_or_root(struct task *t, struct inode *inode);
 
 /* ---- dentry.c ---- */
-#define DCACHE_UNUSED_MAX 4096
+/* Unused dentries kept (each pins a gofer node, an fd in the gofer). Above
+ * the size of a typical tree walk: an LRU smaller than the tree being
+ * walked misses on every entry of every walk. */
+#define DCACHE_UNUSED_MAX 32768
 struct dentry *dentry_new(struct dentry *parent, const char *name, size_t len,
 			  struct inode *inode);
 void dentry_get(struct dentry *d);

@@ -330,7 +330,10 @@ int vfs_lookup_parent(struct task *t, int dirfd, const char *path,
 	if (r == 0) {
 		*kind = last.kind;
 		*trailing_slash = last.trailing;
-		memcpy(lastname, last.name, last.len);
+		/* A root ("/") has no last name: last.name is NULL, and
+		 * memcpy from NULL is undefined even for 0 bytes. */
+		if (last.len)
+			memcpy(lastname, last.name, last.len);
 		lastname[last.len] = 0;
 		*parent = nd.cur;
 		path_get(parent);

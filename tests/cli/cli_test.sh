@@ -151,6 +151,10 @@ fake_state() {
 
 refuse no-command "missing command"
 refuse unknown-command "unknown command" frobnicate
+# runc commands clients call that are not there yet: said so, not "unknown".
+refuse exec-unsupported "exec is not supported yet" exec x
+refuse pause-unsupported "pause is not supported yet" pause x
+refuse events-unsupported "events is not supported yet" events --stats x
 refuse unknown-global-flag "--bogus" --bogus state x
 refuse global-flag-needs-value "--root" --root
 refuse bad-log-format "log-format" --log-format xml state x
@@ -396,6 +400,100 @@ kill -TERM $CLI
 wait $CLI
 RC=$?
 [ $RC -eq 143 ] && ok run-forwards-sigterm || fail run-forwards-sigterm "rc=$RC"
+
+# ---------------------------------------------------------------------------
+# Confinement and cleanup (DESIGN rules 3 and 4), on a running container.
+
+# start_time PID: field 22 of /proc/PID/stat, to tell a pid from its reuse.
+start_time() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+# descendants PID: every live process below PID, by the ppid field of
+# /proc/*/stat (so only the sentry's own tree, nothing unrelated).
+descendants() {
+	local -A kids=()
+	local st p pp
+	for st in /proc/[0-9]*/stat; do
+		p=${st#/proc/}
+		p=${p%/stat}
+		pp=$(sed 's/.*) //' "$st" 2>/dev/null | cut -d' ' -f2)
+		[ -n "$pp" ] && kids[$pp]="${kids[$pp]:-} $p"
+	done
+	local queue=("$1") out=()
+	while [ ${#queue[@]} -gt 0 ]; do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		for c in ${kids[$p]:-}; do
+			out+=("$c")
+			queue+=("$c")
+		done
+	done
+	echo "${out[@]}"
+}
+# The stub running guest code: a descendant whose whole cmdline is
+# "bulkhead-stub" (the stub master is a forked sentry and keeps its name).
+find_stub() {
+	local p
+	for p in $(descendants "$1"); do
+		[ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "bulkhead-stub " ] &&
+			{ echo "$p"; return 0; }
+	done
+	return 1
+}
+
+bh run --detach --bundle "$TMP/sleep" lk1
+if [ $RC -ne 0 ]; then
+	fail run-detach-for-leftovers "rc=$RC err=$ERR"
+else
+	SP=$(pid_of lk1)
+	GP=$(sed -n 's/.*"gofer_pid": *\([0-9]*\).*/\1/p' "$ROOT/lk1/state.json")
+	STUB=
+	for _ in $(seq 50); do
+		STUB=$(find_stub "$SP") && break
+		sleep 0.1
+	done
+	if [ -z "$STUB" ]; then
+		fail stub-found "no bulkhead-stub process below sentry $SP"
+	else
+		ok stub-found
+		S=$(cat "/proc/$STUB/status" 2>/dev/null)
+		why=
+		grep -q "^Seccomp:	2$" <<<"$S" || why="$why $(grep ^Seccomp: <<<"$S")"
+		grep -q "^NoNewPrivs:	1$" <<<"$S" || why="$why $(grep ^NoNewPrivs: <<<"$S")"
+		grep -q "^CapEff:	0000000000000000$" <<<"$S" || why="$why $(grep ^CapEff: <<<"$S")"
+		[ -z "$why" ] && ok stub-confined || fail stub-confined "stub $STUB:$why"
+		why=
+		for ns in pid mnt net user ipc uts; do
+			a=$(readlink "/proc/$STUB/ns/$ns" 2>/dev/null)
+			b=$(readlink "/proc/1/ns/$ns" 2>/dev/null)
+			{ [ -n "$a" ] && [ "$a" != "$b" ]; } || why="$why $ns($a)"
+		done
+		[ -z "$why" ] && ok stub-namespaces || fail stub-namespaces "stub $STUB shares the host's:$why"
+	fi
+	# Everything the sandbox started, with start times against pid reuse.
+	procs=()
+	for p in "$SP" $GP $(descendants "$SP"); do
+		procs+=("$p:$(start_time "$p")")
+	done
+	kill -9 "$SP"
+	left=
+	for _ in $(seq 50); do
+		left=
+		for e in "${procs[@]}"; do
+			p=${e%%:*}
+			alive "$p" && [ "$(start_time "$p")" = "${e#*:}" ] && left="$left $p"
+		done
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	if [ -n "$left" ]; then
+		fail sentry-kill-leaves-nothing "alive 5 s after kill -9 of sentry $SP:$left"
+		for p in $left; do kill -9 "$p" 2>/dev/null; done
+	else
+		ok sentry-kill-leaves-nothing
+	fi
+	succeed delete-force-after-sentry-kill delete --force lk1
+	[ -d "$ROOT/lk1" ] && fail delete-force-after-sentry-kill-removes "state dir left" ||
+		ok delete-force-after-sentry-kill-removes
+fi
 
 no_leftovers no-leftovers-lifecycle
 exit $FAILED

@@ -73,6 +73,20 @@ static ssize_t pipe_read(struct file *f, struct task *t, void *buf, size_t n,
 	}
 }
 
+void pipe_unread(struct file *f, const void *buf, size_t n)
+{
+	struct pipe *p = f->inode->priv;
+	if (n > p->cap - p->len)
+		n = p->cap - p->len; /* cannot happen under the lock */
+	p->head = (p->head + p->cap - n) % p->cap;
+	size_t first = p->cap - p->head;
+	if (first > n)
+		first = n;
+	memcpy(p->buf + p->head, buf, first);
+	memcpy(p->buf, (const char *)buf + first, n - first);
+	p->len += n;
+}
+
 static void ring_put(struct pipe *p, const char *src, size_t n)
 {
 	size_t tail = (p->head + p->len) % p->cap;
