@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -134,6 +135,15 @@ int main(int argc, char **argv)
 		keep[nkeep++] = exports[i].fd;
 		keep[nkeep++] = exports[i].file_ro_fd;
 		keep[nkeep++] = exports[i].file_rw_fd;
+	}
+	/* Every node the sentry caches holds an O_PATH fd here: take all the
+	 * fds the hard limit allows (no capability needed), so a walk over a
+	 * big tree is not cut short at a soft limit of 1024. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
 	/* Everything that allocates up front or reads host files (the time
 	 * zone, for log time stamps) happens before the seccomp filter. */

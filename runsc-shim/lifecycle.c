@@ -103,7 +103,8 @@ static int check_bundle(const struct cli_globals *g, const char *bundle,
 {
 	if (cfg->terminal)
 		return cli_fail(g, "terminal mode is not supported yet "
-				   "(process.terminal is true)");
+				   "(process.terminal is true): run without a "
+				   "tty (no -t)");
 	int n = cfg->root_path[0] == '/'
 		    ? asprintf(rootfs, "%s", cfg->root_path)
 		    : asprintf(rootfs, "%s/%s", bundle, cfg->root_path);
@@ -160,7 +161,8 @@ static int do_create(struct cli_globals *g, const char *id,
 
 	if (o->console_socket)
 		return cli_fail(g, "terminal mode is not supported yet "
-				   "(--console-socket)");
+				   "(--console-socket): run without a tty (no "
+				   "-t)");
 	int rc = fsutil_abspath(o->bundle ? o->bundle : ".", &bundle);
 	if (rc < 0) {
 		cli_fail(g, "bundle: %s", strerror(-rc));

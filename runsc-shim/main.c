@@ -27,6 +27,12 @@ static const struct {
     {"features", cmd_features}, {"version", cmd_version},
 };
 
+/* runc commands that clients call and that Bulkhead does not have yet: one
+ * clear line (which podman and containerd show) rather than "unknown". */
+static const char *const unsupported[] = {
+    "exec", "pause", "resume", "events", "update", "checkpoint", "restore",
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -153,7 +159,7 @@ static int parse_globals(struct cli_globals *g, int argc, char **argv,
 int main(int argc, char **argv)
 {
 	ensure_std_fds();
-	struct cli_globals g = {.log_fd = -1, .platform = "ptrace"};
+	struct cli_globals g = {.log_fd = -1, .platform = "systrap"};
 	const char *root = CLI_DEFAULT_ROOT;
 	if (parse_globals(&g, argc, argv, &root))
 		return 1;
@@ -185,6 +191,13 @@ int main(int argc, char **argv)
 			bh_debug("command %s", name);
 			status =
 			    commands[i].fn(&g, argc - cmd_at, argv + cmd_at);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]);
+	     i++) {
+		if (!strcmp(name, unsupported[i])) {
+			status = cli_fail(&g, "%s is not supported yet", name);
 			goto out;
 		}
 	}
