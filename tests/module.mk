@@ -24,8 +24,9 @@ GUEST_NAMES := $(GUEST_SRCS:tests/guest/%.c=%)
 GUEST_BINS := $(GUEST_NAMES:%=$(BUILD)/tests/guest/static/%) \
 	$(GUEST_NAMES:%=$(BUILD)/tests/guest/dynamic/%)
 # Their own flags: no sanitizers or project includes, since they must run
-# unchanged as ordinary programs inside the sandbox.
-GUEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE
+# unchanged as ordinary programs inside the sandbox. -pthread for all of them
+# (threads.c and scribble.c use pthreads; glibc needs it for a static link).
+GUEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread
 
 $(BUILD)/tests/guest/static/%: tests/guest/%.c tests/guest/check.h
 	@mkdir -p $(dir $@)

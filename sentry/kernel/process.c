@@ -277,8 +277,11 @@ int task_exec_begin(struct task *t)
 	}
 	if (p->nthreads == 1)
 		return 0;
-	/* Like de_thread(): every other thread dies, then exec goes on. */
-	p->group_exiting = true;
+	/* Like de_thread(): every other thread dies, then exec goes on. A
+	 * second thread exec'ing at the same time loses, as in Linux. */
+	if (p->exec_task || p->group_exiting)
+		return -EINTR;
+	p->exec_task = t;
 	struct list_head *pos;
 	list_for_each(pos, &p->threads)
 	{
@@ -286,13 +289,16 @@ int task_exec_begin(struct task *t)
 		if (o != t)
 			task_kick(o);
 	}
-	while (p->nthreads > 1) {
+	while (p->nthreads > 1 && !p->group_exiting &&
+	       t->state == TASK_RUNNING) {
 		struct waitq *q = &p->child_wait;
 		task_block(t, &q, 1, -1, 0, NULL);
-		if (t->state != TASK_RUNNING)
-			break;
 	}
-	p->group_exiting = false;
+	p->exec_task = NULL;
+	if (p->nthreads > 1)
+		return -EINTR; /* killed meanwhile: the group is going */
+	/* The survivor takes over the leader's id: after exec, tid == pid. */
+	t->tid = p->pid;
 	return 0;
 }
 

@@ -59,13 +59,25 @@ void task_kick(struct task *t)
 
 static bool task_should_stop(struct task *t)
 {
-	return t->proc->group_exiting || t->state != TASK_RUNNING;
+	struct process *p = t->proc;
+	return p->group_exiting || (p->exec_task && p->exec_task != t) ||
+	       t->state != TASK_RUNNING;
+}
+
+/* Why task_block() returns -EINTR. A thread waiting in execve for its
+ * siblings to die ignores its signals: returning at once would spin with
+ * kernel_lock held, and the siblings could never take it to exit. */
+static bool task_wake_early(struct task *t)
+{
+	if (t->proc->exec_task == t)
+		return t->proc->group_exiting || t->state != TASK_RUNNING;
+	return task_signal_pending(t) || task_should_stop(t);
 }
 
 int task_block(struct task *t, struct waitq **qs, int nq, int hostfd,
 	       short events, const struct timespec *deadline)
 {
-	if (task_signal_pending(t) || task_should_stop(t))
+	if (task_wake_early(t))
 		return -EINTR;
 	struct waiter w[8];
 	if (nq > 8)
@@ -100,7 +112,7 @@ int task_block(struct task *t, struct waitq **qs, int nq, int hostfd,
 		ssize_t n = read(t->wake_efd, &v, sizeof(v));
 		(void)n;
 	}
-	if (task_signal_pending(t) || task_should_stop(t))
+	if (task_wake_early(t))
 		return -EINTR;
 	if (r == 0 && deadline)
 		return -ETIMEDOUT;

@@ -125,6 +125,11 @@ struct process {
 
 	enum process_state state;
 	bool group_exiting;
+	/* The thread in execve that waits for its siblings to die (Linux's
+	 * de_thread): every other thread stops, this one sleeps through
+	 * signals. Not group_exiting, so a SIGKILL or exit_group meanwhile
+	 * still ends the whole group. */
+	struct task *exec_task;
 	int exit_status;	  /* wait status (as from wait4) once exiting */
 	int exit_signal;	  /* sent to parent on exit, usually SIGCHLD */
 	struct waitq child_wait;  /* wait4 waiters: a child changed state */

@@ -61,6 +61,22 @@ stub_systrap_entry:
 	call stub_systrap_main
 	int3
 
+	/* A forked systrap stub starts here on its private scratch stack,
+	 * with its slot number in rdi: it swaps the parent's shared region
+	 * for its own, then moves to its slot's stack. */
+	.org 0xa0
+	.globl stub_systrap_fork_entry
+stub_systrap_fork_entry:
+	push %rdi
+	call stub_systrap_remap
+	pop %rdi
+	inc %rdi
+	shl $16, %rdi			/* (slot + 1) * SYSMSG_SLOT_SIZE */
+	mov $0x7e0001000000, %rax	/* SYSMSG_BASE */
+	add %rax, %rdi
+	mov %rdi, %rsp
+	jmp stub_systrap_entry
+
 	/* void stub_enter_guest(void *frame): rt_sigreturn from a frame
 	 * built on the slot's stack. */
 	.globl stub_enter_guest

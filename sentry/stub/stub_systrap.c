@@ -19,6 +19,12 @@
 #define NR_FUTEX 202
 #define NR_SECCOMP 317
 #define NR_EXIT 60
+#define NR_SET_TID_ADDRESS 218
+#define NR_SCHED_YIELD 24
+#define NR_RECVMSG 47
+#define NR_MMAP 9
+#define NR_CLOSE 3
+#define STUB_FD_SOCK 3
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
 #define ARCH_SET_FS 0x1002
@@ -32,13 +38,14 @@
 #define SIGUSR2 12
 #define SIGSEGV 11
 #define SIGSYS 31
-#define SPIN_MAX 1000000u /* the slot's budget is guest-writable */
+#define SPIN_MAX 10000000u /* TSC ticks; the slot's budget is guest-writable */
 
 long stub_syscall6(long nr, long a0, long a1, long a2, long a3, long a4,
 		   long a5);
 void stub_restorer(void);
 __attribute__((noreturn)) void stub_enter_guest(void *frame);
 void stub_systrap_main(void);
+void stub_systrap_remap(void);
 void stub_systrap_handler(int sig, void *si, void *uc);
 
 struct k_sigcontext {
@@ -115,11 +122,17 @@ static uint32_t wait_cmd(struct sysmsg *m)
 	uint64_t spin = m->spin_iters;
 	if (spin > SPIN_MAX)
 		spin = SPIN_MAX;
-	for (uint64_t i = 0; i < spin; i++) {
+	/* Yield while spinning: if the sentry thread shares our CPU it runs
+	 * at once; if not, the yield returns at once. */
+	uint64_t t0 = __builtin_ia32_rdtsc(), dt;
+	while ((dt = __builtin_ia32_rdtsc() - t0) < spin) {
 		uint32_t s = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
 		if (s >= SM_CMD_RESUME)
 			return s;
-		__builtin_ia32_pause();
+		if (dt < spin / 10)
+			__builtin_ia32_pause();
+		else
+			stub_syscall6(NR_SCHED_YIELD, 0, 0, 0, 0, 0, 0);
 	}
 	for (;;) {
 		__atomic_store_n(&m->stub_sleeping, 1, __ATOMIC_SEQ_CST);
@@ -243,6 +256,7 @@ void stub_systrap_handler(int sig, void *si, void *ucv)
 
 static void setup_thread(struct sysmsg *m)
 {
+	stub_syscall6(NR_SET_TID_ADDRESS, (long)&m->alive, 0, 0, 0, 0, 0);
 	struct {
 		uint64_t sp;
 		int32_t flags;
@@ -298,4 +312,37 @@ void stub_systrap_main(void)
 	f.uc.ss_size = SYSMSG_SLOT_SIZE - SYSMSG_STACK_OFF;
 	set_fs(m);
 	stub_enter_guest(&f);
+}
+
+/* A fork child's first act: the sentry queued the fd of this process's own
+ * shared region on the fd socket; map it over the parent's, so that no
+ * process can see another's slots. Runs on the private scratch stack. */
+void stub_systrap_remap(void)
+{
+	char byte;
+	struct {
+		uint64_t base, len;
+	} iov = {(uint64_t)&byte, 1};
+	union {
+		char buf[24]; /* CMSG_SPACE(sizeof(int)) */
+		uint64_t align;
+	} cm;
+	struct {
+		uint64_t name;
+		uint32_t namelen, pad0;
+		uint64_t iov, iovlen, control, controllen;
+		int32_t flags, pad1;
+	} msg = {0, 0, 0, (uint64_t)&iov, 1, (uint64_t)&cm, sizeof(cm), 0, 0};
+	memset(&cm, 0, sizeof(cm));
+	long n = stub_syscall6(NR_RECVMSG, STUB_FD_SOCK, (long)&msg,
+			       0x40000000 /* MSG_CMSG_CLOEXEC */, 0, 0, 0);
+	int fd = *(int32_t *)(cm.buf + 16);
+	if (n != 1 || *(int32_t *)(cm.buf + 12) != 1 /* SCM_RIGHTS */)
+		stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);
+	long a = stub_syscall6(NR_MMAP, (long)SYSMSG_BASE,
+			       (long)SYSMSG_REGION_SIZE, 3 /* RW */,
+			       0x11 /* MAP_SHARED|MAP_FIXED */, fd, 0);
+	stub_syscall6(NR_CLOSE, fd, 0, 0, 0, 0, 0);
+	if (a != (long)SYSMSG_BASE)
+		stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);
 }

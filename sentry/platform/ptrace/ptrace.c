@@ -11,6 +11,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -30,6 +31,9 @@
 #include "sentry/stub/stub.h"
 
 #define INTR_SIGNAL SIGUSR2 /* host signal that kicks a running guest */
+
+/* Guards ptrace_stub.nthreads: release runs without the kernel lock. */
+static pthread_mutex_t stub_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct ptrace_stub {
 	pid_t pid;
@@ -138,7 +142,7 @@ static int pt_install_filter(struct plat_thread *pt)
 				 {prog, sizeof(prog)}};
 	struct iovec remote[2] = {{(void *)STUB_SCRATCH, sizeof(fprog)},
 				  {(void *)(STUB_SCRATCH + 64), sizeof(prog)}};
-	ssize_t n = process_vm_writev(pt->stub->pid, local, 2, remote, 2, 0);
+	ssize_t n = process_vm_writev(pt->tid, local, 2, remote, 2, 0);
 	if (n != (ssize_t)(sizeof(fprog) + sizeof(prog)))
 		return -EFAULT;
 	long r = pt_inject(pt, __NR_seccomp, SECCOMP_SET_MODE_FILTER, 0,
@@ -374,7 +378,9 @@ static int pt_clone(struct plat_thread *pt, unsigned long flags,
 	}
 	if (thread) {
 		c->stub = pt->stub;
+		pthread_mutex_lock(&stub_lock);
 		pt->stub->nthreads++;
+		pthread_mutex_unlock(&stub_lock);
 	} else {
 		c->stub = calloc(1, sizeof(*c->stub));
 		if (!c->stub) {
@@ -408,25 +414,43 @@ static void pt_interrupt(struct plat_thread *pt)
 static void pt_release(struct plat_thread *pt)
 {
 	struct ptrace_stub *st = pt->stub;
+	pthread_mutex_lock(&stub_lock);
+	bool last = st->nthreads <= 1;
+	pthread_mutex_unlock(&stub_lock);
 	if (!pt->exited) {
-		if (st->nthreads <= 1)
+		if (last) {
 			kill(st->pid, SIGKILL);
-		else if (pt_inject(pt, __NR_exit, 0, 0, 0, 0, 0, 0, NULL) !=
-			 -ESRCH)
-			syscall(SYS_tgkill, st->pid, pt->tid, SIGKILL);
-		int status;
-		while (!pt->exited && pt_wait(pt, &status) == 0)
-			if (WIFSTOPPED(status))
-				ptrace(PTRACE_CONT, pt->tid, 0, 0);
+			int status;
+			while (!pt->exited && pt_wait(pt, &status) == 0)
+				if (WIFSTOPPED(status))
+					ptrace(PTRACE_CONT, pt->tid, 0, 0);
+		} else {
+			/* One thread of several: point it at exit(2) in the
+			 * gate and let go. A leader's exit is not reported
+			 * while other threads live, and a tracer that ends
+			 * with a tracee attached kills the whole group. */
+			plat_regs regs;
+			if (pt_getregs(pt, &regs) == 0) {
+				regs.rip = STUB_GATE;
+				regs.rax = __NR_exit;
+				regs.rdi = 0;
+				pt_setregs(pt, &regs);
+			}
+			ptrace(PTRACE_DETACH, pt->tid, 0, 0);
+		}
 	}
-	if (--st->nthreads <= 0)
+	pthread_mutex_lock(&stub_lock);
+	bool free_stub = --st->nthreads <= 0;
+	pthread_mutex_unlock(&stub_lock);
+	if (free_stub)
 		free(st);
 	free(pt);
 }
 
+/* The thread's own tid: it is alive while served, the leader may not be. */
 static pid_t pt_host_pid(struct plat_thread *pt)
 {
-	return pt->stub->pid;
+	return pt->tid;
 }
 
 /* Receive one fd from the sentry's socket into the stub's fd table, with a
@@ -452,7 +476,7 @@ static int pt_install_fd(struct plat_thread *pt, int fd)
 	s.msg.msg_control = (void *)(base + offsetof(__typeof__(s), cm));
 	s.msg.msg_controllen = sizeof(s.cm.buf);
 	struct iovec l = {&s, sizeof(s)}, rm = {(void *)base, sizeof(s)};
-	if (process_vm_writev(pt->stub->pid, &l, 1, &rm, 1, 0) !=
+	if (process_vm_writev(pt->tid, &l, 1, &rm, 1, 0) !=
 	    (ssize_t)sizeof(s))
 		return -EFAULT;
 	int r = stubmaster_send_fd(fd);
@@ -464,7 +488,7 @@ static int pt_install_fd(struct plat_thread *pt, int fd)
 		stubmaster_flush_fd();
 		return n < 0 ? (int)n : -EIO;
 	}
-	if (process_vm_readv(pt->stub->pid, &l, 1, &rm, 1, 0) !=
+	if (process_vm_readv(pt->tid, &l, 1, &rm, 1, 0) !=
 	    (ssize_t)sizeof(s))
 		return -EFAULT;
 	struct cmsghdr *cm = &s.cm.align;

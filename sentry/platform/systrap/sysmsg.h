@@ -61,6 +61,11 @@ struct sysmsg {
 	int64_t ret;		  /* SM_EV_DONE */
 	uint64_t copy_addr, copy_len;
 	uint64_t cur_fs_base; /* what the stub last loaded into fs */
+	/* 1 while the stub thread lives: the kernel clears it and wakes its
+	 * futex when the thread exits (set_tid_address), so the slot is
+	 * reused only once nobody runs on it. */
+	uint32_t alive;
+	uint32_t pad;
 };
 
 #endif

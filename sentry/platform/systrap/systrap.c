@@ -21,6 +21,7 @@
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -42,8 +43,12 @@
 #include "sentry/stub/stub.h"
 
 #define SPIN_NS 20000
+/* The first 1/10 of the budget (2 us: a whole round trip across CPUs) is a
+ * pure spin; after that each turn yields. */
+#define SPIN_PURE_FRACTION 10
 #define INTR_SIGNAL SIGUSR2
 #define FILTER_MAX 256
+#define CMD_TIMEOUT_NS 2000000000ull /* a host call or copy, at most */
 
 /* One stub process: its shared region and which slots are in use. */
 struct st_as {
@@ -60,11 +65,16 @@ struct plat_thread {
 	int slot;
 	struct sysmsg *m;
 	bool fresh; /* from spawn: still to be set up through ptrace */
+	bool ready; /* its SM_EV_READY was already seen */
+	int silent_intr; /* futex timeouts since an unanswered interrupt */
 	bool exited;
 	atomic_bool pending_intr;
 };
 
-static uint64_t spin_iters; /* pause loops in SPIN_NS, 0 on one CPU */
+static uint64_t spin_iters; /* TSC ticks in SPIN_NS, 0 on one CPU */
+/* Guards st_as.refs and .slots: threads are released without the kernel
+ * lock (task_exit drops it around platform->release). */
+static pthread_mutex_t as_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sock_filter stub_filter[FILTER_MAX];
 static unsigned stub_filter_len;
 
@@ -75,6 +85,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The spin budget in TSC ticks (both sides read the TSC, no syscall). */
 static void calibrate_spin(void)
 {
 	cpu_set_t set;
@@ -83,14 +94,11 @@ static void calibrate_spin(void)
 		spin_iters = 0;
 		return;
 	}
-	const uint64_t n = 200000;
-	uint64_t t0 = now_ns();
-	for (uint64_t i = 0; i < n; i++)
+	uint64_t t0 = now_ns(), c0 = __builtin_ia32_rdtsc();
+	while (now_ns() - t0 < 2000000)
 		__builtin_ia32_pause();
-	uint64_t dt = now_ns() - t0;
-	if (!dt)
-		dt = 1;
-	spin_iters = SPIN_NS * n / dt;
+	uint64_t dt = now_ns() - t0, dc = __builtin_ia32_rdtsc() - c0;
+	spin_iters = dc / (dt ? dt : 1) * SPIN_NS;
 }
 
 /* The stub's filter: syscalls from anywhere but the stub's gate trap
@@ -105,6 +113,8 @@ static void calibrate_spin(void)
  *   recvmsg(fd 3) close  receiving a file fd the sentry donates for mmap
  *   clone (fixed flags)  fork/thread of this stub, for the sentry
  *   exit exit_group      the stub's own end
+ *   sched_yield          spinning politely while it waits for the sentry
+ *   set_tid_address      a word in its own slot cleared when it exits
  * Anything else from the gate kills the stub process. The list part is
  * built with libseccomp; the instruction-pointer test in front of it is
  * ours (libseccomp cannot express it). */
@@ -118,7 +128,8 @@ static int build_filter(void)
 	    SCMP_SYS(munmap),	    SCMP_SYS(mprotect),	   SCMP_SYS(mremap),
 	    SCMP_SYS(madvise),	    SCMP_SYS(msync),	   SCMP_SYS(sigaltstack),
 	    SCMP_SYS(rt_sigaction), SCMP_SYS(close),	   SCMP_SYS(exit),
-	    SCMP_SYS(exit_group),
+	    SCMP_SYS(exit_group),   SCMP_SYS(sched_yield),
+	    SCMP_SYS(set_tid_address),
 	};
 	int r = 0;
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]) && !r; i++)
@@ -184,7 +195,7 @@ static int st_init(int stub_memfd)
 		bh_error("systrap: building the stub filter: %s", strerror(-r));
 		return r;
 	}
-	bh_info("systrap: spin budget %d ns = %lu pause loops", SPIN_NS,
+	bh_info("systrap: spin budget %d ns = %lu TSC ticks", SPIN_NS,
 		(unsigned long)spin_iters);
 	return stubmaster_init(stub_memfd);
 }
@@ -212,7 +223,10 @@ fail:
 
 static void as_put(struct st_as *as)
 {
-	if (--as->refs > 0)
+	pthread_mutex_lock(&as_lock);
+	bool last = --as->refs <= 0;
+	pthread_mutex_unlock(&as_lock);
+	if (!last)
 		return;
 	munmap(as->map, SYSMSG_REGION_SIZE);
 	close(as->memfd);
@@ -221,13 +235,24 @@ static void as_put(struct st_as *as)
 
 static int slot_alloc(struct st_as *as)
 {
+	int r = -EAGAIN;
+	pthread_mutex_lock(&as_lock);
 	for (int i = 0; i < SYSMSG_SLOTS; i++) {
 		if (!(as->slots & (1ull << i))) {
 			as->slots |= 1ull << i;
-			return i;
+			r = i;
+			break;
 		}
 	}
-	return -EAGAIN;
+	pthread_mutex_unlock(&as_lock);
+	return r;
+}
+
+static void slot_free(struct st_as *as, int slot)
+{
+	pthread_mutex_lock(&as_lock);
+	as->slots &= ~(1ull << slot);
+	pthread_mutex_unlock(&as_lock);
 }
 
 /* A thread in slot of as, its slot cleared for a start. */
@@ -242,7 +267,10 @@ static struct plat_thread *thread_new(struct st_as *as, pid_t tid, int slot)
 	pt->m = (struct sysmsg *)(as->map + (size_t)slot * SYSMSG_SLOT_SIZE);
 	memset(pt->m, 0, sizeof(*pt->m));
 	pt->m->spin_iters = spin_iters;
+	pt->m->alive = 1;
+	pthread_mutex_lock(&as_lock);
 	as->refs++;
+	pthread_mutex_unlock(&as_lock);
 	return pt;
 }
 
@@ -267,15 +295,22 @@ static bool stub_alive(struct plat_thread *pt)
 static int wait_event(struct plat_thread *pt, uint32_t *ev)
 {
 	struct sysmsg *m = pt->m;
-	for (uint64_t i = 0; i < spin_iters; i++) {
+	/* Spin with yields: the stub may share this CPU (then it runs at
+	 * once) or not (then the yield costs ~nothing). */
+	uint64_t c0 = __builtin_ia32_rdtsc(), dc;
+	while ((dc = __builtin_ia32_rdtsc() - c0) < spin_iters) {
 		uint32_t s = atomic_load_explicit(
 		    (_Atomic uint32_t *)&m->state, memory_order_acquire);
 		if (is_event(s)) {
 			*ev = s;
 			return 0;
 		}
-		__builtin_ia32_pause();
+		if (dc < spin_iters / SPIN_PURE_FRACTION)
+			__builtin_ia32_pause();
+		else
+			sched_yield();
 	}
+	uint64_t last_check = now_ns();
 	for (;;) {
 		atomic_store((_Atomic uint32_t *)&m->sentry_sleeping, 1);
 		uint32_t s = atomic_load((_Atomic uint32_t *)&m->state);
@@ -286,9 +321,26 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev)
 			return 0;
 		}
 		struct timespec to = {0, 200 * 1000 * 1000};
-		long r = syscall(SYS_futex, &m->state, FUTEX_WAIT, s, &to,
-				 NULL, 0);
-		if (r < 0 && errno == ETIMEDOUT && !stub_alive(pt)) {
+		syscall(SYS_futex, &m->state, FUTEX_WAIT, s, &to, NULL, 0);
+		/* Every 200 ms (by the clock: a guest scribbling on its slot
+		 * makes the futex return at once, forever): is the stub
+		 * alive, and has it answered an interrupt? One that stays
+		 * silent 400 ms after an interrupt wrecked its slot (its
+		 * handler waits for a command we will never send); killing
+		 * it loses only that guest process. */
+		uint64_t now = now_ns();
+		if (now - last_check < 200000000ull)
+			continue;
+		last_check = now;
+		if (!stub_alive(pt)) {
+			pt->exited = true;
+			return -ESRCH;
+		}
+		if (atomic_load(&pt->pending_intr) && ++pt->silent_intr >= 2) {
+			bh_warn("systrap: stub %d does not answer an interrupt: "
+				"killed",
+				pt->tid);
+			kill(pt->as->pid, SIGKILL);
 			pt->exited = true;
 			return -ESRCH;
 		}
@@ -309,6 +361,7 @@ static long command(struct plat_thread *pt, uint32_t cmd)
 	if (pt->exited)
 		return -ESRCH;
 	post_cmd(pt, cmd);
+	uint64_t t0 = now_ns();
 	for (;;) {
 		uint32_t ev;
 		int r = wait_event(pt, &ev);
@@ -316,9 +369,18 @@ static long command(struct plat_thread *pt, uint32_t cmd)
 			return r;
 		if (ev == SM_EV_DONE)
 			return (long)pt->m->ret;
-		/* A forged or stale event: the guest only hurts itself. */
-		if (ev != SM_EV_DONE)
-			post_cmd(pt, cmd);
+		/* A forged or stale event: ask again, for a while. A stub
+		 * whose slot is wrecked for good never answers; it only
+		 * loses itself. */
+		if (now_ns() - t0 > CMD_TIMEOUT_NS) {
+			bh_warn("systrap: stub %d does not answer a command: "
+				"killed",
+				pt->tid);
+			kill(pt->as->pid, SIGKILL);
+			pt->exited = true;
+			return -ESRCH;
+		}
+		post_cmd(pt, cmd);
 	}
 }
 
@@ -415,8 +477,27 @@ static int start_thread(pid_t tid, int slot)
 	return ptu_detach(tid);
 }
 
+/* A fork child: start at the fork entry on the stub's private scratch
+ * stack, slot number in rdi. */
+static int start_fork_child(pid_t tid, int slot)
+{
+	plat_regs regs;
+	int r = ptu_getregs(tid, &regs);
+	if (r < 0)
+		return r;
+	regs.rip = STUB_SYSTRAP_FORK_ENTRY;
+	regs.rsp = STUB_SCRATCH + STUB_SCRATCH_SIZE - 256;
+	regs.rdi = (unsigned long)slot;
+	r = ptu_setregs(tid, &regs);
+	if (r < 0)
+		return r;
+	return ptu_detach(tid);
+}
+
 static int st_adopt(struct plat_thread *pt)
 {
+	if (pt->ready)
+		return 0; /* a clone child, already checked in st_clone */
 	if (pt->fresh) {
 		int r = ptu_attach_in_stub(pt->tid);
 		bh_debug("systrap: attached to stub %d: %d", pt->tid, r);
@@ -468,16 +549,38 @@ static int st_run(struct plat_thread *pt, plat_regs *regs,
 		return 0;
 	}
 	struct sysmsg *m = pt->m;
+	pt->silent_intr = 0;
 	regs_to_slot(m, regs);
 	post_cmd(pt, SM_CMD_RESUME);
+	uint64_t last_check = now_ns();
 	for (;;) {
 		uint32_t e;
 		if (wait_event(pt, &e) < 0) {
 			ev->kind = PLAT_EV_EXITED;
 			return 0;
 		}
-		if (e == SM_EV_DONE || e == SM_EV_READY)
-			continue; /* stale or forged: keep waiting */
+		if (e == SM_EV_DONE || e == SM_EV_READY) {
+			/* Stale or forged (the guest wrote its slot): say
+			 * resume again, and check now and then that the stub
+			 * lives and answers interrupts, as wait_event does. */
+			uint64_t now = now_ns();
+			if (now - last_check >= 200000000ull) {
+				last_check = now;
+				if (!stub_alive(pt) ||
+				    (atomic_load(&pt->pending_intr) &&
+				     ++pt->silent_intr >= 2)) {
+					bh_warn("systrap: stub %d is silent: "
+						"killed",
+						pt->tid);
+					kill(pt->as->pid, SIGKILL);
+					pt->exited = true;
+					ev->kind = PLAT_EV_EXITED;
+					return 0;
+				}
+			}
+			post_cmd(pt, SM_CMD_RESUME);
+			continue;
+		}
 		/* Copy once; everything below reads the copy. */
 		memcpy(regs, m->regs, sizeof(*regs));
 		if (e == SM_EV_SYSCALL) {
@@ -532,7 +635,7 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 	struct plat_thread *c = thread_new(cas, 0, slot);
 	if (!c) {
 		if (share)
-			cas->slots &= ~(1ull << slot);
+			slot_free(cas, slot);
 		else
 			as_put(cas);
 		return -ENOMEM;
@@ -549,7 +652,7 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 	if (r == 0)
 		r = ptu_getregs(pt->tid, &saved);
 	if (r == 0) {
-		long cr = ptu_sys_gate_call(pt->tid, pt->as->pid, __NR_clone,
+		long cr = ptu_sys_gate_call(pt->tid, pt->tid, __NR_clone,
 					    (long)hflags, 0, 0, 0, 0, 0,
 					    &child);
 		if (cr < 0)
@@ -563,22 +666,36 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 	if (r == 0)
 		r = ptu_wait_new_child(child);
 	if (r == 0 && !share) {
+		/* Its own shared region, so that no process sees another's
+		 * slots: the child maps it itself, first thing, from the fd
+		 * queued here (stub_systrap_remap). */
 		cas->pid = child;
-		/* Its own shared region: a process never sees another's. */
-		r = map_region(child, cas);
-	}
-	if (r == 0)
+		r = stubmaster_send_fd(cas->memfd);
+		if (r == 0)
+			r = start_fork_child(child, slot);
+	} else if (r == 0) {
 		r = start_thread(child, slot);
+	}
+	/* Wait for it here, under the kernel lock: nobody may queue another
+	 * fd before the child took its own. */
+	uint32_t ev = 0;
+	if (r == 0) {
+		c->tid = child;
+		r = wait_event(c, &ev);
+		if (r == 0 && ev != SM_EV_READY)
+			r = -EPROTO;
+		if (r < 0 && !share)
+			stubmaster_flush_fd();
+	}
 	if (r < 0) {
 		if (child > 0)
 			kill(child, SIGKILL);
-		if (share)
-			cas->slots &= ~(1ull << slot);
+		slot_free(cas, slot);
 		as_put(cas);
 		free(c);
 		return r == -ENOMEM ? r : -EAGAIN;
 	}
-	c->tid = child;
+	c->ready = true;
 	*out = c;
 	return 0;
 }
@@ -602,27 +719,54 @@ static void st_interrupt(struct plat_thread *pt)
 	syscall(SYS_tgkill, pt->as->pid, pt->tid, INTR_SIGNAL);
 }
 
+static bool wait_thread_gone(struct plat_thread *pt)
+{
+	_Atomic uint32_t *alive = (_Atomic uint32_t *)&pt->m->alive;
+	uint64_t t0 = now_ns();
+	while (atomic_load(alive) != 0) {
+		if (now_ns() - t0 > 1000000000ull)
+			return false;
+		struct timespec to = {0, 50 * 1000 * 1000};
+		syscall(SYS_futex, alive, FUTEX_WAIT, 1, &to, NULL, 0);
+	}
+	return true;
+}
+
 static void st_release(struct plat_thread *pt)
 {
 	struct st_as *as = pt->as;
+	pthread_mutex_lock(&as_lock);
+	bool last = as->refs <= 1;
+	pthread_mutex_unlock(&as_lock);
 	if (!pt->exited && pt->tid > 0) {
-		if (as->refs <= 1) {
+		if (last) {
 			kill(as->pid, SIGKILL);
 		} else {
-			/* One thread of several: it leaves by itself. */
+			/* One thread of several: it leaves by itself. Its slot
+			 * (and the stack on it) is free once the kernel has
+			 * cleared alive; one that does not go in a second is
+			 * killed, and a slot never seen free stays taken. */
 			pt->m->nr = __NR_exit;
 			memset(pt->m->args, 0, sizeof(pt->m->args));
 			post_cmd(pt, SM_CMD_HOSTCALL);
+			if (!wait_thread_gone(pt)) {
+				syscall(SYS_tgkill, as->pid, pt->tid, SIGKILL);
+				as_put(as);
+				free(pt);
+				return;
+			}
 		}
 	}
-	as->slots &= ~(1ull << pt->slot);
+	slot_free(as, pt->slot);
 	as_put(as);
 	free(pt);
 }
 
+/* The thread's own tid: it shares the process's memory and, unlike the
+ * leader, is alive for as long as this thread is served. */
 static pid_t st_host_pid(struct plat_thread *pt)
 {
-	return pt->as->pid;
+	return pt->tid > 0 ? pt->tid : pt->as->pid;
 }
 
 static int st_install_fd(struct plat_thread *pt, int fd)
