@@ -18,6 +18,11 @@
 struct goferfs_inode {
 	uint64_t node;
 	int create_fd; /* donated by CREATE, for the open that follows */
+	/* A read-only host fd kept from the first O_RDONLY open: later ones
+	 * (every exec of a program, every read of a library) dup it instead
+	 * of asking the gofer again. All I/O is pread/pwrite at explicit
+	 * offsets, so sharing the host file description is harmless. */
+	int ro_fd;
 	int create_acc;
 	int attr_fd; /* an open host fd, for attribute refresh */
 	char *link;  /* symlink target, cached (immutable) */
@@ -87,6 +92,7 @@ static struct inode *gofer_inode_new(struct super_block *sb, uint64_t node,
 	}
 	gi->node = node;
 	gi->create_fd = -1;
+	gi->ro_fd = -1;
 	gi->attr_fd = -1;
 	inode->priv = gi;
 	inode->iops = &gofer_iops;
@@ -102,6 +108,8 @@ static void gofer_evict(struct inode *inode)
 	gofer_close(&conn, gi->node);
 	if (gi->create_fd >= 0)
 		close(gi->create_fd);
+	if (gi->ro_fd >= 0)
+		close(gi->ro_fd);
 	free(gi->link);
 	free(gi);
 }
@@ -421,6 +429,9 @@ static int gofer_open_op(struct inode *inode, struct file *f)
 	if (gi->create_fd >= 0 && gi->create_acc == acc) {
 		gf->hostfd = gi->create_fd;
 		gi->create_fd = -1;
+	} else if (acc == O_RDONLY && gi->ro_fd >= 0 &&
+		   (gf->hostfd = fcntl(gi->ro_fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
+		/* Cached: no round trip to the gofer. */
 	} else {
 		if (gi->create_fd >= 0) {
 			close(gi->create_fd);
@@ -437,6 +448,11 @@ static int gofer_open_op(struct inode *inode, struct file *f)
 			return r;
 		}
 		attr_apply(inode, &a);
+		/* Only executables (programs, libraries): few, and opened
+		 * again and again; caching every file read would hold one
+		 * host fd per cached inode. */
+		if (acc == O_RDONLY && gi->ro_fd < 0 && (inode->mode & 0111))
+			gi->ro_fd = fcntl(gf->hostfd, F_DUPFD_CLOEXEC, 0);
 	}
 	gi->attr_fd = gf->hostfd;
 	f->priv = gf;
