@@ -85,8 +85,10 @@ static int install_seccomp(void)
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && !r; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
 	/* ioctl only for the terminal queries forwarded from guest stdio. */
-	const unsigned long ioctls[] = {TCGETS, TIOCGWINSZ, TIOCGPGRP,
-					FIONREAD, FIONBIO};
+	/* And PIDFD_GET_INFO (_IOWR(0xFF, 11, 64 bytes)): the host pid of
+	 * a stub's clone (systrap). */
+	const unsigned long ioctls[] = {TCGETS,	  TIOCGWINSZ, TIOCGPGRP,
+					FIONREAD, FIONBIO,    0xc040ff0bUL};
 	for (size_t i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]) && !r; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				     SCMP_A1(SCMP_CMP_EQ, ioctls[i]));

@@ -99,6 +99,7 @@ int platform_select(const char *name);
 #define STUB_TRAP (STUB_BASE + 0x40UL)
 #define STUB_SYSTRAP_ENTRY (STUB_BASE + 0x80UL)
 #define STUB_SYSTRAP_FORK_ENTRY (STUB_BASE + 0xa0UL)
+#define STUB_SYSTRAP_FORK_ENTRY2 (STUB_BASE + 0x100UL)
 /* The end of the stub's reserved range, which holds systrap's shared
  * pages (sysmsg.h) too. */
 #define STUB_END (STUB_BASE + 0x2000000UL)

@@ -299,6 +299,38 @@ int stubmaster_send_fd(int hostfd)
 	return 0;
 }
 
+int stubmaster_recv_fd(void)
+{
+	char c;
+	struct iovec iov = {.iov_base = &c, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	if (recvmsg(fd_sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+		return -errno;
+	int got = -EPROTO;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm;
+	     cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		int n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (got < 0 && i == 0)
+				got = fd;
+			else
+				close(fd); /* a stub sends one fd, never more */
+		}
+	}
+	return got;
+}
+
 void stubmaster_flush_fd(void)
 {
 	char c;

@@ -18,6 +18,8 @@ int stubmaster_init(int stub_memfd);
 pid_t stubmaster_spawn(void);
 /* Send hostfd to the stubs' receiving socket (one message). */
 int stubmaster_send_fd(int hostfd);
+/* Receive one fd a stub sent on its fd socket (non-blocking). */
+int stubmaster_recv_fd(void);
 /* Drop a message that no stub received (after a failed receive). */
 void stubmaster_flush_fd(void);
 pid_t stubmaster_pid(void);

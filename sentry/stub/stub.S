@@ -77,6 +77,14 @@ stub_systrap_fork_entry:
 	mov %rdi, %rsp
 	jmp stub_systrap_entry
 
+	/* A fork child made by the stub's own clone returns here through the
+	 * gate's ret, on the scratch stack, its slot number above. */
+	.org 0x100
+	.globl stub_systrap_fork_entry2
+stub_systrap_fork_entry2:
+	mov (%rsp), %rdi
+	jmp stub_systrap_fork_entry
+
 	/* void stub_enter_guest(void *frame): rt_sigreturn from a frame
 	 * built on the slot's stack. */
 	.globl stub_enter_guest

@@ -65,7 +65,7 @@ struct sysmsg {
 	 * futex when the thread exits (set_tid_address), so the slot is
 	 * reused only once nobody runs on it. */
 	uint32_t alive;
-	uint32_t pad;
+	int32_t pidfd_out; /* clone's CLONE_PIDFD result, in the stub */
 };
 
 #endif

@@ -28,6 +28,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -72,6 +73,20 @@ struct plat_thread {
 };
 
 static uint64_t spin_iters; /* TSC ticks in SPIN_NS, 0 on one CPU */
+
+/* PIDFD_GET_INFO (Linux 6.13): the host pid behind a pidfd, in the
+ * caller's pid namespace. With it a stub clones itself and hands the
+ * sentry a pidfd; without it, clone goes through ptrace. */
+struct bh_pidfd_info {
+	uint64_t mask, cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid,
+	    fsgid, spare0;
+};
+#define BH_PIDFD_INFO_PID 1ull
+#define BH_PIDFD_GET_INFO _IOWR(0xFF, 11, struct bh_pidfd_info)
+_Static_assert(BH_PIDFD_GET_INFO == 0xc040ff0bUL,
+	       "sentry/confine.c allows this ioctl by number");
+static bool pidfd_clone;
 /* Guards st_as.refs and .slots: threads are released without the kernel
  * lock (task_exit drops it around platform->release). */
 static pthread_mutex_t as_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -112,6 +127,7 @@ static void calibrate_spin(void)
  *   sigaltstack rt_sigaction  the stub's own handlers, at thread start
  *   recvmsg(fd 3) close  receiving a file fd the sentry donates for mmap
  *   clone (fixed flags)  fork/thread of this stub, for the sentry
+ *   sendmsg(fd 3)        handing the sentry the pidfd of such a clone
  *   exit exit_group      the stub's own end
  *   sched_yield          spinning politely while it waits for the sentry
  *   set_tid_address      a word in its own slot cleared when it exits
@@ -144,9 +160,17 @@ static int build_filter(void)
 	    CLONE_PARENT | SIGCHLD, CLONE_PARENT | SIGCHLD | CLONE_VM,
 	    CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS |
 		CLONE_SYSVSEM};
-	for (size_t i = 0; i < 3 && !r; i++)
+	for (size_t i = 0; i < 3 && !r; i++) {
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				     SCMP_A0(SCMP_CMP_EQ, clones[i]));
+		if (!r)
+			r = seccomp_rule_add(
+			    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+			    SCMP_A0(SCMP_CMP_EQ, clones[i] | CLONE_PIDFD));
+	}
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
+				     SCMP_A0(SCMP_CMP_EQ, STUB_FD_SOCK));
 	int fd = r ? -1 : memfd_create("bulkhead-filter", MFD_CLOEXEC);
 	if (!r && fd < 0)
 		r = -errno;
@@ -197,7 +221,19 @@ static int st_init(int stub_memfd)
 	}
 	bh_info("systrap: spin budget %d ns = %lu TSC ticks", SPIN_NS,
 		(unsigned long)spin_iters);
-	return stubmaster_init(stub_memfd);
+	r = stubmaster_init(stub_memfd);
+	if (r < 0)
+		return r;
+	int pfd = (int)syscall(SYS_pidfd_open, stubmaster_pid(), 0);
+	if (pfd >= 0) {
+		struct bh_pidfd_info info = {.mask = BH_PIDFD_INFO_PID};
+		pidfd_clone = ioctl(pfd, BH_PIDFD_GET_INFO, &info) == 0 &&
+			      (pid_t)info.pid == stubmaster_pid();
+		close(pfd);
+	}
+	bh_info("systrap: clone through %s",
+		pidfd_clone ? "the stub (pidfd)" : "ptrace");
+	return 0;
 }
 
 static struct st_as *as_new(pid_t pid)
@@ -615,6 +651,82 @@ static long st_syscall(struct plat_thread *pt, long nr, long a0, long a1,
 	return command(pt, SM_CMD_HOSTCALL);
 }
 
+/* Clone without ptrace: the stub runs clone(CLONE_PIDFD) at its gate, with
+ * the child's first stack ready (a fork child starts on the private
+ * scratch stack and maps its own region; a thread on its slot's stack),
+ * then sends the pidfd over its fd socket; the pidfd tells the host pid. */
+static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
+			 bool share, struct st_as *cas, int slot, pid_t *child)
+{
+	uint64_t sp;
+	if (!share) {
+		const uint64_t S = STUB_SCRATCH + STUB_SCRATCH_SIZE - 512;
+		uint64_t w[2] = {STUB_SYSTRAP_FORK_ENTRY2, (uint64_t)slot};
+		struct iovec l = {w, sizeof(w)}, rm = {(void *)S, sizeof(w)};
+		if (process_vm_writev(pt->tid, &l, 1, &rm, 1, 0) != sizeof(w))
+			return -EFAULT;
+		int r = stubmaster_send_fd(cas->memfd);
+		if (r < 0)
+			return r;
+		sp = S;
+	} else {
+		uint64_t entry = STUB_SYSTRAP_ENTRY;
+		memcpy(cas->map + (size_t)(slot + 1) * SYSMSG_SLOT_SIZE - 8,
+		       &entry, 8);
+		sp = slot_stack_top(slot) - 8;
+	}
+	struct sysmsg *pm = pt->m;
+	const uint64_t pslot = SYSMSG_BASE + (uint64_t)pt->slot * SYSMSG_SLOT_SIZE;
+	pm->pidfd_out = -1;
+	long r = st_syscall(pt, __NR_clone, (long)(hflags | CLONE_PIDFD),
+			    (long)sp, (long)(pslot + offsetof(struct sysmsg,
+							      pidfd_out)),
+			    0, 0, 0);
+	int spfd = pm->pidfd_out; /* copied once */
+	if (r <= 0 || spfd < 0) {
+		if (!share)
+			stubmaster_flush_fd();
+		return r < 0 ? (int)r : -EAGAIN;
+	}
+	struct layout {
+		struct msghdr msg;
+		struct iovec iov;
+		char byte;
+		char pad[7];
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} cm;
+	};
+	struct layout *m = (struct layout *)((uint8_t *)pm + SYSMSG_DATA_OFF);
+	const uint64_t base = pslot + SYSMSG_DATA_OFF;
+	memset(m, 0, sizeof(*m));
+	m->byte = 'p';
+	m->iov.iov_base = (void *)(base + offsetof(struct layout, byte));
+	m->iov.iov_len = 1;
+	m->msg.msg_iov = (void *)(base + offsetof(struct layout, iov));
+	m->msg.msg_iovlen = 1;
+	m->msg.msg_control = (void *)(base + offsetof(struct layout, cm));
+	m->msg.msg_controllen = sizeof(m->cm.buf);
+	m->cm.align.cmsg_level = SOL_SOCKET;
+	m->cm.align.cmsg_type = SCM_RIGHTS;
+	m->cm.align.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&m->cm.align), &spfd, sizeof(int));
+	long n = st_syscall(pt, __NR_sendmsg, STUB_FD_SOCK, (long)base, 0, 0,
+			    0, 0);
+	st_syscall(pt, __NR_close, spfd, 0, 0, 0, 0, 0);
+	int pfd = n == 1 ? stubmaster_recv_fd() : -EIO;
+	if (pfd < 0)
+		return pfd;
+	struct bh_pidfd_info info = {.mask = BH_PIDFD_INFO_PID};
+	int ir = ioctl(pfd, BH_PIDFD_GET_INFO, &info);
+	close(pfd);
+	if (ir < 0 || (int32_t)info.pid <= 0)
+		return -EIO;
+	*child = (pid_t)info.pid;
+	return 0;
+}
+
 static int st_clone(struct plat_thread *pt, unsigned long flags,
 		    struct plat_thread **out)
 {
@@ -644,11 +756,18 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 	memcpy(c->m->fpregs, pt->m->fpregs, sizeof(c->m->fpregs));
 	c->m->fp_dirty = 1;
 
+	pid_t child = 0;
+	int r;
+	if (pidfd_clone) {
+		r = clone_by_stub(pt, hflags, share, cas, slot, &child);
+		if (r == 0 && !share)
+			cas->pid = child;
+		goto started;
+	}
 	/* The parent thread waits inside its stub for commands: stop it,
 	 * run clone at the gate, put it back exactly where it was. */
-	pid_t child = 0;
 	plat_regs saved;
-	int r = ptu_attach(pt->tid);
+	r = ptu_attach(pt->tid);
 	if (r == 0)
 		r = ptu_getregs(pt->tid, &saved);
 	if (r == 0) {
@@ -676,6 +795,7 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 	} else if (r == 0) {
 		r = start_thread(child, slot);
 	}
+started:
 	/* Wait for it here, under the kernel lock: nobody may queue another
 	 * fd before the child took its own. */
 	uint32_t ev = 0;
