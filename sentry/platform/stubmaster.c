@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -360,4 +361,34 @@ void stubmaster_flush_fd(void)
 			}
 		}
 	}
+}
+
+void stub_fd_msg_init(struct stub_fd_msg *s, uint64_t base, int fd)
+{
+	memset(s, 0, sizeof(*s));
+	s->byte = 'f';
+	s->iov.iov_base = (void *)(base + offsetof(struct stub_fd_msg, byte));
+	s->iov.iov_len = 1;
+	s->msg.msg_iov = (void *)(base + offsetof(struct stub_fd_msg, iov));
+	s->msg.msg_iovlen = 1;
+	s->msg.msg_control = (void *)(base + offsetof(struct stub_fd_msg, cm));
+	s->msg.msg_controllen = sizeof(s->cm.buf);
+	if (fd >= 0) {
+		s->cm.align.cmsg_level = SOL_SOCKET;
+		s->cm.align.cmsg_type = SCM_RIGHTS;
+		s->cm.align.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&s->cm.align), &fd, sizeof(int));
+	}
+}
+
+int stub_fd_msg_fd(const struct stub_fd_msg *s)
+{
+	struct cmsghdr cm;
+	memcpy(&cm, &s->cm.align, sizeof(cm));
+	if (cm.cmsg_level != SOL_SOCKET || cm.cmsg_type != SCM_RIGHTS ||
+	    cm.cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EIO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(&s->cm.align), sizeof(int));
+	return fd < 0 ? -EIO : fd;
 }

@@ -7,6 +7,8 @@
 #ifndef BULKHEAD_STUBMASTER_H
 #define BULKHEAD_STUBMASTER_H
 
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 /* The fd number every stub has for receiving fds from the sentry. */
@@ -23,5 +25,23 @@ int stubmaster_recv_fd(void);
 /* Drop a message that no stub received (after a failed receive). */
 void stubmaster_flush_fd(void);
 pid_t stubmaster_pid(void);
+
+/* A one-byte message with room for one fd, as a stub's recvmsg/sendmsg
+ * on its fd socket sees it: built by the sentry, placed at address base
+ * inside the stub. */
+struct stub_fd_msg {
+	struct msghdr msg;
+	struct iovec iov;
+	char byte;
+	char pad[7];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+};
+/* Lay s out for stub address base; fd >= 0 is attached (for sending). */
+void stub_fd_msg_init(struct stub_fd_msg *s, uint64_t base, int fd);
+/* The fd a received message carries (in the stub's table), or -EIO. */
+int stub_fd_msg_fd(const struct stub_fd_msg *s);
 
 #endif

@@ -27,6 +27,7 @@
 
 #include "bulkhead/log.h"
 #include "sentry/platform/platform.h"
+#include "sentry/platform/ptrace/ptrace_util.h"
 #include "sentry/platform/stubmaster.h"
 #include "sentry/stub/stub.h"
 
@@ -47,10 +48,6 @@ struct plat_thread {
 	bool exited;
 	atomic_bool pending_intr; /* an interrupt was swallowed meanwhile */
 };
-
-static const long ptrace_opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
-				PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
-				PTRACE_O_TRACEVFORK;
 
 static int pt_init(int stub_memfd)
 {
@@ -154,33 +151,10 @@ static int pt_install_filter(struct plat_thread *pt)
  * sentry sets every register before the thread runs again. */
 static int pt_adopt(struct plat_thread *pt)
 {
-	if (ptrace(PTRACE_SEIZE, pt->tid, 0, ptrace_opts) < 0)
-		return -errno;
-	if (ptrace(PTRACE_INTERRUPT, pt->tid, 0, 0) < 0)
-		return -errno;
-	/* A fresh stub announces itself before it execs the stub ELF, so the
-	 * first stop may still be in the old image: let it run until it is
-	 * stopped inside the stub (its SIGSTOP, or the park loop). */
-	for (int tries = 0;; tries++) {
-		int status;
-		int r = pt_wait(pt, &status);
-		if (r < 0)
-			return r;
-		plat_regs regs;
-		r = pt_getregs(pt, &regs);
-		if (r < 0)
-			return r;
-		if (regs.rip >= STUB_BASE && regs.rip < STUB_END)
-			break;
-		if (tries > 1000)
-			return -EIO;
-		int sig = WSTOPSIG(status);
-		/* Swallow job-control stops; let nothing else through. */
-		(void)sig;
-		if (ptrace(PTRACE_CONT, pt->tid, 0, 0) < 0)
-			return -errno;
-	}
-	int r;
+	int r = pt->needs_filter ? ptu_attach_in_stub(pt->tid)
+				 : ptu_attach(pt->tid);
+	if (r < 0)
+		return r;
 	if (pt->needs_filter) {
 		r = pt_install_filter(pt);
 		if (r < 0) {
@@ -195,76 +169,31 @@ static int pt_adopt(struct plat_thread *pt)
 
 static int pt_getregs(struct plat_thread *pt, plat_regs *regs)
 {
-	if (ptrace(PTRACE_GETREGS, pt->tid, 0, regs) < 0)
-		return -errno;
-	return 0;
+	return ptu_getregs(pt->tid, regs);
 }
 
+/* orig_rax = -1 (ptu_setregs): the host kernel must not apply its own
+ * syscall restart logic to what is, for it, no syscall at all. */
 static int pt_setregs(struct plat_thread *pt, plat_regs *regs)
 {
-	/* orig_rax = -1: the host kernel must not apply its own syscall
-	 * restart logic to what is, for it, no syscall at all. */
-	regs->orig_rax = (unsigned long)-1;
-	if (ptrace(PTRACE_SETREGS, pt->tid, 0, regs) < 0)
-		return -errno;
-	return 0;
+	return ptu_setregs(pt->tid, regs);
 }
 
-/* Run one host syscall at the gate. Stops other than the gate's int3 are
- * swallowed (an interrupt is remembered for the next run). */
+/* Run one host syscall at the gate ("syscall; int3"). */
 static long pt_inject(struct plat_thread *pt, long nr, long a0, long a1,
 		      long a2, long a3, long a4, long a5, pid_t *child)
 {
 	if (pt->exited)
 		return -ESRCH;
-	plat_regs regs;
-	int r = pt_getregs(pt, &regs);
-	if (r < 0)
-		return r;
-	regs.rip = STUB_GATE;
-	regs.rax = (unsigned long)nr;
-	regs.rdi = (unsigned long)a0;
-	regs.rsi = (unsigned long)a1;
-	regs.rdx = (unsigned long)a2;
-	regs.r10 = (unsigned long)a3;
-	regs.r8 = (unsigned long)a4;
-	regs.r9 = (unsigned long)a5;
-	r = pt_setregs(pt, &regs);
-	if (r < 0)
-		return r;
-	int sig = 0;
-	for (;;) {
-		if (ptrace(PTRACE_CONT, pt->tid, 0, sig) < 0)
-			return -errno;
-		sig = 0;
-		int status;
-		r = pt_wait(pt, &status);
-		if (r < 0)
-			return r;
-		int event = status >> 16;
-		int stopsig = WSTOPSIG(status);
-		if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_CLONE ||
-		    event == PTRACE_EVENT_VFORK) {
-			unsigned long msg = 0;
-			ptrace(PTRACE_GETEVENTMSG, pt->tid, 0, &msg);
-			if (child)
-				*child = (pid_t)msg;
-			continue;
-		}
-		if (event != 0)
-			continue; /* PTRACE_EVENT_STOP: group stop, interrupt */
-		if (stopsig == SIGTRAP) {
-			r = pt_getregs(pt, &regs);
-			if (r < 0)
-				return r;
-			if (regs.rip == STUB_GATE + 3)
-				return (long)regs.rax;
-			return -EFAULT; /* not our int3: nothing sane to do */
-		}
-		if (stopsig == INTR_SIGNAL)
-			atomic_store(&pt->pending_intr, true);
-		/* Other host signals to the stub are not for the guest. */
-	}
+	const long a[6] = {a0, a1, a2, a3, a4, a5};
+	bool intr = false;
+	long r = ptu_call(pt->tid, STUB_GATE, 0, STUB_GATE + 3, nr, a, child,
+			  &intr);
+	if (intr)
+		atomic_store(&pt->pending_intr, true);
+	if (r == -ESRCH)
+		pt->exited = true;
+	return r;
 }
 
 static long pt_syscall(struct plat_thread *pt, long nr, long a0, long a1,
@@ -457,27 +386,11 @@ static pid_t pt_host_pid(struct plat_thread *pt)
  * recvmsg run at the gate on a msghdr built in the stub's scratch page. */
 static int pt_install_fd(struct plat_thread *pt, int fd)
 {
-	struct {
-		struct msghdr msg;
-		struct iovec iov;
-		char byte;
-		char pad[7];
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} cm;
-	} s;
+	struct stub_fd_msg s;
 	const uint64_t base = STUB_SCRATCH;
-	memset(&s, 0, sizeof(s));
-	s.iov.iov_base = (void *)(base + offsetof(__typeof__(s), byte));
-	s.iov.iov_len = 1;
-	s.msg.msg_iov = (void *)(base + offsetof(__typeof__(s), iov));
-	s.msg.msg_iovlen = 1;
-	s.msg.msg_control = (void *)(base + offsetof(__typeof__(s), cm));
-	s.msg.msg_controllen = sizeof(s.cm.buf);
+	stub_fd_msg_init(&s, base, -1);
 	struct iovec l = {&s, sizeof(s)}, rm = {(void *)base, sizeof(s)};
-	if (process_vm_writev(pt->tid, &l, 1, &rm, 1, 0) !=
-	    (ssize_t)sizeof(s))
+	if (process_vm_writev(pt->tid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof(s))
 		return -EFAULT;
 	int r = stubmaster_send_fd(fd);
 	if (r < 0)
@@ -488,16 +401,9 @@ static int pt_install_fd(struct plat_thread *pt, int fd)
 		stubmaster_flush_fd();
 		return n < 0 ? (int)n : -EIO;
 	}
-	if (process_vm_readv(pt->tid, &l, 1, &rm, 1, 0) !=
-	    (ssize_t)sizeof(s))
+	if (process_vm_readv(pt->tid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof(s))
 		return -EFAULT;
-	struct cmsghdr *cm = &s.cm.align;
-	if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EIO;
-	int sfd;
-	memcpy(&sfd, CMSG_DATA(cm), sizeof(int));
-	return sfd;
+	return stub_fd_msg_fd(&s);
 }
 
 const struct plat_ops plat_ptrace_ops = {

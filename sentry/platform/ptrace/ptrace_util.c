@@ -101,30 +101,23 @@ int ptu_wait_new_child(pid_t child)
 	return ptu_wait(child, &status);
 }
 
-long ptu_sys_gate_call(pid_t tid, pid_t pid, long nr, long a0, long a1,
-		       long a2, long a3, long a4, long a5, pid_t *child)
+long ptu_call(pid_t tid, uint64_t gate, uint64_t sp, uint64_t trap_rip,
+	      long nr, const long a[6], pid_t *child, bool *intr)
 {
-	/* "syscall; ret" returns through a stack whose top holds the
-	 * address of an int3, in the stub's scratch page. */
-	const uint64_t sp = STUB_SCRATCH + STUB_SCRATCH_SIZE - 64;
-	uint64_t ret_addr = STUB_TRAP;
-	struct iovec l = {&ret_addr, sizeof(ret_addr)},
-		     rm = {(void *)sp, sizeof(ret_addr)};
-	if (process_vm_writev(pid, &l, 1, &rm, 1, 0) != sizeof(ret_addr))
-		return -EFAULT;
 	plat_regs regs;
 	int r = ptu_getregs(tid, &regs);
 	if (r < 0)
 		return r;
-	regs.rip = STUB_SYS_GATE;
-	regs.rsp = sp;
+	regs.rip = gate;
+	if (sp)
+		regs.rsp = sp;
 	regs.rax = (unsigned long)nr;
-	regs.rdi = (unsigned long)a0;
-	regs.rsi = (unsigned long)a1;
-	regs.rdx = (unsigned long)a2;
-	regs.r10 = (unsigned long)a3;
-	regs.r8 = (unsigned long)a4;
-	regs.r9 = (unsigned long)a5;
+	regs.rdi = (unsigned long)a[0];
+	regs.rsi = (unsigned long)a[1];
+	regs.rdx = (unsigned long)a[2];
+	regs.r10 = (unsigned long)a[3];
+	regs.r8 = (unsigned long)a[4];
+	regs.r9 = (unsigned long)a[5];
 	r = ptu_setregs(tid, &regs);
 	if (r < 0)
 		return r;
@@ -145,16 +138,34 @@ long ptu_sys_gate_call(pid_t tid, pid_t pid, long nr, long a0, long a1,
 			continue;
 		}
 		if (event != 0)
-			continue;
+			continue; /* PTRACE_EVENT_STOP: group stop, interrupt */
 		if (WSTOPSIG(status) == SIGTRAP) {
 			r = ptu_getregs(tid, &regs);
 			if (r < 0)
 				return r;
-			if (regs.rip == STUB_TRAP + 1)
+			if (regs.rip == trap_rip)
 				return (long)regs.rax;
-			return -EFAULT;
+			return -EFAULT; /* not our int3: nothing sane to do */
 		}
-		/* Another signal (the sentry's kick) while the task is in the
-		 * sentry anyway: the task loop checks for signals itself. */
+		/* Another host signal (the sentry's kick) while the task is in
+		 * the sentry anyway: swallowed; the caller may remember it. */
+		if (intr)
+			*intr = true;
 	}
+}
+
+long ptu_sys_gate_call(pid_t tid, pid_t pid, long nr, long a0, long a1,
+		       long a2, long a3, long a4, long a5, pid_t *child)
+{
+	/* "syscall; ret" returns through a stack whose top holds the
+	 * address of an int3, in the stub's scratch page. */
+	const uint64_t sp = STUB_SCRATCH + STUB_SCRATCH_SIZE - 64;
+	uint64_t ret_addr = STUB_TRAP;
+	struct iovec l = {&ret_addr, sizeof(ret_addr)},
+		     rm = {(void *)sp, sizeof(ret_addr)};
+	if (process_vm_writev(pid, &l, 1, &rm, 1, 0) != sizeof(ret_addr))
+		return -EFAULT;
+	const long a[6] = {a0, a1, a2, a3, a4, a5};
+	return ptu_call(tid, STUB_SYS_GATE, sp, STUB_TRAP + 1, nr, a, child,
+			NULL);
 }

@@ -6,6 +6,7 @@
 #define BULKHEAD_PTRACE_UTIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "sentry/platform/platform.h"
@@ -17,6 +18,12 @@ int ptu_attach(pid_t tid);
 int ptu_getregs(pid_t tid, plat_regs *regs);
 int ptu_setregs(pid_t tid, plat_regs *regs);
 int ptu_detach(pid_t tid);
+/* Run one host syscall in the stopped tid: point it at gate (with rsp =
+ * sp unless 0) and continue until the int3 that leaves rip at trap_rip.
+ * Clone events store the child's host tid in *child; other signals are
+ * swallowed and noted in *intr. Returns the syscall's result. */
+long ptu_call(pid_t tid, uint64_t gate, uint64_t sp, uint64_t trap_rip,
+	      long nr, const long a[6], pid_t *child, bool *intr);
 /* Run one host syscall in the stopped tid through the systrap gate
  * ("syscall; ret" returning to an int3): pid is its process (for the
  * scratch stack). *child gets the host tid of a clone's child. */

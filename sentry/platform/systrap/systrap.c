@@ -456,24 +456,9 @@ static int map_region(pid_t tid, struct st_as *as)
 	if (r < 0)
 		return r;
 	/* recvmsg through the gate, msghdr in the stub's scratch page. */
-	struct {
-		struct msghdr msg;
-		struct iovec iov;
-		char byte;
-		char pad[7];
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} cm;
-	} s;
+	struct stub_fd_msg s;
 	const uint64_t base = STUB_SCRATCH;
-	memset(&s, 0, sizeof(s));
-	s.iov.iov_base = (void *)(base + offsetof(__typeof__(s), byte));
-	s.iov.iov_len = 1;
-	s.msg.msg_iov = (void *)(base + offsetof(__typeof__(s), iov));
-	s.msg.msg_iovlen = 1;
-	s.msg.msg_control = (void *)(base + offsetof(__typeof__(s), cm));
-	s.msg.msg_controllen = sizeof(s.cm.buf);
+	stub_fd_msg_init(&s, base, -1);
 	struct iovec l = {&s, sizeof(s)}, rm = {(void *)base, sizeof(s)};
 	if (process_vm_writev(as->pid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof(s))
 		return -EFAULT;
@@ -486,8 +471,9 @@ static int map_region(pid_t tid, struct st_as *as)
 	}
 	if (process_vm_readv(as->pid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof(s))
 		return -EFAULT;
-	int sfd;
-	memcpy(&sfd, CMSG_DATA(&s.cm.align), sizeof(int));
+	int sfd = stub_fd_msg_fd(&s);
+	if (sfd < 0)
+		return sfd;
 	long a = ptu_sys_gate_call(tid, as->pid, __NR_mmap, (long)SYSMSG_BASE,
 				   SYSMSG_REGION_SIZE, PROT_READ | PROT_WRITE,
 				   MAP_SHARED | MAP_FIXED, sfd, 0, NULL);
@@ -688,30 +674,10 @@ static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
 			stubmaster_flush_fd();
 		return r < 0 ? (int)r : -EAGAIN;
 	}
-	struct layout {
-		struct msghdr msg;
-		struct iovec iov;
-		char byte;
-		char pad[7];
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} cm;
-	};
-	struct layout *m = (struct layout *)((uint8_t *)pm + SYSMSG_DATA_OFF);
+	struct stub_fd_msg *m =
+	    (struct stub_fd_msg *)((uint8_t *)pm + SYSMSG_DATA_OFF);
 	const uint64_t base = pslot + SYSMSG_DATA_OFF;
-	memset(m, 0, sizeof(*m));
-	m->byte = 'p';
-	m->iov.iov_base = (void *)(base + offsetof(struct layout, byte));
-	m->iov.iov_len = 1;
-	m->msg.msg_iov = (void *)(base + offsetof(struct layout, iov));
-	m->msg.msg_iovlen = 1;
-	m->msg.msg_control = (void *)(base + offsetof(struct layout, cm));
-	m->msg.msg_controllen = sizeof(m->cm.buf);
-	m->cm.align.cmsg_level = SOL_SOCKET;
-	m->cm.align.cmsg_type = SCM_RIGHTS;
-	m->cm.align.cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(&m->cm.align), &spfd, sizeof(int));
+	stub_fd_msg_init(m, base, spfd);
 	long n = st_syscall(pt, __NR_sendmsg, STUB_FD_SOCK, (long)base, 0, 0,
 			    0, 0);
 	st_syscall(pt, __NR_close, spfd, 0, 0, 0, 0, 0);
@@ -893,27 +859,11 @@ static int st_install_fd(struct plat_thread *pt, int fd)
 {
 	/* The msghdr lives in the slot's data area, which the sentry writes
 	 * directly; the stub runs recvmsg at its gate. */
-	struct layout {
-		struct msghdr msg;
-		struct iovec iov;
-		char byte;
-		char pad[7];
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} cm;
-	};
-	struct layout *s =
-	    (struct layout *)((uint8_t *)pt->m + SYSMSG_DATA_OFF);
+	struct stub_fd_msg *s =
+	    (struct stub_fd_msg *)((uint8_t *)pt->m + SYSMSG_DATA_OFF);
 	const uint64_t base =
 	    SYSMSG_BASE + (uint64_t)pt->slot * SYSMSG_SLOT_SIZE + SYSMSG_DATA_OFF;
-	memset(s, 0, sizeof(*s));
-	s->iov.iov_base = (void *)(base + offsetof(struct layout, byte));
-	s->iov.iov_len = 1;
-	s->msg.msg_iov = (void *)(base + offsetof(struct layout, iov));
-	s->msg.msg_iovlen = 1;
-	s->msg.msg_control = (void *)(base + offsetof(struct layout, cm));
-	s->msg.msg_controllen = sizeof(s->cm.buf);
+	stub_fd_msg_init(s, base, -1);
 	int r = stubmaster_send_fd(fd);
 	if (r < 0)
 		return r;
@@ -923,16 +873,9 @@ static int st_install_fd(struct plat_thread *pt, int fd)
 		stubmaster_flush_fd();
 		return n < 0 ? (int)n : -EIO;
 	}
-	struct cmsghdr cm;
-	memcpy(&cm, &s->cm.align, sizeof(cm));
-	if (cm.cmsg_level != SOL_SOCKET || cm.cmsg_type != SCM_RIGHTS ||
-	    cm.cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EIO;
-	int sfd;
-	memcpy(&sfd, CMSG_DATA(&s->cm.align), sizeof(int));
-	if (sfd < 0)
-		return -EIO;
-	return sfd;
+	struct stub_fd_msg copy;
+	memcpy(&copy, s, sizeof(copy)); /* guest-writable: read once */
+	return stub_fd_msg_fd(&copy);
 }
 
 /* Guest memory through the stub: a memcpy inside the guest's own address
