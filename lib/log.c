@@ -74,9 +74,10 @@ void bh_log(enum bh_log_level lvl, const char *fmt, ...)
 	if (log_json) {
 		char esc[4096];
 		json_escape(esc, sizeof(esc), msg);
-		n = snprintf(line, sizeof(line),
-			     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
-			     level_names[lvl], esc, when);
+		n = snprintf(
+		    line, sizeof(line),
+		    "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
+		    level_names[lvl], esc, when);
 	} else {
 		n = snprintf(line, sizeof(line), "%s %s[%d] %s: %s\n", when,
 			     log_prog, (int)getpid(), level_names[lvl], msg);

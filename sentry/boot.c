@@ -25,7 +25,8 @@
 	 (1ull << CAP_SETFCAP) | (1ull << CAP_SETPCAP) |                       \
 	 (1ull << CAP_NET_BIND_SERVICE) | (1ull << CAP_SYS_CHROOT) |           \
 	 (1ull << CAP_KILL) | (1ull << CAP_AUDIT_WRITE))
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH                                                           \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static pthread_cond_t boot_cond = PTHREAD_COND_INITIALIZER;
 static int boot_state; /* 0 loading, 1 loaded, < 0 failed */
@@ -46,8 +47,8 @@ static int exec_init(struct task *t)
 	if (strchr(name, '/')) {
 		int r = exec_one(t, name);
 		if (r < 0 && r != -EXEC_FATAL)
-			snprintf(boot_err, sizeof(boot_err),
-				 "exec: \"%s\": %s", name, strerror(-r));
+			snprintf(boot_err, sizeof(boot_err), "exec: \"%s\": %s",
+				 name, strerror(-r));
 		return r;
 	}
 	const char *path = bh_config_getenv(boot_cfg, "PATH");

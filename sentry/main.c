@@ -134,8 +134,19 @@ static int parse_fd(const char *s)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_ID = 1, O_BUNDLE, O_CONFIG, O_GOFER, O_CONTROL, O_READY,
-	       O_LOG, O_LOGFMT, O_PLATFORM, O_STRACE, O_DEBUG };
+	enum {
+		O_ID = 1,
+		O_BUNDLE,
+		O_CONFIG,
+		O_GOFER,
+		O_CONTROL,
+		O_READY,
+		O_LOG,
+		O_LOGFMT,
+		O_PLATFORM,
+		O_STRACE,
+		O_DEBUG
+	};
 	static const struct option lo[] = {
 	    {"id", required_argument, NULL, O_ID},
 	    {"bundle", required_argument, NULL, O_BUNDLE},
@@ -225,7 +236,7 @@ static int make_stub_memfd(void)
 
 /* Signals sent to the sentry itself (a container's pid) go to its init,
  * as they would to runc's container process. */
-static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
+static const int forwarded[] = {SIGTERM,  SIGINT,  SIGHUP,  SIGQUIT, SIGUSR1,
 				SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU};
 
 static void *signal_forwarder(void *arg)
@@ -300,8 +311,8 @@ int main(int argc, char **argv)
 	klock();
 	int status = exit_wait_init();
 	kunlock();
-	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status)
-				       : WEXITSTATUS(status);
+	int code =
+	    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	bh_info("container %s: init exited, status %d", o.id ? o.id : "?",
 		code);
 	_exit(code);

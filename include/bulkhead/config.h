@@ -10,32 +10,35 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define BH_CFG_MAX_ARGS 4096
-#define BH_CFG_MAX_ENV 4096
+#define BH_CFG_MAX_ARGS	  4096
+#define BH_CFG_MAX_ENV	  4096
 #define BH_CFG_MAX_MOUNTS 128
-#define BH_CFG_MAX_STR 4096
-#define BH_CFG_MAX_BYTES (4u << 20) /* refuse larger config.json files */
+#define BH_CFG_MAX_STR	  4096
+#define BH_CFG_MAX_BYTES  (4u << 20) /* refuse larger config.json files */
 
 enum bh_mount_type {
-	BH_MOUNT_BIND = 1, /* type "bind" or "none"/absent with "bind"/"rbind" option */
+	BH_MOUNT_BIND =
+	    1, /* type "bind" or "none"/absent with "bind"/"rbind" option */
 	BH_MOUNT_TMPFS,
 	BH_MOUNT_PROC,
 	BH_MOUNT_SYSFS,
 	BH_MOUNT_DEVPTS,
 	BH_MOUNT_MQUEUE,
 	BH_MOUNT_CGROUP,
-	BH_MOUNT_OTHER, /* accepted and skipped by the sentry, with a log line */
+	BH_MOUNT_OTHER, /* accepted and skipped by the sentry, with a log line
+			 */
 };
 
 struct bh_mount {
 	char *destination; /* absolute, normalised (no "." / ".." / "//") */
 	char *source;	   /* bind: absolute host path (relative: to bundle) */
 	enum bh_mount_type type;
-	char *type_name;   /* as written, for messages */
-	bool readonly;	   /* "ro" option */
-	unsigned long tmpfs_size; /* "size=" option for tmpfs, bytes; 0 = none */
-	unsigned int tmpfs_mode;  /* "mode=" option, default 01777 */
-	int export_idx;	   /* bind mounts: gofer export index (1..), else 0 */
+	char *type_name; /* as written, for messages */
+	bool readonly;	 /* "ro" option */
+	unsigned long
+	    tmpfs_size;		 /* "size=" option for tmpfs, bytes; 0 = none */
+	unsigned int tmpfs_mode; /* "mode=" option, default 01777 */
+	int export_idx; /* bind mounts: gofer export index (1..), else 0 */
 };
 
 struct bh_rlimit {
@@ -78,7 +81,8 @@ struct bh_config {
 
 /* Parse config.json text. On failure returns a negative errno and writes one
  * human-readable line (no newline) to err, e.g.
- * "config.json: process.args[0] must be an absolute path or a name to find in PATH". */
+ * "config.json: process.args[0] must be an absolute path or a name to find in
+ * PATH". */
 int bh_config_parse(const char *json, size_t len, struct bh_config *cfg,
 		    char *err, size_t errlen);
 /* Read <bundle>/config.json into a malloc'd, NUL-terminated buffer (size-

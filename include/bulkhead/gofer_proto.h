@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GP_MSG_MAX 65536u /* largest message either side sends or accepts */
+#define GP_MSG_MAX  65536u /* largest message either side sends or accepts */
 #define GP_NAME_MAX 255u
 #define GP_PATH_MAX 4096u /* readlink / symlink targets */
 #define GP_WALK_MAX 64u	  /* components in one WALK */
@@ -109,7 +109,7 @@ struct gp_walk_ent {
 struct gp_walk_resp {
 	uint32_t nwalked;
 	int32_t stop_err; /* errno (negative) that stopped the walk, or 0 */
-	/* then nwalked struct gp_walk_ent */
+			  /* then nwalked struct gp_walk_ent */
 };
 
 struct gp_attr_resp {
@@ -163,7 +163,7 @@ struct gp_symlink_req {
 struct gp_link_req {
 	uint64_t dir;	 /* new link's parent */
 	uint64_t target; /* existing node (not a directory) */
-	/* then name */
+			 /* then name */
 };
 
 struct gp_unlink_req {

@@ -1,6 +1,7 @@
 /* Logging shared by the CLI, the gofer and the sentry: one line per record,
  * to the fd given by --log (default stderr for the CLI, none for the others),
- * as text or as the JSON lines containerd reads ({"level":…,"msg":…,"time":…}). */
+ * as text or as the JSON lines containerd reads ({"level":…,"msg":…,"time":…}).
+ */
 #ifndef BULKHEAD_LOG_H
 #define BULKHEAD_LOG_H
 
@@ -9,7 +10,8 @@
 enum bh_log_level { BH_LOG_DEBUG, BH_LOG_INFO, BH_LOG_WARN, BH_LOG_ERROR };
 
 /* fd < 0 disables logging; json selects the JSON line format; debug enables
- * BH_LOG_DEBUG records. prog is prefixed to text records ("bulkhead-sentry"). */
+ * BH_LOG_DEBUG records. prog is prefixed to text records ("bulkhead-sentry").
+ */
 void bh_log_init(const char *prog, int fd, bool json, bool debug);
 int bh_log_fd(void);
 bool bh_log_debug_enabled(void);
@@ -17,8 +19,8 @@ void bh_log(enum bh_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 #define bh_debug(...) bh_log(BH_LOG_DEBUG, __VA_ARGS__)
-#define bh_info(...) bh_log(BH_LOG_INFO, __VA_ARGS__)
-#define bh_warn(...) bh_log(BH_LOG_WARN, __VA_ARGS__)
+#define bh_info(...)  bh_log(BH_LOG_INFO, __VA_ARGS__)
+#define bh_warn(...)  bh_log(BH_LOG_WARN, __VA_ARGS__)
 #define bh_error(...) bh_log(BH_LOG_ERROR, __VA_ARGS__)
 
 #endif

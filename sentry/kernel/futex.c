@@ -48,8 +48,8 @@ int futex_wait(struct task *t, uint64_t uaddr, uint32_t val,
 		return -EFAULT;
 	if (cur != val)
 		return -EAGAIN;
-	struct futex_waiter w = {.mm = t->proc->mm, .uaddr = uaddr,
-				 .bitset = bitset};
+	struct futex_waiter w = {
+	    .mm = t->proc->mm, .uaddr = uaddr, .bitset = bitset};
 	waitq_init(&w.q);
 	list_add_tail(&w.node, &futex_waiters);
 	int r = 0;
@@ -105,9 +105,9 @@ long sys_futex(struct task *t, const uint64_t a[6])
 				struct timespec rt, mono;
 				clock_gettime(CLOCK_REALTIME, &rt);
 				clock_gettime(CLOCK_MONOTONIC, &mono);
-				int64_t d = (tv.tv_sec - rt.tv_sec) *
-						1000000000LL +
-					    (tv.tv_nsec - rt.tv_nsec);
+				int64_t d =
+				    (tv.tv_sec - rt.tv_sec) * 1000000000LL +
+				    (tv.tv_nsec - rt.tv_nsec);
 				int64_t m = mono.tv_sec * 1000000000LL +
 					    mono.tv_nsec + (d > 0 ? d : 0);
 				ts.tv_sec = m / 1000000000LL;

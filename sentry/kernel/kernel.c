@@ -48,7 +48,8 @@ struct task *kernel_find_task(int tid)
 		struct process *p = list_entry(pos, struct process, all_node);
 		list_for_each(tp, &p->threads)
 		{
-			struct task *t = list_entry(tp, struct task, thread_node);
+			struct task *t =
+			    list_entry(tp, struct task, thread_node);
 			if (t->tid == tid)
 				return t;
 		}

@@ -19,9 +19,9 @@
 #include "bulkhead/list.h"
 
 /* Linux's internal restart codes: never seen by the guest. */
-#define ERESTARTSYS 512
-#define ERESTARTNOINTR 513
-#define ERESTARTNOHAND 514
+#define ERESTARTSYS	      512
+#define ERESTARTNOINTR	      513
+#define ERESTARTNOHAND	      514
 #define ERESTART_RESTARTBLOCK 516
 
 #define PID_MAX 32768 /* virtual pids wrap below this, like pid_max */

@@ -85,8 +85,8 @@ static void clone_failed_cleanup(struct process *p)
 	process_put(p);
 }
 
-long kernel_clone(struct task *t, uint64_t flags, uint64_t stack,
-		  uint64_t ptid, uint64_t ctid, uint64_t tls)
+long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
+		  uint64_t ctid, uint64_t tls)
 {
 	struct process *parent = t->proc;
 	const uint64_t supported =
@@ -95,7 +95,8 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack,
 	    CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID |
 	    CLONE_VFORK | CLONE_DETACHED | CLONE_IO;
 	if (flags & ~supported)
-		return -EINVAL; /* namespaces, ptrace, pidfd: not ours to give */
+		return -EINVAL; /* namespaces, ptrace, pidfd: not ours to give
+				 */
 	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
 		return -EINVAL;
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
@@ -113,9 +114,8 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack,
 	 * moves it to a fresh stub, so its exec never tears down the
 	 * parent's address space. */
 	bool share_vm = (flags & CLONE_VM) && !thread;
-	int r = platform->clone(t->pt,
-				thread ? CLONE_THREAD : (share_vm ? CLONE_VM : 0),
-				&cpt);
+	int r = platform->clone(
+	    t->pt, thread ? CLONE_THREAD : (share_vm ? CLONE_VM : 0), &cpt);
 	if (r < 0)
 		return r == -ENOMEM ? -ENOMEM : -EAGAIN;
 
@@ -324,7 +324,8 @@ static void reparent_children(struct process *p)
 		struct process *c = list_entry(pos, struct process, sibling);
 		list_del(&c->sibling);
 		if (!reaper || reaper == p || reaper->state != PROC_ALIVE) {
-			/* Nobody will wait: reaped as soon as it is a zombie. */
+			/* Nobody will wait: reaped as soon as it is a zombie.
+			 */
 			c->parent = NULL;
 			list_init(&c->sibling);
 			if (c->state == PROC_ZOMBIE)
@@ -383,8 +384,8 @@ static void process_exit_notify(struct process *p)
 		si.si_pid = p->pid;
 		si.si_uid = p->cred.uid;
 		if (WIFSIGNALED(p->exit_status)) {
-			si.si_code = WCOREDUMP(p->exit_status) ? CLD_DUMPED
-							       : CLD_KILLED;
+			si.si_code =
+			    WCOREDUMP(p->exit_status) ? CLD_DUMPED : CLD_KILLED;
 			si.si_status = WTERMSIG(p->exit_status);
 		} else {
 			si.si_code = CLD_EXITED;

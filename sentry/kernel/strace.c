@@ -60,7 +60,8 @@ void strace_log(struct task *t, long nr, const uint64_t a[6], long ret)
 			o += (size_t)snprintf(p, cap, "%d", (int)a[i]);
 			break;
 		case 'u':
-			o += (size_t)snprintf(p, cap, "%lu", (unsigned long)a[i]);
+			o += (size_t)snprintf(p, cap, "%lu",
+					      (unsigned long)a[i]);
 			break;
 		case 's':
 			o += (size_t)fmt_string(t, p, cap, a[i], ARG_MAX_SHOWN);
@@ -84,7 +85,8 @@ void strace_log(struct task *t, long nr, const uint64_t a[6], long ret)
 			o += (size_t)snprintf(p, cap, "_");
 			break;
 		default:
-			o += (size_t)snprintf(p, cap, "0x%lx", (unsigned long)a[i]);
+			o += (size_t)snprintf(p, cap, "0x%lx",
+					      (unsigned long)a[i]);
 		}
 	}
 	if (ret < 0 && ret > -4096)

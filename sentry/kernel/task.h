@@ -13,7 +13,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/platform/platform.h"
 
-#define BH_NSIG 64 /* signals 1..64 */
+#define BH_NSIG 64	    /* signals 1..64 */
 typedef uint64_t ksigset_t; /* bit (sig-1) */
 
 struct mm;
@@ -60,8 +60,8 @@ static inline bool cred_capable(const struct cred *c, int cap)
 }
 
 enum task_state {
-	TASK_RUNNING,	/* in the guest or in a syscall */
-	TASK_EXITING,	/* leaving; its sentry thread is winding down */
+	TASK_RUNNING, /* in the guest or in a syscall */
+	TASK_EXITING, /* leaving; its sentry thread is winding down */
 	TASK_DEAD,
 };
 
@@ -130,10 +130,10 @@ struct process {
 	 * signals. Not group_exiting, so a SIGKILL or exit_group meanwhile
 	 * still ends the whole group. */
 	struct task *exec_task;
-	int exit_status;	  /* wait status (as from wait4) once exiting */
-	int exit_signal;	  /* sent to parent on exit, usually SIGCHLD */
-	struct waitq child_wait;  /* wait4 waiters: a child changed state */
-	struct waitq vfork_wait;  /* vfork parent waits for exec/exit */
+	int exit_status;	 /* wait status (as from wait4) once exiting */
+	int exit_signal;	 /* sent to parent on exit, usually SIGCHLD */
+	struct waitq child_wait; /* wait4 waiters: a child changed state */
+	struct waitq vfork_wait; /* vfork parent waits for exec/exit */
 	bool vfork_done;
 	/* Job control: stopped by a stop signal until SIGCONT. The two
 	 * report flags are consumed by the parent's wait (WUNTRACED,
@@ -145,11 +145,11 @@ struct process {
 	/* ITIMER_REAL: absolute CLOCK_MONOTONIC ns of the next SIGALRM (0:
 	 * disarmed) and the reload interval. Served by kernel/timer.c. */
 	uint64_t itimer_real_next, itimer_real_interval;
-	uint64_t start_ns;	  /* for /proc/<pid>/stat */
+	uint64_t start_ns; /* for /proc/<pid>/stat */
 	uint64_t utime_ns, stime_ns;
 	char comm[16];
 	/* argv/envp of the last exec, kept for /proc/pid/cmdline|environ */
-	char *cmdline;	      /* NUL-separated */
+	char *cmdline; /* NUL-separated */
 	size_t cmdline_len;
 	char exe_path[4096]; /* path of the last exec'd file */
 };
@@ -183,8 +183,8 @@ void task_free(struct task *t);
  * task yet; pid allocated. NULL on -EAGAIN/-ENOMEM. */
 struct process *process_alloc(int pid);
 /* clone(2)/fork(2)/vfork(2) body; returns the child's pid or -errno. */
-long kernel_clone(struct task *t, uint64_t flags, uint64_t stack,
-		  uint64_t ptid, uint64_t ctid, uint64_t tls);
+long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
+		  uint64_t ctid, uint64_t tls);
 /* execve's point of no return: kill the other threads of the process. */
 int task_exec_begin(struct task *t);
 /* After a successful exec: wake a vfork parent. */

@@ -36,11 +36,13 @@ static void *timer_main(void *arg)
 				siginfo_t si;
 				memset(&si, 0, sizeof(si));
 				si.si_signo = SIGALRM;
-				si.si_code = SI_KERNEL; /* as Linux sends itimer SIGALRM */
+				si.si_code = SI_KERNEL; /* as Linux sends itimer
+							   SIGALRM */
 				signal_send_process(p, SIGALRM, &si);
 				if (p->itimer_real_interval) {
 					uint64_t iv = p->itimer_real_interval;
-					uint64_t late = now - p->itimer_real_next;
+					uint64_t late =
+					    now - p->itimer_real_next;
 					p->itimer_real_next +=
 					    (late / iv + 1) * iv;
 				} else {

@@ -27,8 +27,8 @@ typedef struct user_fpregs_struct plat_fpregs;
 enum plat_event_kind {
 	PLAT_EV_SYSCALL = 1, /* regs.orig_rax = nr, args in rdi.. */
 	PLAT_EV_FAULT,	     /* synchronous fault: si has signo/code/addr */
-	PLAT_EV_INTERRUPT,   /* plat_thread_interrupt() or a stray host signal */
-	PLAT_EV_EXITED,	     /* the host thread is gone (killed from outside) */
+	PLAT_EV_INTERRUPT, /* plat_thread_interrupt() or a stray host signal */
+	PLAT_EV_EXITED,	   /* the host thread is gone (killed from outside) */
 };
 
 struct plat_event {
@@ -90,15 +90,15 @@ int platform_select(const char *name);
 
 /* The stub's fixed layout (linked by sentry/stub/stub.ld). The guest may not
  * map, unmap or protect anything in [STUB_BASE, STUB_END). */
-#define STUB_BASE 0x7e0000000000UL
-#define STUB_GATE STUB_BASE /* "syscall; int3" used to inject syscalls */
-#define STUB_SCRATCH (STUB_BASE + 0x10000UL) /* RW scratch for syscall args */
-#define STUB_SCRATCH_SIZE 0x10000UL
-#define STUB_SYS_GATE (STUB_BASE + 0x20UL) /* "syscall; ret" (systrap) */
-#define STUB_RESTORER (STUB_BASE + 0x30UL)
-#define STUB_TRAP (STUB_BASE + 0x40UL)
-#define STUB_SYSTRAP_ENTRY (STUB_BASE + 0x80UL)
-#define STUB_SYSTRAP_FORK_ENTRY (STUB_BASE + 0xa0UL)
+#define STUB_BASE		 0x7e0000000000UL
+#define STUB_GATE		 STUB_BASE /* "syscall; int3" used to inject syscalls */
+#define STUB_SCRATCH		 (STUB_BASE + 0x10000UL) /* RW scratch for syscall args */
+#define STUB_SCRATCH_SIZE	 0x10000UL
+#define STUB_SYS_GATE		 (STUB_BASE + 0x20UL) /* "syscall; ret" (systrap) */
+#define STUB_RESTORER		 (STUB_BASE + 0x30UL)
+#define STUB_TRAP		 (STUB_BASE + 0x40UL)
+#define STUB_SYSTRAP_ENTRY	 (STUB_BASE + 0x80UL)
+#define STUB_SYSTRAP_FORK_ENTRY	 (STUB_BASE + 0xa0UL)
 #define STUB_SYSTRAP_FORK_ENTRY2 (STUB_BASE + 0x100UL)
 /* The end of the stub's reserved range, which holds systrap's shared
  * pages (sysmsg.h) too. */

@@ -26,8 +26,8 @@
  * privilege. */
 #define STUB_HOST_ID 65534
 
-static int spawn_sock = -1; /* sentry end; the master holds the other */
-static int fd_sock = -1;    /* sentry end of the fd-passing socket */
+static int spawn_sock = -1;   /* sentry end; the master holds the other */
+static int fd_sock = -1;      /* sentry end of the fd-passing socket */
 static int fd_sock_peer = -1; /* dup of the stubs' end, to flush it */
 static pid_t master_pid = -1;
 
@@ -202,11 +202,11 @@ int stubmaster_init(int stub_memfd)
 	int one = 1;
 	if (setsockopt(sp[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
 		return -errno;
-	long pid = syscall(SYS_clone,
-			   CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS |
-			       CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET |
-			       CLONE_NEWCGROUP | SIGCHLD,
-			   0, 0, 0, 0);
+	long pid =
+	    syscall(SYS_clone,
+		    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
+			CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP | SIGCHLD,
+		    0, 0, 0, 0);
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
@@ -322,7 +322,8 @@ int stubmaster_recv_fd(void)
 		int n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		for (int i = 0; i < n; i++) {
 			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(int));
 			if (got < 0 && i == 0)
 				got = fd;
 			else
@@ -345,14 +346,15 @@ void stubmaster_flush_fd(void)
 				     .msg_iovlen = 1,
 				     .msg_control = u.buf,
 				     .msg_controllen = sizeof(u.buf)};
-		if (recvmsg(fd_sock_peer, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <
-		    0)
+		if (recvmsg(fd_sock_peer, &msg,
+			    MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
 			return;
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm;
 		     cm = CMSG_NXTHDR(&msg, cm)) {
 			if (cm->cmsg_type != SCM_RIGHTS)
 				continue;
-			int n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			int n =
+			    (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 			for (int i = 0; i < n; i++) {
 				int fd;
 				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),

@@ -9,6 +9,6 @@ extern const unsigned char stub_elf_start[];
 extern const unsigned char stub_elf_end[];
 
 #define STUB_GATE_RET (STUB_GATE + 2) /* rip after the gate's syscall */
-#define STUB_PARK (STUB_BASE + 0x10)
+#define STUB_PARK     (STUB_BASE + 0x10)
 
 #endif

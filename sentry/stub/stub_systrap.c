@@ -13,32 +13,33 @@
 
 #include "sentry/platform/systrap/sysmsg.h"
 
-#define NR_RT_SIGACTION 13
-#define NR_SIGALTSTACK 131
-#define NR_ARCH_PRCTL 158
-#define NR_FUTEX 202
-#define NR_SECCOMP 317
-#define NR_EXIT 60
+#define NR_RT_SIGACTION	   13
+#define NR_SIGALTSTACK	   131
+#define NR_ARCH_PRCTL	   158
+#define NR_FUTEX	   202
+#define NR_SECCOMP	   317
+#define NR_EXIT		   60
 #define NR_SET_TID_ADDRESS 218
-#define NR_SCHED_YIELD 24
-#define NR_RECVMSG 47
-#define NR_MMAP 9
-#define NR_CLOSE 3
-#define STUB_FD_SOCK 3
-#define FUTEX_WAIT 0
-#define FUTEX_WAKE 1
-#define ARCH_SET_FS 0x1002
-#define SA_SIGINFO 0x4
-#define SA_ONSTACK 0x08000000
-#define SA_RESTORER 0x04000000
-#define SIGILL 4
-#define SIGTRAP 5
-#define SIGBUS 7
-#define SIGFPE 8
-#define SIGUSR2 12
-#define SIGSEGV 11
-#define SIGSYS 31
-#define SPIN_MAX 10000000u /* TSC ticks; the slot's budget is guest-writable */
+#define NR_SCHED_YIELD	   24
+#define NR_RECVMSG	   47
+#define NR_MMAP		   9
+#define NR_CLOSE	   3
+#define STUB_FD_SOCK	   3
+#define FUTEX_WAIT	   0
+#define FUTEX_WAKE	   1
+#define ARCH_SET_FS	   0x1002
+#define SA_SIGINFO	   0x4
+#define SA_ONSTACK	   0x08000000
+#define SA_RESTORER	   0x04000000
+#define SIGILL		   4
+#define SIGTRAP		   5
+#define SIGBUS		   7
+#define SIGFPE		   8
+#define SIGUSR2		   12
+#define SIGSEGV		   11
+#define SIGSYS		   31
+#define SPIN_MAX	   10000000u /* TSC ticks; the slot's budget is guest-writable \
+				      */
 
 long stub_syscall6(long nr, long a0, long a1, long a2, long a3, long a4,
 		   long a5);
@@ -162,12 +163,10 @@ static void serve(struct sysmsg *m)
 		case SM_CMD_RESUME:
 			return;
 		case SM_CMD_HOSTCALL:
-			m->ret = stub_syscall6((long)m->nr, (long)m->args[0],
-					       (long)m->args[1],
-					       (long)m->args[2],
-					       (long)m->args[3],
-					       (long)m->args[4],
-					       (long)m->args[5]);
+			m->ret = stub_syscall6(
+			    (long)m->nr, (long)m->args[0], (long)m->args[1],
+			    (long)m->args[2], (long)m->args[3],
+			    (long)m->args[4], (long)m->args[5]);
 			break;
 		case SM_CMD_COPYIN:
 			memcpy(data, (const void *)m->copy_addr, len);
@@ -228,8 +227,8 @@ void stub_systrap_handler(int sig, void *si, void *ucv)
 	uint32_t ev;
 	int32_t code = *(int32_t *)((char *)si + 8);
 	if (sig == SIGSYS) {
-		m->regs[SM_ORIG_RAX] = (uint64_t)(int64_t) *
-				       (int32_t *)((char *)si + 24);
+		m->regs[SM_ORIG_RAX] =
+		    (uint64_t)(int64_t) * (int32_t *)((char *)si + 24);
 		ev = SM_EV_SYSCALL;
 	} else if (sig == SIGUSR2 || code <= 0) {
 		/* The sentry's kick, or a signal someone sent the stub. */
@@ -280,8 +279,8 @@ static void setup_thread(struct sysmsg *m)
 		uint16_t len;
 		uint16_t pad[3];
 		uint64_t filter;
-	} prog = {(uint16_t)m->filter_len, {0, 0, 0},
-		  (uint64_t)m + SYSMSG_DATA_OFF};
+	} prog = {
+	    (uint16_t)m->filter_len, {0, 0, 0}, (uint64_t)m + SYSMSG_DATA_OFF};
 	long r = stub_syscall6(NR_SECCOMP, 1 /* SET_MODE_FILTER */, 0,
 			       (long)&prog, 0, 0, 0);
 	if (r < 0)
@@ -339,9 +338,9 @@ void stub_systrap_remap(void)
 	int fd = *(int32_t *)(cm.buf + 16);
 	if (n != 1 || *(int32_t *)(cm.buf + 12) != 1 /* SCM_RIGHTS */)
 		stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);
-	long a = stub_syscall6(NR_MMAP, (long)SYSMSG_BASE,
-			       (long)SYSMSG_REGION_SIZE, 3 /* RW */,
-			       0x11 /* MAP_SHARED|MAP_FIXED */, fd, 0);
+	long a =
+	    stub_syscall6(NR_MMAP, (long)SYSMSG_BASE, (long)SYSMSG_REGION_SIZE,
+			  3 /* RW */, 0x11 /* MAP_SHARED|MAP_FIXED */, fd, 0);
 	stub_syscall6(NR_CLOSE, fd, 0, 0, 0, 0, 0);
 	if (a != (long)SYSMSG_BASE)
 		stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);

@@ -89,7 +89,8 @@ static long sys_clock_gettime(struct task *t, const uint64_t a[6])
 	if (id == CLOCK_PROCESS_CPUTIME_ID || id == CLOCK_THREAD_CPUTIME_ID) {
 		/* The guest's CPU time is not separable from the stub's
 		 * here; time since the process started is an upper bound. */
-		uint64_t ns = kernel_now_ns(CLOCK_MONOTONIC) - t->proc->start_ns;
+		uint64_t ns =
+		    kernel_now_ns(CLOCK_MONOTONIC) - t->proc->start_ns;
 		ts.tv_sec = (time_t)(ns / 1000000000ull);
 		ts.tv_nsec = (long)(ns % 1000000000ull);
 	} else {
@@ -231,7 +232,8 @@ static long sys_getrandom(struct task *t, const uint64_t a[6])
 		ssize_t g = getrandom(buf, n, 0);
 		if (g <= 0)
 			break;
-		ssize_t c = copy_to_user_partial(t, a[0] + done, buf, (size_t)g);
+		ssize_t c =
+		    copy_to_user_partial(t, a[0] + done, buf, (size_t)g);
 		if (c < 0)
 			return done ? (long)done : -EFAULT;
 		done += (size_t)c;
@@ -628,8 +630,7 @@ const struct syscall_def sys_misc_defs[] = {
     {__NR_rseq, "rseq", sys_enosys, "pudx"},
     {__NR_futex, "futex", sys_futex, "pxupxx"},
     {__NR_sched_yield, "sched_yield", sys_sched_yield, ""},
-    {__NR_sched_getaffinity, "sched_getaffinity", sys_sched_getaffinity,
-     "dup"},
+    {__NR_sched_getaffinity, "sched_getaffinity", sys_sched_getaffinity, "dup"},
     {__NR_sched_setaffinity, "sched_setaffinity", sys_zero, "dup"},
     {__NR_getcpu, "getcpu", sys_getcpu, "ppp"},
     {__NR_personality, "personality", sys_personality, "x"},

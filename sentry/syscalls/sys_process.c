@@ -100,8 +100,8 @@ static int wait_scan(struct task *t, int pid, int options, bool reap,
 		res->pid = c->pid;
 		res->status = c->exit_status;
 		res->uid = (int)c->cred.uid;
-		res->code = WIFSIGNALED(c->exit_status) ? CLD_KILLED
-							 : CLD_EXITED;
+		res->code =
+		    WIFSIGNALED(c->exit_status) ? CLD_KILLED : CLD_EXITED;
 		if (reap)
 			process_reap(c);
 		return 1;
@@ -243,10 +243,11 @@ static long sys_getegid(struct task *t, const uint64_t a[6])
 	return t->proc->cred.egid;
 }
 
-static long put_ids(struct task *t, const uint64_t a[6], uint32_t r,
-		    uint32_t e, uint32_t s)
+static long put_ids(struct task *t, const uint64_t a[6], uint32_t r, uint32_t e,
+		    uint32_t s)
 {
-	if (copy_to_user(t, a[0], &r, 4) < 0 || copy_to_user(t, a[1], &e, 4) < 0 ||
+	if (copy_to_user(t, a[0], &r, 4) < 0 ||
+	    copy_to_user(t, a[1], &e, 4) < 0 ||
 	    copy_to_user(t, a[2], &s, 4) < 0)
 		return -EFAULT;
 	return 0;
@@ -330,8 +331,8 @@ static long sys_setuid(struct task *t, const uint64_t a[6])
 	if (cred_capable(c, CAP_SETUID))
 		return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid, id,
 			       id, id);
-	return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid,
-		       (uint32_t)-1, id, (uint32_t)-1);
+	return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid, (uint32_t)-1,
+		       id, (uint32_t)-1);
 }
 
 static long sys_setgid(struct task *t, const uint64_t a[6])
@@ -343,8 +344,8 @@ static long sys_setgid(struct task *t, const uint64_t a[6])
 	if (cred_capable(c, CAP_SETGID))
 		return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid, id,
 			       id, id);
-	return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid,
-		       (uint32_t)-1, id, (uint32_t)-1);
+	return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid, (uint32_t)-1,
+		       id, (uint32_t)-1);
 }
 
 static long sys_setreuid(struct task *t, const uint64_t a[6])

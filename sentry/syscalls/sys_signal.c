@@ -144,7 +144,8 @@ static long sys_rt_sigtimedwait(struct task *t, const uint64_t a[6])
 		struct timespec ts;
 		if (copy_from_user(t, &ts, a[2], sizeof(ts)) < 0)
 			return -EFAULT;
-		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 ||
+		    ts.tv_nsec >= 1000000000L)
 			return -EINVAL;
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_sec += ts.tv_sec;
@@ -234,7 +235,8 @@ static long sys_sigaltstack(struct task *t, const uint64_t a[6])
 			return -EFAULT;
 		if (on)
 			return -EPERM;
-		if ((uint32_t)n.ss_flags & ~(uint32_t)(SS_DISABLE | SS_AUTODISARM))
+		if ((uint32_t)n.ss_flags &
+		    ~(uint32_t)(SS_DISABLE | SS_AUTODISARM))
 			return -EINVAL;
 		if (n.ss_flags & SS_DISABLE) {
 			t->altstack_sp = t->altstack_size = 0;

@@ -54,8 +54,9 @@ static void make_page(void)
 	raw = (rawfn)p;
 }
 
-#define R0(n)		 raw(n, 0, 0, 0, 0, 0, 0)
-#define R(n, a, b, c, d) raw(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define R0(n) raw(n, 0, 0, 0, 0, 0, 0)
+#define R(n, a, b, c, d)                                                       \
+	raw(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
 static int in_sandbox(void)
 {
@@ -131,8 +132,8 @@ static void refused(const char *what, long r)
 	intact(what);
 }
 
-#define REFUSE(n, a, b, c, d) refused(#n "(" #a ", " #b ", " #c ", " #d ")", \
-				      R(n, a, b, c, d))
+#define REFUSE(n, a, b, c, d)                                                  \
+	refused(#n "(" #a ", " #b ", " #c ", " #d ")", R(n, a, b, c, d))
 
 static void forbidden(void)
 {
@@ -155,8 +156,8 @@ static void forbidden(void)
 		char got[16] = {0};
 		struct iovec l = {got, sizeof(got)};
 		struct iovec rm = {secret, sizeof(secret)};
-		long r = raw(__NR_process_vm_readv, 1, (long)&l, 1, (long)&rm,
-			     1, 0);
+		long r =
+		    raw(__NR_process_vm_readv, 1, (long)&l, 1, (long)&rm, 1, 0);
 		refused("process_vm_readv(1)", r);
 	}
 	REFUSE(__NR_bpf, 0 /* BPF_MAP_CREATE */, attr, sizeof(attr), 0);

@@ -71,10 +71,11 @@ static void *scribbler(void *arg)
 			/* Mostly the slot headers (state words, registers,
 			 * syscall numbers and arguments), sometimes anywhere
 			 * in a slot, its data and handler stack included. */
-			uint64_t off = (r & 3) ? (rnd(&seed) % 0x400) & ~7UL
-					       : (rnd(&seed) % SLOT_SIZE) & ~7UL;
-			*(volatile uint64_t *)(REGION + slot * SLOT_SIZE + off) =
-			    rnd(&seed);
+			uint64_t off = (r & 3)
+					   ? (rnd(&seed) % 0x400) & ~7UL
+					   : (rnd(&seed) % SLOT_SIZE) & ~7UL;
+			*(volatile uint64_t *)(REGION + slot * SLOT_SIZE +
+					       off) = rnd(&seed);
 		}
 	}
 	fault_armed = 0;
@@ -111,8 +112,9 @@ static void child(int round)
 	pthread_t s, c[2];
 	pthread_create(&c[0], NULL, caller, NULL);
 	pthread_create(&c[1], NULL, caller, NULL);
-	pthread_create(&s, NULL, scribbler,
-		       (void *)(uintptr_t)(0x9e3779b97f4a7c15ULL * (round + 1)));
+	pthread_create(
+	    &s, NULL, scribbler,
+	    (void *)(uintptr_t)(0x9e3779b97f4a7c15ULL * (round + 1)));
 	long end = now_ms() + RUN_MS;
 	while (now_ms() < end) {
 		(void)getppid();
@@ -139,7 +141,8 @@ static void still_works(const char *self)
 {
 	pid_t me = getpid();
 	CHECK(me > 0);
-	if (getenv("BH_EXPECT_PID1") && strcmp(getenv("BH_EXPECT_PID1"), "1") == 0)
+	if (getenv("BH_EXPECT_PID1") &&
+	    strcmp(getenv("BH_EXPECT_PID1"), "1") == 0)
 		CHECK_EQ(me, 1);
 	CHECK_EQ(syscall(SYS_getpid), me);
 	int fd = SYS(open("/dev/null", O_WRONLY));

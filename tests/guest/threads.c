@@ -21,7 +21,10 @@ static void step(const char *what)
 	fflush(stdout);
 }
 
-static pid_t gettid_(void) { return (pid_t)syscall(SYS_gettid); }
+static pid_t gettid_(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
 
 static long now_ms(void)
 {
@@ -125,14 +128,15 @@ static void ids(void)
 
 /* --- producer/consumer -------------------------------------------------- */
 #define ITEMS 10000
-#define QLEN 16
+#define QLEN  16
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t not_empty, not_full;
 	int buf[QLEN];
 	int head, count, produced, consumed;
 	long sum;
-} q = {.mu = PTHREAD_MUTEX_INITIALIZER, .not_empty = PTHREAD_COND_INITIALIZER,
+} q = {.mu = PTHREAD_MUTEX_INITIALIZER,
+       .not_empty = PTHREAD_COND_INITIALIZER,
        .not_full = PTHREAD_COND_INITIALIZER};
 
 static void *producer(void *arg)
@@ -348,7 +352,9 @@ static void *reader(void *arg)
 	char buf[8] = {0};
 	atomic_store(&reading, 1);
 	ssize_t n = read(rp[0], buf, sizeof(buf));
-	return (void *)(intptr_t)(n == 5 && memcmp(buf, "hello", 5) == 0 ? 1 : -n - 100);
+	return (void *)(intptr_t)(n == 5 && memcmp(buf, "hello", 5) == 0
+				      ? 1
+				      : -n - 100);
 }
 
 static void pipe_wake(void)
@@ -535,7 +541,8 @@ static void exec_thread(void)
 			_exit(4);
 		}
 		close(p[1]);
-		/* Reaped first: a child stuck in exec must not hang the read. */
+		/* Reaped first: a child stuck in exec must not hang the read.
+		 */
 		CHECK_EQ(child_status(wait_child(pid, 5000)), 77);
 		char out[64] = {0};
 		ssize_t r = read_full(p[0], out, sizeof(out) - 1);

@@ -103,17 +103,23 @@ static int pt_getregs(struct plat_thread *pt, plat_regs *regs);
 static int pt_install_filter(struct plat_thread *pt)
 {
 	static const int allowed[] = {
-	    __NR_mmap,	__NR_mprotect, __NR_munmap, __NR_mremap,
-	    __NR_msync, __NR_madvise,  __NR_clone,  __NR_recvmsg,
+	    __NR_mmap,	__NR_mprotect, __NR_munmap,	__NR_mremap,
+	    __NR_msync, __NR_madvise,  __NR_clone,	__NR_recvmsg,
 	    __NR_close, __NR_exit,     __NR_exit_group,
 	};
-	enum { N = sizeof(allowed) / sizeof(allowed[0]), KILL = 7 + N,
-	       ALLOW = 8 + N, TOTAL = 9 + N };
+	enum {
+		N = sizeof(allowed) / sizeof(allowed[0]),
+		KILL = 7 + N,
+		ALLOW = 8 + N,
+		TOTAL = 9 + N
+	};
 	const uint32_t ip_lo = (uint32_t)STUB_GATE_RET;
 	const uint32_t ip_hi = (uint32_t)(STUB_GATE_RET >> 32);
 	struct sock_filter prog[TOTAL];
 	int i = 0;
-#define LD(off) prog[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off), i++
+#define LD(off)                                                                \
+	prog[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off), \
+	i++
 #define JEQ(k, t, f)                                                           \
 	prog[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k,   \
 					       (uint8_t)(t), (uint8_t)(f)),    \
@@ -129,14 +135,13 @@ static int pt_install_filter(struct plat_thread *pt)
 		JEQ((uint32_t)allowed[k], ALLOW - i - 1, 0);
 	prog[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 						 SECCOMP_RET_KILL_PROCESS);
-	prog[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-						 SECCOMP_RET_ALLOW);
+	prog[i++] =
+	    (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 #undef LD
 #undef JEQ
 	struct sock_fprog fprog = {.len = TOTAL,
 				   .filter = (void *)(STUB_SCRATCH + 64)};
-	struct iovec local[2] = {{&fprog, sizeof(fprog)},
-				 {prog, sizeof(prog)}};
+	struct iovec local[2] = {{&fprog, sizeof(fprog)}, {prog, sizeof(prog)}};
 	struct iovec remote[2] = {{(void *)STUB_SCRATCH, sizeof(fprog)},
 				  {(void *)(STUB_SCRATCH + 64), sizeof(prog)}};
 	ssize_t n = process_vm_writev(pt->tid, local, 2, remote, 2, 0);
@@ -187,8 +192,8 @@ static long pt_inject(struct plat_thread *pt, long nr, long a0, long a1,
 		return -ESRCH;
 	const long a[6] = {a0, a1, a2, a3, a4, a5};
 	bool intr = false;
-	long r = ptu_call(pt->tid, STUB_GATE, 0, STUB_GATE + 3, nr, a, child,
-			  &intr);
+	long r =
+	    ptu_call(pt->tid, STUB_GATE, 0, STUB_GATE + 3, nr, a, child, &intr);
 	if (intr)
 		atomic_store(&pt->pending_intr, true);
 	if (r == -ESRCH)

@@ -101,8 +101,8 @@ int ptu_wait_new_child(pid_t child)
 	return ptu_wait(child, &status);
 }
 
-long ptu_call(pid_t tid, uint64_t gate, uint64_t sp, uint64_t trap_rip,
-	      long nr, const long a[6], pid_t *child, bool *intr)
+long ptu_call(pid_t tid, uint64_t gate, uint64_t sp, uint64_t trap_rip, long nr,
+	      const long a[6], pid_t *child, bool *intr)
 {
 	plat_regs regs;
 	int r = ptu_getregs(tid, &regs);
@@ -154,8 +154,8 @@ long ptu_call(pid_t tid, uint64_t gate, uint64_t sp, uint64_t trap_rip,
 	}
 }
 
-long ptu_sys_gate_call(pid_t tid, pid_t pid, long nr, long a0, long a1,
-		       long a2, long a3, long a4, long a5, pid_t *child)
+long ptu_sys_gate_call(pid_t tid, pid_t pid, long nr, long a0, long a1, long a2,
+		       long a3, long a4, long a5, pid_t *child)
 {
 	/* "syscall; ret" returns through a stack whose top holds the
 	 * address of an int3, in the stub's scratch page. */

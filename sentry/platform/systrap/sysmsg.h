@@ -12,35 +12,59 @@
 
 #include <stdint.h>
 
-#define SYSMSG_BASE 0x7e0001000000UL
-#define SYSMSG_SLOT_SIZE 0x10000UL
-#define SYSMSG_SLOTS 64 /* guest threads per address space */
+#define SYSMSG_BASE	   0x7e0001000000UL
+#define SYSMSG_SLOT_SIZE   0x10000UL
+#define SYSMSG_SLOTS	   64 /* guest threads per address space */
 #define SYSMSG_REGION_SIZE (SYSMSG_SLOTS * SYSMSG_SLOT_SIZE)
-#define SYSMSG_DATA_OFF 0x1000UL  /* copy buffer, and the filter at boot */
-#define SYSMSG_DATA_SIZE 0x6000UL
-#define SYSMSG_STACK_OFF 0x8000UL /* handler stack: [0x8000, 0x10000) */
+#define SYSMSG_DATA_OFF	   0x1000UL /* copy buffer, and the filter at boot */
+#define SYSMSG_DATA_SIZE   0x6000UL
+#define SYSMSG_STACK_OFF   0x8000UL /* handler stack: [0x8000, 0x10000) */
 
 /* state: who owns the slot now. Events go stub -> sentry, commands
  * sentry -> stub; the futex word is `state`. */
 enum sysmsg_state {
 	SM_IDLE = 0,
-	SM_EV_READY = 1,   /* a new stub thread waits for its first command */
-	SM_EV_SYSCALL = 2, /* the guest trapped a syscall; regs hold it */
-	SM_EV_FAULT = 3,   /* a synchronous fault: signo/code/addr */
-	SM_EV_INTR = 4,	   /* interrupted by the sentry (or another signal) */
-	SM_EV_DONE = 5,	   /* a command finished; ret holds its result */
-	SM_CMD_RESUME = 16,  /* load regs and return to the guest */
+	SM_EV_READY = 1,    /* a new stub thread waits for its first command */
+	SM_EV_SYSCALL = 2,  /* the guest trapped a syscall; regs hold it */
+	SM_EV_FAULT = 3,    /* a synchronous fault: signo/code/addr */
+	SM_EV_INTR = 4,	    /* interrupted by the sentry (or another signal) */
+	SM_EV_DONE = 5,	    /* a command finished; ret holds its result */
+	SM_CMD_RESUME = 16, /* load regs and return to the guest */
 	SM_CMD_HOSTCALL = 17, /* run syscall nr(args) from the stub's gate */
-	SM_CMD_COPYIN = 18,  /* copy guest [addr, addr+len) into data */
-	SM_CMD_COPYOUT = 19, /* copy data into guest [addr, addr+len) */
+	SM_CMD_COPYIN = 18,   /* copy guest [addr, addr+len) into data */
+	SM_CMD_COPYOUT = 19,  /* copy data into guest [addr, addr+len) */
 };
 
 /* Register order: struct user_regs_struct. */
 enum {
-	SM_R15, SM_R14, SM_R13, SM_R12, SM_RBP, SM_RBX, SM_R11, SM_R10,
-	SM_R9, SM_R8, SM_RAX, SM_RCX, SM_RDX, SM_RSI, SM_RDI, SM_ORIG_RAX,
-	SM_RIP, SM_CS, SM_EFLAGS, SM_RSP, SM_SS, SM_FS_BASE, SM_GS_BASE,
-	SM_DS, SM_ES, SM_FS, SM_GS, SM_NREGS
+	SM_R15,
+	SM_R14,
+	SM_R13,
+	SM_R12,
+	SM_RBP,
+	SM_RBX,
+	SM_R11,
+	SM_R10,
+	SM_R9,
+	SM_R8,
+	SM_RAX,
+	SM_RCX,
+	SM_RDX,
+	SM_RSI,
+	SM_RDI,
+	SM_ORIG_RAX,
+	SM_RIP,
+	SM_CS,
+	SM_EFLAGS,
+	SM_RSP,
+	SM_SS,
+	SM_FS_BASE,
+	SM_GS_BASE,
+	SM_DS,
+	SM_ES,
+	SM_FS,
+	SM_GS,
+	SM_NREGS
 };
 
 #define SM_INIT_FULL 1u /* first thread of a fresh stub: handlers, filter */
@@ -55,10 +79,10 @@ struct sysmsg {
 	uint64_t spin_iters;	  /* stub's spin budget before sleeping */
 	uint64_t regs[SM_NREGS];
 	uint8_t fpregs[512] __attribute__((aligned(64))); /* FXSAVE */
-	int32_t signo, code;	  /* SM_EV_FAULT */
+	int32_t signo, code;				  /* SM_EV_FAULT */
 	uint64_t fault_addr;
-	uint64_t nr, args[6];	  /* SM_CMD_HOSTCALL */
-	int64_t ret;		  /* SM_EV_DONE */
+	uint64_t nr, args[6]; /* SM_CMD_HOSTCALL */
+	int64_t ret;	      /* SM_EV_DONE */
 	uint64_t copy_addr, copy_len;
 	uint64_t cur_fs_base; /* what the stub last loaded into fs */
 	/* 1 while the stub thread lives: the kernel clears it and wakes its

@@ -47,9 +47,9 @@
 /* The first 1/10 of the budget (2 us: a whole round trip across CPUs) is a
  * pure spin; after that each turn yields. */
 #define SPIN_PURE_FRACTION 10
-#define INTR_SIGNAL SIGUSR2
-#define FILTER_MAX 256
-#define CMD_TIMEOUT_NS 2000000000ull /* a host call or copy, at most */
+#define INTR_SIGNAL	   SIGUSR2
+#define FILTER_MAX	   256
+#define CMD_TIMEOUT_NS	   2000000000ull /* a host call or copy, at most */
 
 /* One stub process: its shared region and which slots are in use. */
 struct st_as {
@@ -65,8 +65,8 @@ struct plat_thread {
 	struct st_as *as;
 	int slot;
 	struct sysmsg *m;
-	bool fresh; /* from spawn: still to be set up through ptrace */
-	bool ready; /* its SM_EV_READY was already seen */
+	bool fresh;	 /* from spawn: still to be set up through ptrace */
+	bool ready;	 /* its SM_EV_READY was already seen */
 	int silent_intr; /* futex timeouts since an unanswered interrupt */
 	bool exited;
 	atomic_bool pending_intr;
@@ -140,26 +140,35 @@ static int build_filter(void)
 	if (!ctx)
 		return -ENOMEM;
 	const int plain[] = {
-	    SCMP_SYS(rt_sigreturn), SCMP_SYS(futex),	   SCMP_SYS(mmap),
-	    SCMP_SYS(munmap),	    SCMP_SYS(mprotect),	   SCMP_SYS(mremap),
-	    SCMP_SYS(madvise),	    SCMP_SYS(msync),	   SCMP_SYS(sigaltstack),
-	    SCMP_SYS(rt_sigaction), SCMP_SYS(close),	   SCMP_SYS(exit),
-	    SCMP_SYS(exit_group),   SCMP_SYS(sched_yield),
+	    SCMP_SYS(rt_sigreturn),
+	    SCMP_SYS(futex),
+	    SCMP_SYS(mmap),
+	    SCMP_SYS(munmap),
+	    SCMP_SYS(mprotect),
+	    SCMP_SYS(mremap),
+	    SCMP_SYS(madvise),
+	    SCMP_SYS(msync),
+	    SCMP_SYS(sigaltstack),
+	    SCMP_SYS(rt_sigaction),
+	    SCMP_SYS(close),
+	    SCMP_SYS(exit),
+	    SCMP_SYS(exit_group),
+	    SCMP_SYS(sched_yield),
 	    SCMP_SYS(set_tid_address),
 	};
 	int r = 0;
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]) && !r; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain[i], 0);
 	if (!r)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl), 1,
-				     SCMP_A0(SCMP_CMP_EQ, 0x1002));
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl),
+				     1, SCMP_A0(SCMP_CMP_EQ, 0x1002));
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
 				     SCMP_A0(SCMP_CMP_EQ, STUB_FD_SOCK));
-	const uint64_t clones[] = {
-	    CLONE_PARENT | SIGCHLD, CLONE_PARENT | SIGCHLD | CLONE_VM,
-	    CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS |
-		CLONE_SYSVSEM};
+	const uint64_t clones[] = {CLONE_PARENT | SIGCHLD,
+				   CLONE_PARENT | SIGCHLD | CLONE_VM,
+				   CLONE_VM | CLONE_THREAD | CLONE_SIGHAND |
+				       CLONE_FILES | CLONE_FS | CLONE_SYSVSEM};
 	for (size_t i = 0; i < 3 && !r; i++) {
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				     SCMP_A0(SCMP_CMP_EQ, clones[i]));
@@ -198,8 +207,8 @@ static int build_filter(void)
 	stub_filter[0] = (struct sock_filter)BPF_STMT(
 	    BPF_LD | BPF_W | BPF_ABS,
 	    offsetof(struct seccomp_data, instruction_pointer));
-	stub_filter[1] = (struct sock_filter)BPF_JUMP(
-	    BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)gate_ret, 0, 2);
+	stub_filter[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						      (uint32_t)gate_ret, 0, 2);
 	stub_filter[2] = (struct sock_filter)BPF_STMT(
 	    BPF_LD | BPF_W | BPF_ABS,
 	    offsetof(struct seccomp_data, instruction_pointer) + 4);
@@ -335,8 +344,8 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev)
 	 * once) or not (then the yield costs ~nothing). */
 	uint64_t c0 = __builtin_ia32_rdtsc(), dc;
 	while ((dc = __builtin_ia32_rdtsc() - c0) < spin_iters) {
-		uint32_t s = atomic_load_explicit(
-		    (_Atomic uint32_t *)&m->state, memory_order_acquire);
+		uint32_t s = atomic_load_explicit((_Atomic uint32_t *)&m->state,
+						  memory_order_acquire);
 		if (is_event(s)) {
 			*ev = s;
 			return 0;
@@ -373,9 +382,10 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev)
 			return -ESRCH;
 		}
 		if (atomic_load(&pt->pending_intr) && ++pt->silent_intr >= 2) {
-			bh_warn("systrap: stub %d does not answer an interrupt: "
-				"killed",
-				pt->tid);
+			bh_warn(
+			    "systrap: stub %d does not answer an interrupt: "
+			    "killed",
+			    pt->tid);
 			kill(pt->as->pid, SIGKILL);
 			pt->exited = true;
 			return -ESRCH;
@@ -662,12 +672,12 @@ static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
 		sp = slot_stack_top(slot) - 8;
 	}
 	struct sysmsg *pm = pt->m;
-	const uint64_t pslot = SYSMSG_BASE + (uint64_t)pt->slot * SYSMSG_SLOT_SIZE;
+	const uint64_t pslot =
+	    SYSMSG_BASE + (uint64_t)pt->slot * SYSMSG_SLOT_SIZE;
 	pm->pidfd_out = -1;
-	long r = st_syscall(pt, __NR_clone, (long)(hflags | CLONE_PIDFD),
-			    (long)sp, (long)(pslot + offsetof(struct sysmsg,
-							      pidfd_out)),
-			    0, 0, 0);
+	long r = st_syscall(
+	    pt, __NR_clone, (long)(hflags | CLONE_PIDFD), (long)sp,
+	    (long)(pslot + offsetof(struct sysmsg, pidfd_out)), 0, 0, 0);
 	int spfd = pm->pidfd_out; /* copied once */
 	if (r <= 0 || spfd < 0) {
 		if (!share)
@@ -678,8 +688,8 @@ static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
 	    (struct stub_fd_msg *)((uint8_t *)pm + SYSMSG_DATA_OFF);
 	const uint64_t base = pslot + SYSMSG_DATA_OFF;
 	stub_fd_msg_init(m, base, spfd);
-	long n = st_syscall(pt, __NR_sendmsg, STUB_FD_SOCK, (long)base, 0, 0,
-			    0, 0);
+	long n =
+	    st_syscall(pt, __NR_sendmsg, STUB_FD_SOCK, (long)base, 0, 0, 0, 0);
 	st_syscall(pt, __NR_close, spfd, 0, 0, 0, 0, 0);
 	int pfd = n == 1 ? stubmaster_recv_fd() : -EIO;
 	if (pfd < 0)
@@ -737,9 +747,9 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 	if (r == 0)
 		r = ptu_getregs(pt->tid, &saved);
 	if (r == 0) {
-		long cr = ptu_sys_gate_call(pt->tid, pt->tid, __NR_clone,
-					    (long)hflags, 0, 0, 0, 0, 0,
-					    &child);
+		long cr =
+		    ptu_sys_gate_call(pt->tid, pt->tid, __NR_clone,
+				      (long)hflags, 0, 0, 0, 0, 0, &child);
 		if (cr < 0)
 			r = (int)cr;
 		plat_regs back = saved;
@@ -861,8 +871,9 @@ static int st_install_fd(struct plat_thread *pt, int fd)
 	 * directly; the stub runs recvmsg at its gate. */
 	struct stub_fd_msg *s =
 	    (struct stub_fd_msg *)((uint8_t *)pt->m + SYSMSG_DATA_OFF);
-	const uint64_t base =
-	    SYSMSG_BASE + (uint64_t)pt->slot * SYSMSG_SLOT_SIZE + SYSMSG_DATA_OFF;
+	const uint64_t base = SYSMSG_BASE +
+			      (uint64_t)pt->slot * SYSMSG_SLOT_SIZE +
+			      SYSMSG_DATA_OFF;
 	stub_fd_msg_init(s, base, -1);
 	int r = stubmaster_send_fd(fd);
 	if (r < 0)
@@ -881,8 +892,7 @@ static int st_install_fd(struct plat_thread *pt, int fd)
 /* Guest memory through the stub: a memcpy inside the guest's own address
  * space instead of a process_vm_* call (~2 us each here). The caller
  * (mm/usercopy) checked the range against the guest's mappings. */
-static int st_copy_in(struct plat_thread *pt, void *dst, uint64_t src,
-		      size_t n)
+static int st_copy_in(struct plat_thread *pt, void *dst, uint64_t src, size_t n)
 {
 	struct sysmsg *m = pt->m;
 	while (n) {
