@@ -39,11 +39,17 @@ $(BUILD)/tests/guest/dynamic/%: tests/guest/%.c tests/guest/check.h
 # The bundle's rootfs copies busybox: rebuild it when the package changes.
 $(BUILD)/bundle/config.json: $(wildcard /bin/busybox)
 
-.PHONY: test test-native unit-tests guest-tests
+.PHONY: test test-one test-native unit-tests guest-tests
 unit-tests: $(UNIT_BINS)
 guest-tests: $(GUEST_BINS)
 
-test: all unit-tests guest-tests bundle
+# The README's test command: the whole suite on the release build, then the
+# same suite on the ASan/UBSan build (a sanitizer report fails its run).
+test:
+	$(MAKE) --no-print-directory test-one
+	$(MAKE) --no-print-directory BUILD=build/debug SAN=1 test-one
+
+test-one: all unit-tests guest-tests bundle
 	BUILD=$(BUILD) tests/run.sh
 
 test-native: deps-check guest-tests bundle
