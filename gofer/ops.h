@@ -64,6 +64,17 @@ static inline int gofer_op_node(struct gofer_server *s, uint64_t id,
 	return *out ? 0 : -EBADF;
 }
 
+/* Decode a request that is only a node id (STAT, READLINK, STATFS,
+ * CLOSE) and look the node up. */
+static inline int gofer_op_node_req(struct gofer_server *s, struct gp_buf *req,
+				    struct gofer_node **out)
+{
+	struct gp_node_req q;
+	gp_get(req, &q, sizeof(q));
+	int r = gofer_op_req_done(req);
+	return r ? r : gofer_op_node(s, q.node, out);
+}
+
 /* A directory node of a writable export, for the mutating ops. */
 static inline int gofer_op_wdir(struct gofer_server *s, uint64_t id,
 				struct gofer_node **out)

@@ -114,12 +114,8 @@ int gofer_op_stat(struct gofer_server *s, struct gp_buf *req,
 		  struct gp_buf *resp, int *fd)
 {
 	(void)fd;
-	struct gp_node_req q;
 	struct gofer_node *n;
-	gp_get(req, &q, sizeof(q));
-	int r = gofer_op_req_done(req);
-	if (!r)
-		r = gofer_op_node(s, q.node, &n);
+	int r = gofer_op_node_req(s, req, &n);
 	struct gp_attr_resp o;
 	if (!r)
 		r = node_stat(n, &o.attr);
@@ -179,12 +175,8 @@ int gofer_op_readlink(struct gofer_server *s, struct gp_buf *req,
 		      struct gp_buf *resp, int *fd)
 {
 	(void)fd;
-	struct gp_node_req q;
 	struct gofer_node *n;
-	gp_get(req, &q, sizeof(q));
-	int r = gofer_op_req_done(req);
-	if (!r)
-		r = gofer_op_node(s, q.node, &n);
+	int r = gofer_op_node_req(s, req, &n);
 	if (r)
 		return r;
 	if (n->type != S_IFLNK)
@@ -298,12 +290,8 @@ int gofer_op_statfs(struct gofer_server *s, struct gp_buf *req,
 		    struct gp_buf *resp, int *fd)
 {
 	(void)fd;
-	struct gp_node_req q;
 	struct gofer_node *n;
-	gp_get(req, &q, sizeof(q));
-	int r = gofer_op_req_done(req);
-	if (!r)
-		r = gofer_op_node(s, q.node, &n);
+	int r = gofer_op_node_req(s, req, &n);
 	if (r)
 		return r;
 	struct statfs sf;
@@ -329,12 +317,8 @@ int gofer_op_close(struct gofer_server *s, struct gp_buf *req,
 {
 	(void)fd;
 	(void)resp;
-	struct gp_node_req q;
 	struct gofer_node *n;
-	gp_get(req, &q, sizeof(q));
-	int r = gofer_op_req_done(req);
-	if (!r)
-		r = gofer_op_node(s, q.node, &n);
+	int r = gofer_op_node_req(s, req, &n);
 	if (!r)
 		gofer_node_close(&s->nodes, n);
 	return r;
