@@ -180,6 +180,8 @@ void *task_main(void *arg)
 			break;
 		case PLAT_EV_EXITED:
 			/* The stub was killed from outside the sentry. */
+			bh_warn("task %d (pid %d): its stub is gone", t->tid,
+				t->proc->pid);
 			process_exit_group(t, SIGKILL);
 		}
 	}
