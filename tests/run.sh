@@ -224,14 +224,6 @@ run_platform() {
 			[ "$t" = exitcode ] && continue
 			name=$p/$kind/$t
 			selected "$name" || continue
-			# Known open bug: about one run in eight, the guest that
-			# wrecks its own systrap shared pages takes its parent
-			# (init) down with it. Run with BH_SCRIBBLE=1 to see it.
-			if [ "$p" = systrap ] && [ "$t" = scribble ] &&
-				[ "${BH_SCRIBBLE:-0}" != 1 ]; then
-				echo "SKIP $name: known intermittent failure (BH_SCRIBBLE=1 runs it)"
-				continue
-			fi
 			log=$TMP/$p-$kind-$t
 			sandbox "$p" "$name" "$log.out" "$log.err" "/tests/$kind/$t"
 			rc=$?

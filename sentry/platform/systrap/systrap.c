@@ -53,7 +53,8 @@
 #define SPIN_PURE_FRACTION 10
 #define INTR_SIGNAL	   SIGUSR2
 #define FILTER_MAX	   256
-#define CMD_TIMEOUT_NS	   2000000000ull /* a host call or copy, at most */
+#define CMD_TIMEOUT_NS 3000000000ull    /* a host call or a copy */
+#define START_TIMEOUT_NS 10000000000ull /* a new stub thread says READY */
 
 /* One stub process: its shared region and which slots are in use. */
 struct st_as {
@@ -341,7 +342,8 @@ static bool stub_alive(struct plat_thread *pt)
 
 /* Wait for the stub's next event: spin, then sleep on the futex. A slot
  * the guest scribbled on only delays its own thread. */
-static int wait_event(struct plat_thread *pt, uint32_t *ev)
+static int wait_event(struct plat_thread *pt, uint32_t *ev,
+		      uint64_t deadline)
 {
 	struct sysmsg *m = pt->m;
 	/* Spin with yields: the stub may share this CPU (then it runs at
@@ -385,6 +387,16 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev)
 			pt->exited = true;
 			return -ESRCH;
 		}
+		/* A command (run with the kernel lock held) that a stub never
+		 * answers would stall the whole sandbox: bounded too. */
+		if (deadline && now > deadline) {
+			bh_warn("systrap: stub %d does not answer a command: "
+				"killed",
+				pt->tid);
+			kill(pt->as->pid, SIGKILL);
+			pt->exited = true;
+			return -ESRCH;
+		}
 		if (atomic_load(&pt->pending_intr) && ++pt->silent_intr >= 2) {
 			bh_warn(
 			    "systrap: stub %d does not answer an interrupt: "
@@ -414,7 +426,7 @@ static long command(struct plat_thread *pt, uint32_t cmd)
 	uint64_t t0 = now_ns();
 	for (;;) {
 		uint32_t ev;
-		int r = wait_event(pt, &ev);
+		int r = wait_event(pt, &ev, t0 + CMD_TIMEOUT_NS);
 		if (r < 0)
 			return r;
 		if (ev == SM_EV_DONE)
@@ -554,7 +566,7 @@ static int st_adopt(struct plat_thread *pt)
 		pt->fresh = false;
 	}
 	uint32_t ev;
-	int r = wait_event(pt, &ev);
+	int r = wait_event(pt, &ev, now_ns() + START_TIMEOUT_NS);
 	if (r < 0)
 		return r;
 	if (ev != SM_EV_READY) {
@@ -591,7 +603,7 @@ static int st_run(struct plat_thread *pt, plat_regs *regs,
 	uint64_t last_check = now_ns();
 	for (;;) {
 		uint32_t e;
-		if (wait_event(pt, &e) < 0) {
+		if (wait_event(pt, &e, 0) < 0) {
 			ev->kind = PLAT_EV_EXITED;
 			return 0;
 		}
@@ -781,7 +793,7 @@ started:
 	uint32_t ev = 0;
 	if (r == 0) {
 		c->tid = child;
-		r = wait_event(c, &ev);
+		r = wait_event(c, &ev, now_ns() + START_TIMEOUT_NS);
 		if (r == 0 && ev != SM_EV_READY)
 			r = -EPROTO;
 		if (r < 0 && !share)
