@@ -1,4 +1,5 @@
 #include "gofer/serve.h"
+#include "bulkhead/fdpass.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -52,18 +53,7 @@ void gofer_server_destroy(struct gofer_server *s)
 /* The sentry never sends fds; any that arrive are closed unseen. */
 static void drop_fds(struct msghdr *mh)
 {
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm;
-	     cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-			       sizeof(fd));
-			close(fd);
-		}
-	}
+	fdpass_take(mh, NULL);
 }
 
 static int send_resp(int sock, const void *msg, size_t len, int fd)

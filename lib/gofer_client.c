@@ -2,6 +2,7 @@
  * matched to its request (op and tag), must be exactly as long as its
  * contents, and its values are range-checked before the caller sees them. */
 #include "bulkhead/gofer_client.h"
+#include "bulkhead/fdpass.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -74,25 +75,7 @@ static int call_end(struct call *k, int r)
 /* Keeps the first received fd in k->fd, closes any other. */
 static int call_take_fds(struct call *k, struct msghdr *mh)
 {
-	int r = 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm;
-	     cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-			       sizeof(fd));
-			if (k->fd < 0) {
-				k->fd = fd;
-			} else {
-				close(fd);
-				r = -EPROTO;
-			}
-		}
-	}
-	return r;
+	return fdpass_take(mh, &k->fd) ? -EPROTO : 0;
 }
 
 /* Sends the request and receives its response header. Returns 0 with k->rx

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bulkhead/fdpass.h"
 #include "bulkhead/log.h"
 
 /* Host ids the stubs run as: nobody. Root inside their user namespace maps
@@ -314,23 +315,9 @@ int stubmaster_recv_fd(void)
 			     .msg_controllen = sizeof(u.buf)};
 	if (recvmsg(fd_sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
 		return -errno;
-	int got = -EPROTO;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm;
-	     cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		int n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-			       sizeof(int));
-			if (got < 0 && i == 0)
-				got = fd;
-			else
-				close(fd); /* a stub sends one fd, never more */
-		}
-	}
-	return got;
+	int got = -1;
+	fdpass_take(&msg, &got); /* a stub sends one fd, never more */
+	return got >= 0 ? got : -EPROTO;
 }
 
 void stubmaster_flush_fd(void)
@@ -349,19 +336,7 @@ void stubmaster_flush_fd(void)
 		if (recvmsg(fd_sock_peer, &msg,
 			    MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
 			return;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm;
-		     cm = CMSG_NXTHDR(&msg, cm)) {
-			if (cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			int n =
-			    (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			for (int i = 0; i < n; i++) {
-				int fd;
-				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-				       sizeof(int));
-				close(fd);
-			}
-		}
+		fdpass_take(&msg, NULL);
 	}
 }
 
