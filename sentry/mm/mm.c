@@ -220,14 +220,21 @@ long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
 			err = hfd == -ENODEV ? -ENODEV : hfd;
 			goto fail;
 		}
-		int sfd = platform->install_fd(t->pt, hfd);
-		if (sfd < 0) {
-			err = sfd;
-			goto fail;
-		}
 		hflags &= ~MAP_ANONYMOUS;
-		r = host(t, __NR_mmap, addr, len, prot, hflags, sfd, off);
-		host(t, __NR_close, sfd, 0, 0, 0, 0, 0);
+		if (platform->syscall_fd) {
+			const long a[6] = {(long)addr, (long)len, prot,
+					   hflags,     -1,	  (long)off};
+			r = platform->syscall_fd(t->pt, hfd, 4, __NR_mmap, a);
+		} else {
+			int sfd = platform->install_fd(t->pt, hfd);
+			if (sfd < 0) {
+				err = sfd;
+				goto fail;
+			}
+			r = host(t, __NR_mmap, addr, len, prot, hflags, sfd,
+				 off);
+			host(t, __NR_close, sfd, 0, 0, 0, 0, 0);
+		}
 	} else {
 		hflags |= MAP_ANONYMOUS;
 		r = host(t, __NR_mmap, addr, len, prot, hflags, -1, 0);
@@ -643,10 +650,19 @@ void mm_unmap_all(struct task *t)
 	struct mm *mm = t->proc->mm;
 	struct list_head *n;
 
+	/* Below the stub the host keeps nothing of its own (the stub is
+	 * linked at STUB_BASE; its stack and vDSO are at the top), so one
+	 * call clears all of it; each call is a round trip to the stub.
+	 * Above the stub only the guest's own mappings go: the host stack
+	 * there holds the stub's /proc cmdline. */
+	host(t, __NR_munmap, GUEST_MMAP_MIN, STUB_BASE - GUEST_MMAP_MIN, 0, 0,
+	     0, 0);
 	list_for_each(n, &mm->vmas)
 	{
 		struct vma *v = list_entry(n, struct vma, node);
-		host(t, __NR_munmap, v->start, v->end - v->start, 0, 0, 0, 0);
+		if (v->end > STUB_BASE)
+			host(t, __NR_munmap, v->start, v->end - v->start, 0, 0,
+			     0, 0);
 	}
 	mm_free_vmas(mm);
 	mm->brk_start = mm->brk = mm->start_stack = 0;

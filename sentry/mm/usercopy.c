@@ -212,56 +212,108 @@ int clear_user(struct task *t, uint64_t dst, size_t n)
 	return 0;
 }
 
+/* exec's argv and envp: a vector of pointers and strings that almost
+ * always share a few stack pages. Reading whole pages once, through a
+ * small cache, costs a handful of round trips to the stub instead of two
+ * per string. */
+struct uc_pages {
+	uint64_t page[2]; /* page addresses held, or 1 when empty */
+	size_t valid[2];  /* readable bytes from the start of each */
+	int next;	  /* which entry to replace */
+	char buf[2][UC_PAGE];
+};
+
+/* The readable part of the page holding addr: a pointer into the cache
+ * and its length from addr (0: not readable). */
+static size_t uc_page_get(struct task *t, struct uc_pages *c, uint64_t addr,
+			  const char **p)
+{
+	uint64_t pg = addr & ~(UC_PAGE - 1);
+	size_t off = addr - pg;
+	int i = c->page[0] == pg ? 0 : c->page[1] == pg ? 1 : -1;
+	if (i < 0) {
+		if (!uc_range_ok(pg, UC_PAGE))
+			return 0;
+		i = c->next;
+		c->next ^= 1;
+		c->page[i] = pg;
+		c->valid[i] = uc_xfer(t, pg, c->buf[i], UC_PAGE, false);
+	}
+	if (off >= c->valid[i])
+		return 0;
+	*p = c->buf[i] + off;
+	return c->valid[i] - off;
+}
+
+/* Append the string at src to *b (growing it), without its bound: the
+ * caller checks the totals. Returns its length or a negative errno. */
+static long uc_string_cached(struct task *t, struct uc_pages *c, uint64_t src,
+			     char **b, size_t *used, size_t *cap)
+{
+	size_t len = 0;
+	for (;;) {
+		const char *p;
+		size_t n = uc_page_get(t, c, src + len, &p);
+		if (n == 0)
+			return -EFAULT;
+		const char *nul = memchr(p, '\0', n);
+		size_t take = nul ? (size_t)(nul - p) + 1 : n;
+		if (len + take > MAX_ARG_STRLEN)
+			return -E2BIG;
+		if (*used + len + take > *cap) {
+			size_t nc = *cap ? *cap * 2 : 4096;
+			while (nc < *used + len + take)
+				nc *= 2;
+			char *nb = realloc(*b, nc);
+			if (!nb)
+				return -ENOMEM;
+			*b = nb;
+			*cap = nc;
+		}
+		memcpy(*b + *used + len, p, take);
+		len += take;
+		if (nul)
+			return (long)len - 1;
+	}
+}
+
 long copy_strings_from_user(struct task *t, uint64_t uvec, size_t max_count,
 			    size_t max_total, char ***vec, char **blob)
 {
 	size_t count = 0, used = 0, bcap = 0, ocap = 0;
 	size_t *offs = NULL;
-	char *b = NULL, *tmp = NULL;
+	char *b = NULL;
 	long err = 0;
+	struct uc_pages *c = malloc(sizeof(*c));
 
 	*vec = NULL;
 	*blob = NULL;
-	tmp = malloc(MAX_ARG_STRLEN);
-	if (!tmp)
+	if (!c)
 		return -ENOMEM;
+	c->page[0] = c->page[1] = 1;
+	c->next = 0;
 	/* A NULL vector is an empty one, as in Linux. */
 	for (; uvec != 0; count++) {
-		uint64_t p;
+		uint64_t p, at;
+		const char *q;
 		if (count >= max_count) {
 			err = -E2BIG;
 			goto out;
 		}
-		if (copy_from_user(t, &p, uvec + count * 8, 8) < 0) {
+		if (__builtin_add_overflow(uvec, count * 8, &at)) {
+			err = -EFAULT;
+			goto out;
+		}
+		/* A pointer may straddle two pages. */
+		size_t n = uc_page_get(t, c, at, &q);
+		if (n >= 8) {
+			memcpy(&p, q, 8);
+		} else if (n == 0 || copy_from_user(t, &p, at, 8) < 0) {
 			err = -EFAULT;
 			goto out;
 		}
 		if (p == 0)
 			break;
-		long len = strncpy_from_user(t, tmp, p, MAX_ARG_STRLEN);
-		if (len == -ENAMETOOLONG)
-			err = -E2BIG;
-		else if (len < 0)
-			err = len;
-		if (err)
-			goto out;
-		/* Each entry also costs a pointer on the new stack. */
-		if (used + (count + 1) * 8 + (size_t)len + 1 > max_total) {
-			err = -E2BIG;
-			goto out;
-		}
-		if (used + len + 1 > bcap) {
-			size_t nc = bcap ? bcap * 2 : 4096;
-			while (nc < used + len + 1)
-				nc *= 2;
-			char *nb = realloc(b, nc);
-			if (!nb) {
-				err = -ENOMEM;
-				goto out;
-			}
-			b = nb;
-			bcap = nc;
-		}
 		if (count >= ocap) {
 			size_t nc = ocap ? ocap * 2 : 32;
 			size_t *no = realloc(offs, nc * sizeof(*offs));
@@ -272,11 +324,19 @@ long copy_strings_from_user(struct task *t, uint64_t uvec, size_t max_count,
 			offs = no;
 			ocap = nc;
 		}
-		memcpy(b + used, tmp, len + 1);
+		long len = uc_string_cached(t, c, p, &b, &used, &bcap);
+		if (len < 0) {
+			err = len;
+			goto out;
+		}
+		/* Each entry also costs a pointer on the new stack. */
+		if (used + (count + 1) * 8 + (size_t)len + 1 > max_total) {
+			err = -E2BIG;
+			goto out;
+		}
 		offs[count] = used;
 		used += len + 1;
 	}
-
 	char **v = calloc(count + 1, sizeof(*v));
 	if (!v || (!b && !(b = malloc(1)))) {
 		free(v);
@@ -289,7 +349,7 @@ long copy_strings_from_user(struct task *t, uint64_t uvec, size_t max_count,
 	*blob = b;
 	b = NULL;
 out:
-	free(tmp);
+	free(c);
 	free(offs);
 	free(b);
 	return err ? err : (long)count;

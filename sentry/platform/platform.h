@@ -72,6 +72,11 @@ struct plat_ops {
 	/* Give the stub process a copy of host fd `fd`; returns the fd number
 	 * in the stub's table (for a following mmap), or a negative errno. */
 	int (*install_fd)(struct plat_thread *pt, int fd);
+	/* Optional: syscall() with a copy of host fd `fd` as argument
+	 * a[fd_arg], closed in the stub after the call (an mmap of a file).
+	 * NULL: install_fd, syscall and close. */
+	long (*syscall_fd)(struct plat_thread *pt, int fd, int fd_arg, long nr,
+			   const long a[6]);
 	/* Optional: copy guest memory through the stub, for ranges that
 	 * mm/usercopy checked against the guest's mappings. NULL: usercopy
 	 * uses process_vm_readv/writev. */

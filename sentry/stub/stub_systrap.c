@@ -22,6 +22,8 @@
 #define NR_SET_TID_ADDRESS 218
 #define NR_SCHED_YIELD	   24
 #define NR_RECVMSG	   47
+#define NR_SENDMSG	   46
+#define NR_CLONE	   56
 #define NR_MMAP		   9
 #define NR_CLOSE	   3
 #define STUB_FD_SOCK	   3
@@ -38,8 +40,9 @@
 #define SIGUSR2		   12
 #define SIGSEGV		   11
 #define SIGSYS		   31
-#define SPIN_MAX	   10000000u /* TSC ticks; the slot's budget is guest-writable \
-				      */
+#define SPIN_MAX                                                               \
+	10000000u /* TSC ticks; the slot's budget is guest-writable            \
+		   */
 
 long stub_syscall6(long nr, long a0, long a1, long a2, long a3, long a4,
 		   long a5);
@@ -148,6 +151,71 @@ static uint32_t wait_cmd(struct sysmsg *m)
 	}
 }
 
+/* A one-byte message on the fd socket, with room for one SCM_RIGHTS fd:
+ * the stub's side of lib/fdpass and struct stub_fd_msg. */
+struct fd_msg {
+	struct {
+		uint64_t base, len;
+	} iov;
+	union {
+		char buf[24]; /* CMSG_SPACE(sizeof(int)) */
+		uint64_t align;
+	} cm;
+	struct {
+		uint64_t name;
+		uint32_t namelen, pad0;
+		uint64_t iov, iovlen, control, controllen;
+		int32_t flags, pad1;
+	} msg;
+	char byte;
+};
+
+static void fd_msg_init(struct fd_msg *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->iov.base = (uint64_t)&f->byte;
+	f->iov.len = 1;
+	f->msg.iov = (uint64_t)&f->iov;
+	f->msg.iovlen = 1;
+	f->msg.control = (uint64_t)&f->cm;
+	f->msg.controllen = sizeof(f->cm);
+}
+
+/* The next fd the sentry queued on the socket, or a negative errno. */
+static int recv_fd(long flags)
+{
+	struct fd_msg f;
+	fd_msg_init(&f);
+	long n =
+	    stub_syscall6(NR_RECVMSG, STUB_FD_SOCK, (long)&f.msg,
+			  0x40000000 /* MSG_CMSG_CLOEXEC */ | flags, 0, 0, 0);
+	if (n < 0)
+		return (int)n;
+	if (n != 1 || f.msg.controllen < 20 ||
+	    *(int32_t *)(f.cm.buf + 8) != 1 /* SOL_SOCKET */ ||
+	    *(int32_t *)(f.cm.buf + 12) != 1 /* SCM_RIGHTS */)
+		return -5; /* EIO */
+	return *(int32_t *)(f.cm.buf + 16);
+}
+
+static long send_fd(int fd)
+{
+	struct fd_msg f;
+	fd_msg_init(&f);
+	*(uint64_t *)(f.cm.buf + 0) = 20; /* CMSG_LEN(sizeof(int)) */
+	*(int32_t *)(f.cm.buf + 8) = 1;	  /* SOL_SOCKET */
+	*(int32_t *)(f.cm.buf + 12) = 1;  /* SCM_RIGHTS */
+	*(int32_t *)(f.cm.buf + 16) = fd;
+	return stub_syscall6(NR_SENDMSG, STUB_FD_SOCK, (long)&f.msg, 0, 0, 0,
+			     0);
+}
+
+static long hostcall(const struct sysmsg *m, const uint64_t *a)
+{
+	return stub_syscall6((long)m->nr, (long)a[0], (long)a[1], (long)a[2],
+			     (long)a[3], (long)a[4], (long)a[5]);
+}
+
 /* Host syscalls and memory copies for the sentry, until it says resume.
  * The sentry checked copy ranges against the guest's mappings; a guest that
  * unmapped them behind its back only faults itself. */
@@ -163,11 +231,42 @@ static void serve(struct sysmsg *m)
 		case SM_CMD_RESUME:
 			return;
 		case SM_CMD_HOSTCALL:
-			m->ret = stub_syscall6(
-			    (long)m->nr, (long)m->args[0], (long)m->args[1],
-			    (long)m->args[2], (long)m->args[3],
-			    (long)m->args[4], (long)m->args[5]);
+			m->ret = hostcall(m, m->args);
 			break;
+		case SM_CMD_HOSTCALL_FD: {
+			/* The fd the sentry queued stands in for argument
+			 * fd_arg; it is closed after the call. */
+			int fd = recv_fd(0x40 /* MSG_DONTWAIT */);
+			if (fd < 0) {
+				m->ret = fd;
+				break;
+			}
+			uint64_t a[6];
+			memcpy(a, m->args, sizeof(a));
+			a[m->fd_arg % 6] = (uint64_t)fd;
+			m->ret = hostcall(m, a);
+			stub_syscall6(NR_CLOSE, fd, 0, 0, 0, 0, 0);
+			break;
+		}
+		case SM_CMD_CLONE: {
+			/* clone(CLONE_PIDFD) and hand the pidfd to the sentry
+			 * at once. A child returns from the syscall on the
+			 * stack the sentry prepared, never here. */
+			m->pidfd_out = -1;
+			long r = stub_syscall6(NR_CLONE, (long)m->args[0],
+					       (long)m->args[1],
+					       (long)&m->pidfd_out, 0, 0, 0);
+			int pfd = m->pidfd_out;
+			if (r > 0 && pfd >= 0) {
+				if (send_fd(pfd) != 1)
+					r = -5; /* EIO */
+				stub_syscall6(NR_CLOSE, pfd, 0, 0, 0, 0, 0);
+			} else if (r > 0) {
+				r = -5;
+			}
+			m->ret = r;
+			break;
+		}
 		case SM_CMD_COPYIN:
 			memcpy(data, (const void *)m->copy_addr, len);
 			m->ret = (int64_t)len;
@@ -318,25 +417,8 @@ void stub_systrap_main(void)
  * process can see another's slots. Runs on the private scratch stack. */
 void stub_systrap_remap(void)
 {
-	char byte;
-	struct {
-		uint64_t base, len;
-	} iov = {(uint64_t)&byte, 1};
-	union {
-		char buf[24]; /* CMSG_SPACE(sizeof(int)) */
-		uint64_t align;
-	} cm;
-	struct {
-		uint64_t name;
-		uint32_t namelen, pad0;
-		uint64_t iov, iovlen, control, controllen;
-		int32_t flags, pad1;
-	} msg = {0, 0, 0, (uint64_t)&iov, 1, (uint64_t)&cm, sizeof(cm), 0, 0};
-	memset(&cm, 0, sizeof(cm));
-	long n = stub_syscall6(NR_RECVMSG, STUB_FD_SOCK, (long)&msg,
-			       0x40000000 /* MSG_CMSG_CLOEXEC */, 0, 0, 0);
-	int fd = *(int32_t *)(cm.buf + 16);
-	if (n != 1 || *(int32_t *)(cm.buf + 12) != 1 /* SCM_RIGHTS */)
+	int fd = recv_fd(0);
+	if (fd < 0)
 		stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);
 	long a =
 	    stub_syscall6(NR_MMAP, (long)SYSMSG_BASE, (long)SYSMSG_REGION_SIZE,

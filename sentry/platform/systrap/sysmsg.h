@@ -30,9 +30,13 @@ enum sysmsg_state {
 	SM_EV_INTR = 4,	    /* interrupted by the sentry (or another signal) */
 	SM_EV_DONE = 5,	    /* a command finished; ret holds its result */
 	SM_CMD_RESUME = 16, /* load regs and return to the guest */
-	SM_CMD_HOSTCALL = 17, /* run syscall nr(args) from the stub's gate */
-	SM_CMD_COPYIN = 18,   /* copy guest [addr, addr+len) into data */
-	SM_CMD_COPYOUT = 19,  /* copy data into guest [addr, addr+len) */
+	SM_CMD_HOSTCALL = 17,	 /* run syscall nr(args) from the stub's gate */
+	SM_CMD_COPYIN = 18,	 /* copy guest [addr, addr+len) into data */
+	SM_CMD_COPYOUT = 19,	 /* copy data into guest [addr, addr+len) */
+	SM_CMD_HOSTCALL_FD = 20, /* HOSTCALL with the fd queued on the fd
+				  * socket as args[fd_arg], closed after */
+	SM_CMD_CLONE = 21,	 /* clone(args[0] | CLONE_PIDFD, args[1]), then
+				  * send the pidfd on the fd socket */
 };
 
 /* Register order: struct user_regs_struct. */
@@ -82,6 +86,7 @@ struct sysmsg {
 	int32_t signo, code;				  /* SM_EV_FAULT */
 	uint64_t fault_addr;
 	uint64_t nr, args[6]; /* SM_CMD_HOSTCALL */
+	uint32_t fd_arg, pad; /* SM_CMD_HOSTCALL_FD */
 	int64_t ret;	      /* SM_EV_DONE */
 	uint64_t copy_addr, copy_len;
 	uint64_t cur_fs_base; /* what the stub last loaded into fs */

@@ -25,6 +25,7 @@
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -53,16 +54,19 @@
 #define SPIN_PURE_FRACTION 10
 #define INTR_SIGNAL	   SIGUSR2
 #define FILTER_MAX	   256
-#define CMD_TIMEOUT_NS 3000000000ull    /* a host call or a copy */
-#define START_TIMEOUT_NS 10000000000ull /* a new stub thread says READY */
+#define CMD_TIMEOUT_NS	   3000000000ull  /* a host call or a copy */
+#define START_TIMEOUT_NS   10000000000ull /* a new stub thread says READY */
 
 /* One stub process: its shared region and which slots are in use. */
 struct st_as {
 	pid_t pid;
 	int memfd;
+	int pidfd; /* the stub process, when known: tells it is gone */
 	uint8_t *map;
 	uint64_t slots; /* bitmap */
+	uint64_t used;	/* slots ever used: zeroed before reuse */
 	int refs;	/* threads */
+	bool vm_shared; /* a vfork child shares its memory */
 };
 
 struct plat_thread {
@@ -250,12 +254,55 @@ static int st_init(int stub_memfd)
 	return 0;
 }
 
+/* Regions of stub processes that are gone, kept for the next fork: making
+ * one (memfd, ftruncate, mmap) and unmapping it (a TLB shootdown across
+ * the sentry's threads) cost ~20 us of every fork+exit. One is reused only
+ * once its pidfd says the process exited, so no stub can still write it,
+ * and the slots it used are zeroed first, so no process sees another's
+ * data. */
+#define AS_POOL_MAX 8
+static struct st_as *as_pool[AS_POOL_MAX];
+static int as_pool_n;
+
+static struct st_as *as_recycle(void)
+{
+	struct st_as *as = NULL;
+	pthread_mutex_lock(&as_lock);
+	for (int i = 0; i < as_pool_n; i++) {
+		struct pollfd p = {.fd = as_pool[i]->pidfd, .events = POLLIN};
+		if (poll(&p, 1, 0) == 1) {
+			as = as_pool[i];
+			as_pool[i] = as_pool[--as_pool_n];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&as_lock);
+	if (!as)
+		return NULL;
+	close(as->pidfd);
+	for (int i = 0; i < SYSMSG_SLOTS; i++)
+		if (as->used & (1ull << i))
+			memset(as->map + (size_t)i * SYSMSG_SLOT_SIZE, 0,
+			       SYSMSG_SLOT_SIZE);
+	as->pidfd = -1;
+	as->used = as->slots = 0;
+	as->refs = 0;
+	as->vm_shared = false;
+	return as;
+}
+
 static struct st_as *as_new(pid_t pid)
 {
-	struct st_as *as = calloc(1, sizeof(*as));
+	struct st_as *as = as_recycle();
+	if (as) {
+		as->pid = pid;
+		return as;
+	}
+	as = calloc(1, sizeof(*as));
 	if (!as)
 		return NULL;
 	as->pid = pid;
+	as->pidfd = -1;
 	as->memfd = memfd_create("bulkhead-sysmsg", MFD_CLOEXEC);
 	if (as->memfd < 0 || ftruncate(as->memfd, SYSMSG_REGION_SIZE) < 0)
 		goto fail;
@@ -275,9 +322,15 @@ static void as_put(struct st_as *as)
 {
 	pthread_mutex_lock(&as_lock);
 	bool last = --as->refs <= 0;
+	bool pool =
+	    last && as->pidfd >= 0 && !as->vm_shared && as_pool_n < AS_POOL_MAX;
+	if (pool)
+		as_pool[as_pool_n++] = as;
 	pthread_mutex_unlock(&as_lock);
-	if (!last)
+	if (!last || pool)
 		return;
+	if (as->pidfd >= 0)
+		close(as->pidfd);
 	munmap(as->map, SYSMSG_REGION_SIZE);
 	close(as->memfd);
 	free(as);
@@ -320,6 +373,7 @@ static struct plat_thread *thread_new(struct st_as *as, pid_t tid, int slot)
 	pt->m->alive = 1;
 	pthread_mutex_lock(&as_lock);
 	as->refs++;
+	as->used |= 1ull << slot;
 	pthread_mutex_unlock(&as_lock);
 	return pt;
 }
@@ -342,8 +396,7 @@ static bool stub_alive(struct plat_thread *pt)
 
 /* Wait for the stub's next event: spin, then sleep on the futex. A slot
  * the guest scribbled on only delays its own thread. */
-static int wait_event(struct plat_thread *pt, uint32_t *ev,
-		      uint64_t deadline)
+static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 {
 	struct sysmsg *m = pt->m;
 	/* Spin with yields: the stub may share this CPU (then it runs at
@@ -687,34 +740,29 @@ static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
 		       &entry, 8);
 		sp = slot_stack_top(slot) - 8;
 	}
+	/* One round trip: the stub clones and sends the pidfd itself. */
 	struct sysmsg *pm = pt->m;
-	const uint64_t pslot =
-	    SYSMSG_BASE + (uint64_t)pt->slot * SYSMSG_SLOT_SIZE;
-	pm->pidfd_out = -1;
-	long r = st_syscall(
-	    pt, __NR_clone, (long)(hflags | CLONE_PIDFD), (long)sp,
-	    (long)(pslot + offsetof(struct sysmsg, pidfd_out)), 0, 0, 0);
-	int spfd = pm->pidfd_out; /* copied once */
-	if (r <= 0 || spfd < 0) {
+	pm->args[0] = hflags | CLONE_PIDFD;
+	pm->args[1] = sp;
+	long r = command(pt, SM_CMD_CLONE);
+	if (r <= 0) {
 		if (!share)
 			stubmaster_flush_fd();
 		return r < 0 ? (int)r : -EAGAIN;
 	}
-	struct stub_fd_msg *m =
-	    (struct stub_fd_msg *)((uint8_t *)pm + SYSMSG_DATA_OFF);
-	const uint64_t base = pslot + SYSMSG_DATA_OFF;
-	stub_fd_msg_init(m, base, spfd);
-	long n =
-	    st_syscall(pt, __NR_sendmsg, STUB_FD_SOCK, (long)base, 0, 0, 0, 0);
-	st_syscall(pt, __NR_close, spfd, 0, 0, 0, 0, 0);
-	int pfd = n == 1 ? stubmaster_recv_fd() : -EIO;
+	int pfd = stubmaster_recv_fd();
 	if (pfd < 0)
 		return pfd;
 	struct bh_pidfd_info info = {.mask = BH_PIDFD_INFO_PID};
 	int ir = ioctl(pfd, BH_PIDFD_GET_INFO, &info);
-	close(pfd);
-	if (ir < 0 || (int32_t)info.pid <= 0)
+	if (ir < 0 || (int32_t)info.pid <= 0) {
+		close(pfd);
 		return -EIO;
+	}
+	if (!share && cas->pidfd < 0)
+		cas->pidfd = pfd; /* tells as_recycle() when it is gone */
+	else
+		close(pfd);
 	*child = (pid_t)info.pid;
 	return 0;
 }
@@ -731,6 +779,8 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 	struct st_as *cas = share ? pt->as : as_new(0);
 	if (!cas)
 		return -ENOMEM;
+	if (share && !thread)
+		cas->vm_shared = true; /* another process maps it: not pooled */
 	int slot = share ? slot_alloc(cas) : 0;
 	if (slot < 0)
 		return slot;
@@ -905,6 +955,25 @@ static int st_install_fd(struct plat_thread *pt, int fd)
 	return stub_fd_msg_fd(&copy);
 }
 
+/* One round trip where install_fd, the call and close take three: the
+ * stub takes the queued fd, runs the call with it and closes it. */
+static long st_syscall_fd(struct plat_thread *pt, int fd, int fd_arg, long nr,
+			  const long a[6])
+{
+	struct sysmsg *m = pt->m;
+	int r = stubmaster_send_fd(fd);
+	if (r < 0)
+		return r;
+	m->nr = (uint64_t)nr;
+	for (int i = 0; i < 6; i++)
+		m->args[i] = (uint64_t)a[i];
+	m->fd_arg = (uint32_t)fd_arg;
+	long ret = command(pt, SM_CMD_HOSTCALL_FD);
+	if (ret < 0)
+		stubmaster_flush_fd(); /* maybe not taken: never leave it */
+	return ret;
+}
+
 /* Guest memory through the stub: a memcpy inside the guest's own address
  * space instead of a process_vm_* call (~2 us each here). The caller
  * (mm/usercopy) checked the range against the guest's mappings. */
@@ -959,6 +1028,7 @@ const struct plat_ops plat_systrap_ops = {
     .release = st_release,
     .host_pid = st_host_pid,
     .install_fd = st_install_fd,
+    .syscall_fd = st_syscall_fd,
     .copy_in = st_copy_in,
     .copy_out = st_copy_out,
 };
