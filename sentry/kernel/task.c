@@ -5,10 +5,14 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bulkhead/log.h"
@@ -18,7 +22,7 @@
 #include "sentry/syscalls/syscalls.h"
 
 __thread struct task *current;
-/* task_exit() leaves the sentry thread by jumping back to task_main()
+/* task_exit() leaves the task by jumping back to task_run()
  * instead of pthread_exit(): that would unwind with libgcc_s, which glibc
  * dlopen()s on first use, long after the sentry gave up opening files. */
 static __thread jmp_buf task_exit_jmp;
@@ -137,11 +141,11 @@ void task_leave(void)
 	longjmp(task_exit_jmp, 1);
 }
 
-void *task_main(void *arg)
+/* Serve t until it exits (task_leave() jumps back here). */
+static void task_run(struct task *t)
 {
-	struct task *t = arg;
 	if (setjmp(task_exit_jmp))
-		return NULL;
+		return;
 	current = t;
 	int r = platform->adopt(t->pt);
 	klock();
@@ -185,17 +189,68 @@ void *task_main(void *arg)
 			process_exit_group(t, SIGKILL);
 		}
 	}
-	return NULL;
+}
+
+/* Sentry threads whose task exited wait here for the next one: a fork
+ * then costs a futex wake instead of pthread_create (~15 us here, on the
+ * forking thread's critical path). */
+#define TASK_POOL_MAX 8
+struct task_worker {
+	struct task_worker *next;
+	struct task *t;
+	_Atomic uint32_t go;
+};
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct task_worker *pool_idle;
+static int pool_nidle;
+
+static void *task_main(void *arg)
+{
+	struct task_worker w = {0};
+	struct task *t = arg;
+	for (;;) {
+		task_run(t);
+		current = NULL;
+		atomic_store(&w.go, 0);
+		pthread_mutex_lock(&pool_lock);
+		if (pool_nidle >= TASK_POOL_MAX) {
+			pthread_mutex_unlock(&pool_lock);
+			return NULL;
+		}
+		w.next = pool_idle;
+		pool_idle = &w;
+		pool_nidle++;
+		pthread_mutex_unlock(&pool_lock);
+		while (!atomic_load(&w.go))
+			syscall(SYS_futex, &w.go, FUTEX_WAIT_PRIVATE, 0, NULL,
+				NULL, 0);
+		t = w.t;
+	}
 }
 
 int task_start(struct task *t)
 {
+	pthread_mutex_lock(&pool_lock);
+	struct task_worker *w = pool_idle;
+	if (w) {
+		pool_idle = w->next;
+		pool_nidle--;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (w) {
+		w->t = t;
+		atomic_store(&w->go, 1);
+		syscall(SYS_futex, &w->go, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
+			0);
+		return 0;
+	}
+	pthread_t th;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* Syscall handlers keep path and I/O buffers on the stack. */
 	pthread_attr_setstacksize(&attr, 1 << 20);
-	int r = pthread_create(&t->thread, &attr, task_main, t);
+	int r = pthread_create(&th, &attr, task_main, t);
 	pthread_attr_destroy(&attr);
 	return -r;
 }

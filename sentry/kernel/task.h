@@ -71,7 +71,6 @@ struct task {
 	struct list_head thread_node; /* in proc->threads */
 	struct plat_thread *pt;
 	plat_regs regs; /* guest registers while the sentry serves it */
-	pthread_t thread;
 	enum task_state state;
 
 	ksigset_t blocked;
@@ -169,11 +168,10 @@ int task_block(struct task *t, struct waitq **qs, int nq, int hostfd,
  * code, so that it notices a new signal or exit request. */
 void task_kick(struct task *t);
 
-/* The main loop of a guest thread's sentry thread. */
-void *task_main(void *arg);
 /* Leave the calling sentry thread (end of task_exit). */
 __attribute__((noreturn)) void task_leave(void);
-/* Start a sentry thread for task t (its pt not yet adopted). */
+/* Serve task t (its pt not yet adopted) on a sentry thread: an idle one
+ * from the pool, or a new one. */
 int task_start(struct task *t);
 /* A new task of process p (linked into p->threads), or NULL. */
 struct task *task_alloc(struct process *p, int tid);
