@@ -213,7 +213,7 @@ static void *task_main(void *arg)
 		current = NULL;
 		atomic_store(&w.go, 0);
 		pthread_mutex_lock(&pool_lock);
-		if (pool_nidle >= TASK_POOL_MAX) {
+		if (pool_nidle >= TASK_POOL_MAX || platform->fresh_threads) {
 			pthread_mutex_unlock(&pool_lock);
 			return NULL;
 		}

@@ -413,6 +413,7 @@ static int pt_install_fd(struct plat_thread *pt, int fd)
 
 const struct plat_ops plat_ptrace_ops = {
     .name = "ptrace",
+    .fresh_threads = true,
     .init = pt_init,
     .spawn = pt_spawn,
     .adopt = pt_adopt,
