@@ -62,12 +62,14 @@ stub_systrap_entry:
 	int3
 
 	/* A forked systrap stub starts here on its private scratch stack,
-	 * with its slot number in rdi: it swaps the parent's shared region
+	 * with its slot number in rdi and the fd of its own shared region in
+	 * rsi (-1: queued on the fd socket): it swaps the parent's region
 	 * for its own, then moves to its slot's stack. */
 	.org 0xa0
 	.globl stub_systrap_fork_entry
 stub_systrap_fork_entry:
 	push %rdi
+	mov %rsi, %rdi
 	call stub_systrap_remap
 	pop %rdi
 	inc %rdi
@@ -78,11 +80,13 @@ stub_systrap_fork_entry:
 	jmp stub_systrap_entry
 
 	/* A fork child made by the stub's own clone returns here through the
-	 * gate's ret, on the scratch stack, its slot number above. */
+	 * gate's ret, on the scratch stack, its slot number and region fd
+	 * above. */
 	.org 0x100
 	.globl stub_systrap_fork_entry2
 stub_systrap_fork_entry2:
 	mov (%rsp), %rdi
+	mov 8(%rsp), %rsi
 	jmp stub_systrap_fork_entry
 
 	/* void stub_enter_guest(void *frame): rt_sigreturn from a frame

@@ -49,7 +49,7 @@ long stub_syscall6(long nr, long a0, long a1, long a2, long a3, long a4,
 void stub_restorer(void);
 __attribute__((noreturn)) void stub_enter_guest(void *frame);
 void stub_systrap_main(void);
-void stub_systrap_remap(void);
+void stub_systrap_remap(long fd);
 void stub_systrap_handler(int sig, void *si, void *uc);
 
 struct k_sigcontext {
@@ -251,11 +251,25 @@ static void serve(struct sysmsg *m)
 		case SM_CMD_CLONE: {
 			/* clone(CLONE_PIDFD) and hand the pidfd to the sentry
 			 * at once. A child returns from the syscall on the
-			 * stack the sentry prepared, never here. */
+			 * stack the sentry prepared, never here. A fork child
+			 * (args[2]) inherits the fd of its own region, taken
+			 * from the socket first and named on its stack, so
+			 * the sentry need not wait for it to take its own. */
+			int cfd = -1;
+			if (m->args[2]) {
+				cfd = recv_fd(0x40 /* MSG_DONTWAIT */);
+				if (cfd < 0) {
+					m->ret = cfd;
+					break;
+				}
+				*(int64_t *)(m->args[1] + 16) = cfd;
+			}
 			m->pidfd_out = -1;
 			long r = stub_syscall6(NR_CLONE, (long)m->args[0],
 					       (long)m->args[1],
 					       (long)&m->pidfd_out, 0, 0, 0);
+			if (cfd >= 0)
+				stub_syscall6(NR_CLOSE, cfd, 0, 0, 0, 0, 0);
 			int pfd = m->pidfd_out;
 			if (r > 0 && pfd >= 0) {
 				if (send_fd(pfd) != 1)
@@ -412,12 +426,14 @@ void stub_systrap_main(void)
 	stub_enter_guest(&f);
 }
 
-/* A fork child's first act: the sentry queued the fd of this process's own
- * shared region on the fd socket; map it over the parent's, so that no
- * process can see another's slots. Runs on the private scratch stack. */
-void stub_systrap_remap(void)
+/* A fork child's first act: map its own shared region (fd, inherited from
+ * the parent's clone, or -1: queued on the fd socket) over the parent's, so
+ * that no process can see another's slots. Runs on the private scratch
+ * stack. */
+void stub_systrap_remap(long fd)
 {
-	int fd = recv_fd(0);
+	if (fd < 0)
+		fd = recv_fd(0);
 	if (fd < 0)
 		stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);
 	long a =

@@ -36,7 +36,8 @@ enum sysmsg_state {
 	SM_CMD_HOSTCALL_FD = 20, /* HOSTCALL with the fd queued on the fd
 				  * socket as args[fd_arg], closed after */
 	SM_CMD_CLONE = 21,	 /* clone(args[0] | CLONE_PIDFD, args[1]), then
-				  * send the pidfd on the fd socket */
+				  * send the pidfd on the fd socket; args[2]:
+				  * a fork, whose region fd is queued */
 };
 
 /* Register order: struct user_regs_struct. */

@@ -6,16 +6,18 @@
  *
  * Wake-up policy (measured on the project's 2-vCPU machines): a futex round
  * trip between two processes costs ~9.5 us, a shared-memory spin round trip
- * ~85 ns across two CPUs, and spinning on the CPU the peer needs only delays
- * it. Both sides wait at most SPIN_NS (20 us: with a 2 us budget the round
- * trip rose to ~7.9 us, with 20 us it was ~4 us): the first tenth spinning
- * with pause (a whole round trip across CPUs fits in it), the rest spinning
- * with sched_yield, so that a peer that shares this CPU runs at once
- * (measured: pure pause spinning gave getpid 2 us across CPUs but 15-50 us
- * when the scheduler put both on one CPU). Then they sleep on the slot's
- * futex; the waker calls FUTEX_WAKE only when the other side said it
- * sleeps. With a single usable CPU nobody spins. An idle or blocked guest
- * thread costs no CPU after 20 us.
+ * ~85 ns across two CPUs, waking a thread whose vCPU went idle ~20 us, and
+ * spinning on the CPU the peer needs only delays it. Both sides wait at
+ * most SPIN_NS (35 us): the first tenth spinning with pause (a whole round
+ * trip across CPUs fits in it), the rest spinning with sched_yield, so that
+ * a peer that shares this CPU runs at once (measured: pure pause spinning
+ * gave getpid 2 us across CPUs but 15-50 us when the scheduler put both on
+ * one CPU). Then they sleep on the slot's futex; the waker calls FUTEX_WAKE
+ * only when the other side said it sleeps. With a single usable CPU nobody
+ * spins. An idle or blocked guest thread costs no CPU after 35 us. Tuned on
+ * the bench: against 20 us, 35 us took fork+exec from 552 to 510 us and a
+ * pipe round trip from 36 to 22 us; 2 us made getpid ~8 us; 70 and 100 us
+ * were worse than 35 (the spinner then takes the CPU its guest needs).
  *
  * ptrace is used only to set up a fresh stub (map the shared region, point
  * it at its entry) and, on kernels without PIDFD_GET_INFO, to clone one
@@ -48,9 +50,9 @@
 #include "sentry/platform/systrap/sysmsg.h"
 #include "sentry/stub/stub.h"
 
-#define SPIN_NS 20000
-/* The first 1/10 of the budget (2 us: a whole round trip across CPUs) is a
- * pure spin; after that each turn yields. */
+#define SPIN_NS 35000
+/* The first 1/10 of the budget (3.5 us: a whole round trip across CPUs) is
+ * a pure spin; after that each turn yields. */
 #define SPIN_PURE_FRACTION 10
 #define INTR_SIGNAL	   SIGUSR2
 #define FILTER_MAX	   256
@@ -589,6 +591,7 @@ static int start_fork_child(pid_t tid, int slot)
 	regs.rip = STUB_SYSTRAP_FORK_ENTRY;
 	regs.rsp = STUB_SCRATCH + STUB_SCRATCH_SIZE - 256;
 	regs.rdi = (unsigned long)slot;
+	regs.rsi = (unsigned long)-1; /* its region fd is on the socket */
 	r = ptu_setregs(tid, &regs);
 	if (r < 0)
 		return r;
@@ -726,7 +729,10 @@ static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
 	uint64_t sp;
 	if (!share) {
 		const uint64_t S = STUB_SCRATCH + STUB_SCRATCH_SIZE - 512;
-		uint64_t w[2] = {STUB_SYSTRAP_FORK_ENTRY2, (uint64_t)slot};
+		/* Return address, slot, and the region fd the stub fills
+		 * in. */
+		uint64_t w[3] = {STUB_SYSTRAP_FORK_ENTRY2, (uint64_t)slot,
+				 (uint64_t)-1};
 		struct iovec l = {w, sizeof(w)}, rm = {(void *)S, sizeof(w)};
 		if (process_vm_writev(pt->tid, &l, 1, &rm, 1, 0) != sizeof(w))
 			return -EFAULT;
@@ -744,6 +750,7 @@ static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
 	struct sysmsg *pm = pt->m;
 	pm->args[0] = hflags | CLONE_PIDFD;
 	pm->args[1] = sp;
+	pm->args[2] = !share;
 	long r = command(pt, SM_CMD_CLONE);
 	if (r <= 0) {
 		if (!share)
@@ -838,11 +845,15 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 		r = start_thread(child, slot);
 	}
 started:
-	/* Wait for it here, under the kernel lock: nobody may queue another
-	 * fd before the child took its own. */
+	/* A child cloned through ptrace takes its region fd from the socket:
+	 * wait for it here, under the kernel lock, so that nobody queues
+	 * another fd first. A child of the stub's own clone holds its fd
+	 * already; the sentry thread that adopts it waits for it, while this
+	 * one goes back to the parent. */
 	uint32_t ev = 0;
-	if (r == 0) {
+	if (r == 0)
 		c->tid = child;
+	if (r == 0 && !pidfd_clone) {
 		r = wait_event(c, &ev, now_ns() + START_TIMEOUT_NS);
 		if (r == 0 && ev != SM_EV_READY)
 			r = -EPROTO;
@@ -857,7 +868,7 @@ started:
 		free(c);
 		return r == -ENOMEM ? r : -EAGAIN;
 	}
-	c->ready = true;
+	c->ready = !pidfd_clone;
 	*out = c;
 	return 0;
 }
