@@ -236,8 +236,26 @@ static int elf_copy_in(struct task *t, struct file *f, uint64_t addr,
 	return err;
 }
 
+/* The file part of a segment: where, and with what protection (writable
+ * when the bss starts inside its last page, which is cleared below). */
+static void elf_file_part(const struct exec_elf *e, const Elf64_Phdr *p,
+			  struct mm_file_map *m)
+{
+	uint64_t vaddr = p->p_vaddr + e->bias;
+	uint64_t start = vaddr & MM_PAGE_MASK;
+	uint64_t fend = vaddr + p->p_filesz;
+	m->addr = start;
+	m->len = page_up(fend) - start;
+	m->off = p->p_offset - (vaddr - start);
+	m->prot = elf_prot(p->p_flags);
+	if (p->p_memsz > p->p_filesz && (fend & ~MM_PAGE_MASK))
+		m->prot |= PROT_WRITE;
+	m->flags = MAP_PRIVATE | MAP_FIXED;
+}
+
+/* Map one segment; file_mapped: its file part is already in place. */
 static int elf_map_segment(struct task *t, struct exec_elf *e,
-			   const Elf64_Phdr *p, bool mappable)
+			   const Elf64_Phdr *p, bool mappable, bool file_mapped)
 {
 	uint64_t vaddr = p->p_vaddr + e->bias;
 	uint64_t start = vaddr & MM_PAGE_MASK;
@@ -247,22 +265,22 @@ static int elf_map_segment(struct task *t, struct exec_elf *e,
 	long r;
 
 	if (p->p_filesz > 0) {
-		uint64_t flen = page_up(fend) - start;
-		uint64_t foff = p->p_offset - (vaddr - start);
+		struct mm_file_map fm;
+		elf_file_part(e, p, &fm);
+		uint64_t flen = fm.len;
 		bool zero = p->p_memsz > p->p_filesz && (fend & ~MM_PAGE_MASK);
-		int mprot = prot;
+		int mprot = fm.prot;
 		if (mappable) {
-			if (zero)
-				mprot |= PROT_WRITE;
-			r = mm_map_file(t, start, flen, mprot,
-					MAP_PRIVATE | MAP_FIXED, e->f, foff);
+			r = file_mapped ? 0
+					: mm_map_file(t, start, flen, mprot,
+						      fm.flags, e->f, fm.off);
 		} else {
 			mprot = PROT_READ | PROT_WRITE;
 			r = mm_map_file(t, start, flen, mprot,
 					MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 					NULL, 0);
 			if (r >= 0)
-				r = elf_copy_in(t, e->f, start, foff,
+				r = elf_copy_in(t, e->f, start, fm.off,
 						fend - start);
 		}
 		if (r < 0)
@@ -323,11 +341,41 @@ static int elf_map(struct task *t, struct exec_elf *e, uint64_t hint)
 			mm_munmap(t, base + span, r + total - (base + span));
 		e->bias = base - in->min_vaddr;
 	}
+	/* The file parts of all segments in one go when no two segments
+	 * share a page (else the order of the maps matters, as in Linux:
+	 * each segment's file part, then its bss). */
+	struct mm_file_map maps[MM_MAP_MANY_MAX];
+	int n = 0;
+	bool batch = mappable;
+	uint64_t prev_end = 0;
+	for (int i = 0; i < in->phnum && batch; i++) {
+		const Elf64_Phdr *p = &in->phdrs[i];
+		if (p->p_type != PT_LOAD || p->p_memsz == 0)
+			continue;
+		uint64_t vaddr = p->p_vaddr + e->bias;
+		if ((vaddr & MM_PAGE_MASK) < prev_end) {
+			batch = false;
+			break;
+		}
+		prev_end = page_up(vaddr + p->p_memsz);
+		if (p->p_filesz == 0)
+			continue;
+		if (n == MM_MAP_MANY_MAX) {
+			batch = false;
+			break;
+		}
+		elf_file_part(e, p, &maps[n++]);
+	}
+	if (batch && n > 0) {
+		err = mm_map_file_many(t, e->f, n, maps);
+		if (err)
+			return err;
+	}
 	for (int i = 0; i < in->phnum; i++) {
 		const Elf64_Phdr *p = &in->phdrs[i];
 		if (p->p_type != PT_LOAD || p->p_memsz == 0)
 			continue;
-		err = elf_map_segment(t, e, p, mappable);
+		err = elf_map_segment(t, e, p, mappable, batch);
 		if (err)
 			return err;
 	}

@@ -160,24 +160,43 @@ static int check_file_mode(struct file *f, int prot, int type, bool *no_write)
 	return 0;
 }
 
-long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
-		  int flags, struct file *file, uint64_t off, const char *name)
+/* One mapping on its way: checked, made on the host, then recorded. */
+struct map_req {
+	uint64_t addr, len, off;
+	int prot, type;
+	bool fixed, noreplace, no_write;
+	long hflags;
+	struct file *file;
+	const char *name;
+	struct vma *v;
+	struct vma_spares sp;
+};
+
+static void map_req_drop(struct map_req *q)
+{
+	vma_free(q->v);
+	vma_spares_put(&q->sp);
+	q->v = NULL;
+}
+
+/* Check a request and take what recording it will need; 0 or -errno. */
+static long map_check(struct task *t, struct map_req *q, uint64_t addr,
+		      uint64_t len, int prot, int flags, struct file *file,
+		      uint64_t off, const char *name)
 {
 	struct mm *mm = t->proc->mm;
-	int type = flags & MAP_TYPE_MASK;
-	bool fixed = flags & MAP_FIXED;
-	bool noreplace = !fixed && (flags & MAP_FIXED_NOREPLACE);
-	bool no_write = false;
-	struct vma_spares sp = {0};
-	struct vma *v;
-	long r, err;
+	long err;
 
+	memset(q, 0, sizeof(*q));
+	q->type = flags & MAP_TYPE_MASK;
+	q->fixed = flags & MAP_FIXED;
+	q->noreplace = !q->fixed && (flags & MAP_FIXED_NOREPLACE);
 	len = page_up(len);
 	if (len == 0 || len > GUEST_TASK_SIZE)
 		return -ENOMEM;
-	if (type == MAP_SHARED_VALIDATE)
-		type = MAP_SHARED;
-	if (fixed || noreplace) {
+	if (q->type == MAP_SHARED_VALIDATE)
+		q->type = MAP_SHARED;
+	if (q->fixed || q->noreplace) {
 		if (addr & ~MM_PAGE_MASK)
 			return -EINVAL;
 		if (addr > GUEST_TASK_SIZE - len)
@@ -186,7 +205,7 @@ long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
 			return -EPERM;
 		if (touches_stub(addr, addr + len))
 			return -EINVAL;
-		if (noreplace && vma_intersects(mm, addr, addr + len))
+		if (q->noreplace && vma_intersects(mm, addr, addr + len))
 			return -EEXIST;
 	} else {
 		addr = page_up(addr);
@@ -196,87 +215,158 @@ long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
 			addr = 0;
 	}
 	if (file) {
-		err = check_file_mode(file, prot, type, &no_write);
+		err = check_file_mode(file, prot, q->type, &q->no_write);
 		if (err)
 			return err;
 	}
 	if (mm->map_count + 2 > MM_MAX_MAP_COUNT)
 		return -ENOMEM;
-
-	v = vma_new();
-	if (!v || vma_spares_get(&sp) < 0) {
-		vma_free(v);
+	q->v = vma_new();
+	if (!q->v || vma_spares_get(&q->sp) < 0) {
+		map_req_drop(q);
 		return -ENOMEM;
 	}
+	q->hflags = q->type | (flags & MAP_PASSED);
+	if (q->fixed)
+		q->hflags |= MAP_FIXED;
+	else if (q->noreplace)
+		q->hflags |= MAP_FIXED_NOREPLACE;
+	q->hflags =
+	    file ? q->hflags & ~MAP_ANONYMOUS : q->hflags | MAP_ANONYMOUS;
+	q->addr = addr;
+	q->len = len;
+	q->off = file ? off : 0;
+	q->prot = prot;
+	q->file = file;
+	q->name = name;
+	return 0;
+}
 
-	long hflags = type | (flags & MAP_PASSED);
-	if (fixed)
-		hflags |= MAP_FIXED;
-	else if (noreplace)
-		hflags |= MAP_FIXED_NOREPLACE;
-	if (file) {
-		int hfd = file_host_fd(file);
-		if (hfd < 0) {
-			err = hfd == -ENODEV ? -ENODEV : hfd;
-			goto fail;
-		}
-		hflags &= ~MAP_ANONYMOUS;
-		if (platform->syscall_fd) {
-			const long a[6] = {(long)addr, (long)len, prot,
-					   hflags,     -1,	  (long)off};
-			r = platform->syscall_fd(t->pt, hfd, 4, __NR_mmap, a);
-		} else {
-			int sfd = platform->install_fd(t->pt, hfd);
-			if (sfd < 0) {
-				err = sfd;
-				goto fail;
-			}
-			r = host(t, __NR_mmap, addr, len, prot, hflags, sfd,
-				 off);
-			host(t, __NR_close, sfd, 0, 0, 0, 0, 0);
-		}
-	} else {
-		hflags |= MAP_ANONYMOUS;
-		r = host(t, __NR_mmap, addr, len, prot, hflags, -1, 0);
+/* Make a checked request on the host: the address or -errno. */
+static long map_host(struct task *t, const struct map_req *q)
+{
+	if (!q->file)
+		return host(t, __NR_mmap, q->addr, q->len, q->prot, q->hflags,
+			    -1, 0);
+	int hfd = file_host_fd(q->file);
+	if (hfd < 0)
+		return hfd;
+	if (platform->syscalls_fd) {
+		const struct plat_call c = {__NR_mmap,
+					    {(long)q->addr, (long)q->len,
+					     q->prot, q->hflags, -1,
+					     (long)q->off}};
+		long r;
+		int n = platform->syscalls_fd(t->pt, hfd, 4, 1, &c, &r);
+		return n == 1 ? r : n < 0 ? n : r;
 	}
+	int sfd = platform->install_fd(t->pt, hfd);
+	if (sfd < 0)
+		return sfd;
+	long r = host(t, __NR_mmap, q->addr, q->len, q->prot, q->hflags, sfd,
+		      q->off);
+	host(t, __NR_close, sfd, 0, 0, 0, 0, 0);
+	return r;
+}
+
+/* Record what the host made of a request (r: its answer), or undo it. */
+static long map_record(struct task *t, struct map_req *q, long r)
+{
+	struct mm *mm = t->proc->mm;
+	uint64_t len = q->len;
+
 	if (r < 0 && r > -4096) {
-		err = r;
-		goto fail;
+		map_req_drop(q);
+		return r;
 	}
 	uint64_t got = (uint64_t)r;
 	if ((got & ~MM_PAGE_MASK) || got < GUEST_MMAP_MIN ||
 	    got > GUEST_TASK_SIZE - len || touches_stub(got, got + len) ||
-	    ((fixed || noreplace) && got != addr)) {
+	    ((q->fixed || q->noreplace) && got != q->addr)) {
 		/* The host placed it where the guest may not have it. */
-		if (!fixed)
+		if (!q->fixed)
 			host(t, __NR_munmap, got, len, 0, 0, 0, 0);
-		err = -ENOMEM;
-		goto fail;
+		map_req_drop(q);
+		return -ENOMEM;
 	}
 
 	/* MAP_FIXED replaced whatever was there; for host-placed mappings
 	 * the host knows the range was free, so stale entries go too. */
-	vma_remove_range(mm, got, got + len, &sp);
+	struct vma *v = q->v;
+	vma_remove_range(mm, got, got + len, &q->sp);
 	v->start = got;
 	v->end = got + len;
-	v->prot = prot;
-	v->flags = type | (file ? 0 : MAP_ANONYMOUS);
-	v->pgoff = file ? off : 0;
-	v->no_write = no_write;
-	if (file) {
-		file_get(file);
-		v->file = file;
+	v->prot = q->prot;
+	v->flags = q->type | (q->file ? 0 : MAP_ANONYMOUS);
+	v->pgoff = q->off;
+	v->no_write = q->no_write;
+	if (q->file) {
+		file_get(q->file);
+		v->file = q->file;
 	}
-	if (name)
-		snprintf(v->name, sizeof(v->name), "%s", name);
+	if (q->name)
+		snprintf(v->name, sizeof(v->name), "%s", q->name);
 	vma_insert(mm, v);
 	vma_merge_range(mm, got, got + len);
-	vma_spares_put(&sp);
+	vma_spares_put(&q->sp);
+	q->v = NULL;
 	return (long)got;
-fail:
-	vma_free(v);
-	vma_spares_put(&sp);
-	return err;
+}
+
+long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
+		  int flags, struct file *file, uint64_t off, const char *name)
+{
+	struct map_req q;
+	long err = map_check(t, &q, addr, len, prot, flags, file, off, name);
+	if (err)
+		return err;
+	return map_record(t, &q, map_host(t, &q));
+}
+
+int mm_map_file_many(struct task *t, struct file *file, int n,
+		     const struct mm_file_map *maps)
+{
+	struct map_req q[MM_MAP_MANY_MAX];
+	struct plat_call c[MM_MAP_MANY_MAX];
+	long rets[MM_MAP_MANY_MAX];
+	long err = 0;
+	int i, done = 0;
+
+	if (n <= 0 || n > MM_MAP_MANY_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		const struct mm_file_map *m = &maps[i];
+		err = map_check(t, &q[i], m->addr, m->len, m->prot,
+				m->flags | MAP_FIXED, file, m->off, NULL);
+		if (err) {
+			while (i-- > 0)
+				map_req_drop(&q[i]);
+			return (int)err;
+		}
+	}
+	int hfd = file_host_fd(file);
+	if (platform->syscalls_fd && hfd >= 0) {
+		/* One round trip and one fd for every segment. */
+		for (i = 0; i < n; i++)
+			c[i] = (struct plat_call){
+			    __NR_mmap,
+			    {(long)q[i].addr, (long)q[i].len, q[i].prot,
+			     q[i].hflags, -1, (long)q[i].off}};
+		done = platform->syscalls_fd(t->pt, hfd, 4, n, c, rets);
+		if (done < 0)
+			err = done;
+	}
+	for (i = 0; i < n; i++) {
+		long r;
+		if (platform->syscalls_fd && hfd >= 0)
+			r = i < done ? rets[i] : err ? err : -ECANCELED;
+		else
+			r = map_host(t, &q[i]);
+		r = map_record(t, &q[i], r);
+		if (r < 0 && !err)
+			err = r;
+	}
+	return (int)err;
 }
 
 long mm_map_file(struct task *t, uint64_t addr, uint64_t len, int prot,

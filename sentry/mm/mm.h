@@ -65,6 +65,16 @@ long mm_madvise(struct task *t, uint64_t addr, uint64_t len, int advice);
 long mm_msync(struct task *t, uint64_t addr, uint64_t len, int flags);
 /* Map from a kernel-side struct file (ELF loader); file may be NULL for
  * anonymous memory. Returns the address or a negative errno. */
+/* Several MAP_FIXED mappings of one file at once (an ELF's segments): on
+ * systrap one round trip to the stub instead of one each. 0, or the first
+ * error (the mappings that worked stay). */
+#define MM_MAP_MANY_MAX 16
+struct mm_file_map {
+	uint64_t addr, len, off;
+	int prot, flags;
+};
+int mm_map_file_many(struct task *t, struct file *file, int n,
+		     const struct mm_file_map *maps);
 long mm_map_file(struct task *t, uint64_t addr, uint64_t len, int prot,
 		 int flags, struct file *file, uint64_t off);
 /* The same with a name for /proc/pid/maps ("[stack]"); name may be NULL. */

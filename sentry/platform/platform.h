@@ -36,6 +36,12 @@ struct plat_event {
 	siginfo_t si; /* PLAT_EV_FAULT */
 };
 
+/* A host syscall for plat_ops.syscalls_fd. */
+struct plat_call {
+	long nr;
+	long a[6];
+};
+
 struct plat_ops {
 	const char *name;
 	/* Serve each new thread from a new sentry thread instead of an idle
@@ -77,11 +83,13 @@ struct plat_ops {
 	/* Give the stub process a copy of host fd `fd`; returns the fd number
 	 * in the stub's table (for a following mmap), or a negative errno. */
 	int (*install_fd)(struct plat_thread *pt, int fd);
-	/* Optional: syscall() with a copy of host fd `fd` as argument
-	 * a[fd_arg], closed in the stub after the call (an mmap of a file).
-	 * NULL: install_fd, syscall and close. */
-	long (*syscall_fd)(struct plat_thread *pt, int fd, int fd_arg, long nr,
-			   const long a[6]);
+	/* Optional: n host syscalls in one go, each given a copy of host fd
+	 * `fd` as argument fd_arg (closed in the stub after): the mmaps of
+	 * a file's segments. Stops at the first that fails; returns how many
+	 * ran (rets[i] holds each result) or a negative errno. NULL:
+	 * install_fd, syscall and close, one by one. */
+	int (*syscalls_fd)(struct plat_thread *pt, int fd, int fd_arg, int n,
+			   const struct plat_call *calls, long *rets);
 	/* Optional: copy guest memory through the stub, for ranges that
 	 * mm/usercopy checked against the guest's mappings. NULL: usercopy
 	 * uses process_vm_readv/writev. */

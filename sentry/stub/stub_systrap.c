@@ -233,19 +233,33 @@ static void serve(struct sysmsg *m)
 		case SM_CMD_HOSTCALL:
 			m->ret = hostcall(m, m->args);
 			break;
-		case SM_CMD_HOSTCALL_FD: {
+		case SM_CMD_HOSTCALLS_FD: {
 			/* The fd the sentry queued stands in for argument
-			 * fd_arg; it is closed after the call. */
+			 * fd_arg of each call; it is closed after them. */
 			int fd = recv_fd(0x40 /* MSG_DONTWAIT */);
 			if (fd < 0) {
 				m->ret = fd;
 				break;
 			}
-			uint64_t a[6];
-			memcpy(a, m->args, sizeof(a));
-			a[m->fd_arg % 6] = (uint64_t)fd;
-			m->ret = hostcall(m, a);
+			struct sysmsg_call *c = (struct sysmsg_call *)data;
+			uint64_t n = m->copy_len;
+			if (n > SYSMSG_CALLS_MAX)
+				n = SYSMSG_CALLS_MAX;
+			uint64_t i;
+			for (i = 0; i < n; i++) {
+				c[i].a[m->fd_arg % 6] = (uint64_t)fd;
+				c[i].ret = stub_syscall6(
+				    (long)c[i].nr, (long)c[i].a[0],
+				    (long)c[i].a[1], (long)c[i].a[2],
+				    (long)c[i].a[3], (long)c[i].a[4],
+				    (long)c[i].a[5]);
+				if (c[i].ret < 0 && c[i].ret > -4096) {
+					i++;
+					break;
+				}
+			}
 			stub_syscall6(NR_CLOSE, fd, 0, 0, 0, 0, 0);
+			m->ret = (int64_t)i;
 			break;
 		}
 		case SM_CMD_CLONE: {

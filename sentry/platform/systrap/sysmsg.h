@@ -30,14 +30,15 @@ enum sysmsg_state {
 	SM_EV_INTR = 4,	    /* interrupted by the sentry (or another signal) */
 	SM_EV_DONE = 5,	    /* a command finished; ret holds its result */
 	SM_CMD_RESUME = 16, /* load regs and return to the guest */
-	SM_CMD_HOSTCALL = 17,	 /* run syscall nr(args) from the stub's gate */
-	SM_CMD_COPYIN = 18,	 /* copy guest [addr, addr+len) into data */
-	SM_CMD_COPYOUT = 19,	 /* copy data into guest [addr, addr+len) */
-	SM_CMD_HOSTCALL_FD = 20, /* HOSTCALL with the fd queued on the fd
-				  * socket as args[fd_arg], closed after */
-	SM_CMD_CLONE = 21,	 /* clone(args[0] | CLONE_PIDFD, args[1]), then
-				  * send the pidfd on the fd socket; args[2]:
-				  * a fork, whose region fd is queued */
+	SM_CMD_HOSTCALL = 17, /* run syscall nr(args) from the stub's gate */
+	SM_CMD_COPYIN = 18,   /* copy guest [addr, addr+len) into data */
+	SM_CMD_COPYOUT = 19,  /* copy data into guest [addr, addr+len) */
+	SM_CMD_HOSTCALLS_FD = 20, /* copy_len sysmsg_calls in data, each with
+				   * the fd queued on the fd socket as
+				   * a[fd_arg]; stop at the first error */
+	SM_CMD_CLONE = 21,	  /* clone(args[0] | CLONE_PIDFD, args[1]), then
+				   * send the pidfd on the fd socket; args[2]:
+				   * a fork, whose region fd is queued */
 };
 
 /* Register order: struct user_regs_struct. */
@@ -72,6 +73,13 @@ enum {
 	SM_NREGS
 };
 
+/* One entry of SM_CMD_HOSTCALLS_FD. */
+struct sysmsg_call {
+	uint64_t nr, a[6];
+	int64_t ret;
+};
+#define SYSMSG_CALLS_MAX 16
+
 #define SM_INIT_FULL 1u /* first thread of a fresh stub: handlers, filter */
 
 struct sysmsg {
@@ -87,7 +95,7 @@ struct sysmsg {
 	int32_t signo, code;				  /* SM_EV_FAULT */
 	uint64_t fault_addr;
 	uint64_t nr, args[6]; /* SM_CMD_HOSTCALL */
-	uint32_t fd_arg, pad; /* SM_CMD_HOSTCALL_FD */
+	uint32_t fd_arg, pad; /* SM_CMD_HOSTCALLS_FD */
 	int64_t ret;	      /* SM_EV_DONE */
 	uint64_t copy_addr, copy_len;
 	uint64_t cur_fs_base; /* what the stub last loaded into fs */

@@ -966,23 +966,36 @@ static int st_install_fd(struct plat_thread *pt, int fd)
 	return stub_fd_msg_fd(&copy);
 }
 
-/* One round trip where install_fd, the call and close take three: the
- * stub takes the queued fd, runs the call with it and closes it. */
-static long st_syscall_fd(struct plat_thread *pt, int fd, int fd_arg, long nr,
-			  const long a[6])
+/* One round trip where install_fd, each call and close would take one
+ * each: the stub takes the queued fd, runs the calls with it, closes it. */
+static int st_syscalls_fd(struct plat_thread *pt, int fd, int fd_arg, int n,
+			  const struct plat_call *calls, long *rets)
 {
 	struct sysmsg *m = pt->m;
+	struct sysmsg_call *c =
+	    (struct sysmsg_call *)((uint8_t *)m + SYSMSG_DATA_OFF);
+	if (n <= 0 || n > SYSMSG_CALLS_MAX || fd_arg < 0 || fd_arg >= 6)
+		return -EINVAL;
 	int r = stubmaster_send_fd(fd);
 	if (r < 0)
 		return r;
-	m->nr = (uint64_t)nr;
-	for (int i = 0; i < 6; i++)
-		m->args[i] = (uint64_t)a[i];
+	for (int i = 0; i < n; i++) {
+		c[i].nr = (uint64_t)calls[i].nr;
+		for (int k = 0; k < 6; k++)
+			c[i].a[k] = (uint64_t)calls[i].a[k];
+	}
+	m->copy_len = (uint64_t)n;
 	m->fd_arg = (uint32_t)fd_arg;
-	long ret = command(pt, SM_CMD_HOSTCALL_FD);
-	if (ret < 0)
+	long done = command(pt, SM_CMD_HOSTCALLS_FD);
+	if (done < 0) {
 		stubmaster_flush_fd(); /* maybe not taken: never leave it */
-	return ret;
+		return (int)done;
+	}
+	if (done > n)
+		return -EIO; /* a forged answer */
+	for (int i = 0; i < done; i++)
+		rets[i] = (long)c[i].ret; /* each read once */
+	return (int)done;
 }
 
 /* Guest memory through the stub: a memcpy inside the guest's own address
@@ -1039,7 +1052,7 @@ const struct plat_ops plat_systrap_ops = {
     .release = st_release,
     .host_pid = st_host_pid,
     .install_fd = st_install_fd,
-    .syscall_fd = st_syscall_fd,
+    .syscalls_fd = st_syscalls_fd,
     .copy_in = st_copy_in,
     .copy_out = st_copy_out,
 };
