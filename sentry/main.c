@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -265,6 +266,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(&fwd, forwarded[i]);
 	pthread_sigmask(SIG_BLOCK, &fwd, NULL);
+	/* Each guest process holds a few host fds here (its stub's region,
+	 * pidfd and fd channel, an eventfd per thread, its open files): take
+	 * all the hard limit allows, as runsc does. */
+	struct rlimit nf;
+	if (getrlimit(RLIMIT_NOFILE, &nf) == 0 && nf.rlim_cur < nf.rlim_max) {
+		nf.rlim_cur = nf.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nf);
+	}
 
 	char err[512];
 	struct bh_config cfg;

@@ -8,7 +8,7 @@
 # Environment:
 #   BUILD=build             build directory
 #   TESTS=regex             run only checks whose name matches (grep -E)
-#   BH_PLATFORMS="systrap ptrace"
+#   BH_PLATFORMS="systrap ptrace"  (also: systrap-ptclone, runc)
 #                           platforms to run the sandbox tests on; "runc"
 #                           runs the same bundles with runc instead, which
 #                           checks the bundles and the tests themselves
@@ -184,7 +184,12 @@ sandbox() {
 		rc=$?
 		runc --root "$TMP/run" delete --force "$id" >/dev/null 2>&1
 	else
-		timeout -k 5 "$TIMEOUT" "$BULKHEAD" --root "$TMP/run" --platform "$p" \
+		# systrap-ptclone: systrap cloning through ptrace, as on
+		# kernels without PIDFD_GET_INFO (before 6.13).
+		local plat=$p
+		[ "$p" = systrap-ptclone ] && plat=systrap
+		BH_SYSTRAP_CLONE=$([ "$p" = systrap-ptclone ] && echo ptrace) \
+			timeout -k 5 "$TIMEOUT" "$BULKHEAD" --root "$TMP/run" --platform "$plat" \
 			--log "$TMP/b/$seq_id.bhlog" run --bundle "$b" "$id" </dev/null >"$out" 2>"$err"
 		rc=$?
 		"$BULKHEAD" --root "$TMP/run" delete --force "$id" >/dev/null 2>&1

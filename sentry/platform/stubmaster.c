@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sched.h>
@@ -27,9 +28,7 @@
  * privilege. */
 #define STUB_HOST_ID 65534
 
-static int spawn_sock = -1;   /* sentry end; the master holds the other */
-static int fd_sock = -1;      /* sentry end of the fd-passing socket */
-static int fd_sock_peer = -1; /* dup of the stubs' end, to flush it */
+static int spawn_sock = -1; /* sentry end; the master holds the other */
 static pid_t master_pid = -1;
 
 pid_t stubmaster_pid(void)
@@ -55,7 +54,7 @@ static void die(const char *what)
 	_exit(127);
 }
 
-/* Runs in each new stub between fork and exec. */
+/* Runs in each new stub between fork and exec; gsock: its fd channel. */
 static void stub_child(int msock, int gsock, int memfd)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -63,7 +62,12 @@ static void stub_child(int msock, int gsock, int memfd)
 	int efd = fcntl(memfd, F_DUPFD_CLOEXEC, 64);
 	if (efd < 0)
 		die("dupfd");
-	if (dup2(gsock, STUB_FD_SOCK) < 0)
+	if (msock == STUB_FD_SOCK &&
+	    (msock = fcntl(msock, F_DUPFD_CLOEXEC, 64)) < 0)
+		die("dupfd");
+	/* dup2 onto itself would keep the close-on-exec flag. */
+	if (gsock == STUB_FD_SOCK ? fcntl(gsock, F_SETFD, 0) < 0
+				  : dup2(gsock, STUB_FD_SOCK) < 0)
 		die("dup2");
 	/* Announce ourselves: the sentry's end has SO_PASSCRED, so the kernel
 	 * attaches our pid, translated into the sentry's pid namespace. */
@@ -136,11 +140,11 @@ static void close_all_except(const int *keep, int n)
 	syscall(SYS_close_range, 1024, ~0U, 0);
 }
 
-static void master_main(int msock, int gsock, int memfd, int syncfd)
+static void master_main(int msock, int memfd, int syncfd)
 {
 	char c;
-	int keep[] = {msock, gsock, memfd, syncfd};
-	close_all_except(keep, 4);
+	int keep[] = {msock, memfd, syncfd};
+	close_all_except(keep, 3);
 	/* Wait until the sentry has written our uid/gid maps. */
 	if (read(syncfd, &c, 1) != 1)
 		die("sync");
@@ -175,12 +179,26 @@ static void master_main(int msock, int gsock, int memfd, int syncfd)
 				;
 		}
 		if (p[0].revents) {
-			ssize_t n = read(msock, &c, 1);
+			/* A request carries the new stub's fd channel. */
+			struct iovec iov = {.iov_base = &c, .iov_len = 1};
+			union {
+				char buf[CMSG_SPACE(sizeof(int) * 2)];
+				struct cmsghdr align;
+			} u;
+			struct msghdr mh = {.msg_iov = &iov,
+					    .msg_iovlen = 1,
+					    .msg_control = u.buf,
+					    .msg_controllen = sizeof(u.buf)};
+			ssize_t n = recvmsg(msock, &mh, MSG_CMSG_CLOEXEC);
 			if (n <= 0)
 				_exit(0); /* the sentry is gone */
-			pid_t pid = fork();
+			int gsock = -1;
+			fdpass_take(&mh, &gsock);
+			pid_t pid = gsock >= 0 ? fork() : -1;
 			if (pid == 0)
 				stub_child(msock, gsock, memfd);
+			if (gsock >= 0)
+				close(gsock);
 			if (pid < 0) {
 				/* Tell the sentry with a message that has no
 				 * credentials it could mistake for a stub's:
@@ -193,10 +211,8 @@ static void master_main(int msock, int gsock, int memfd, int syncfd)
 
 int stubmaster_init(int stub_memfd)
 {
-	int sp[2], fp[2], sync[2];
+	int sp[2], sync[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return -errno;
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fp) < 0)
 		return -errno;
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return -errno;
@@ -215,9 +231,8 @@ int stubmaster_init(int stub_memfd)
 		 * read in master_main (EOF). */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(sp[0]);
-		close(fp[0]);
 		close(sync[1]);
-		master_main(sp[1], fp[1], stub_memfd, sync[0]);
+		master_main(sp[1], stub_memfd, sync[0]);
 		_exit(0);
 	}
 	close(sp[1]);
@@ -244,15 +259,55 @@ int stubmaster_init(int stub_memfd)
 		return -EIO;
 	close(sync[1]);
 	spawn_sock = sp[0];
-	fd_sock = fp[0];
-	fd_sock_peer = fp[1];
 	master_pid = (pid_t)pid;
 	return 0;
 }
 
-pid_t stubmaster_spawn(void)
+struct stub_chan *stub_chan_new(void)
 {
-	if (write(spawn_sock, "s", 1) != 1)
+	int fp[2];
+	struct stub_chan *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fp) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->sock = fp[0];
+	c->peer = fp[1];
+	c->refs = 1;
+	return c;
+}
+
+/* Channels are shared by a process's threads and its vfork children, whose
+ * sentry threads may take and drop them without the kernel lock. */
+static pthread_mutex_t chan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void stub_chan_get(struct stub_chan *c)
+{
+	pthread_mutex_lock(&chan_lock);
+	c->refs++;
+	pthread_mutex_unlock(&chan_lock);
+}
+
+void stub_chan_put(struct stub_chan *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&chan_lock);
+	bool last = --c->refs <= 0;
+	pthread_mutex_unlock(&chan_lock);
+	if (!last)
+		return;
+	close(c->sock);
+	close(c->peer);
+	free(c);
+}
+
+pid_t stubmaster_spawn(struct stub_chan *ch)
+{
+	if (stubmaster_send_fds(&(struct stub_chan){.sock = spawn_sock},
+				&ch->peer, 1) < 0)
 		return -EIO;
 	char c;
 	struct iovec iov = {.iov_base = &c, .iov_len = 1};
@@ -278,30 +333,37 @@ pid_t stubmaster_spawn(void)
 	return cred.pid;
 }
 
-int stubmaster_send_fd(int hostfd)
+int stubmaster_send_fds(struct stub_chan *ch, const int *fds, int n)
 {
 	char c = 'f';
 	struct iovec iov = {.iov_base = &c, .iov_len = 1};
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * 2)];
 		struct cmsghdr align;
 	} u;
+	if (n < 1 || n > 2)
+		return -EINVAL;
 	memset(&u, 0, sizeof(u));
 	struct msghdr msg = {.msg_iov = &iov,
 			     .msg_iovlen = 1,
 			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
+			     .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &hostfd, sizeof(int));
-	if (sendmsg(fd_sock, &msg, MSG_NOSIGNAL) != 1)
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+	if (sendmsg(ch->sock, &msg, MSG_NOSIGNAL) != 1)
 		return -errno;
 	return 0;
 }
 
-int stubmaster_recv_fd(void)
+int stubmaster_send_fd(struct stub_chan *ch, int hostfd)
+{
+	return stubmaster_send_fds(ch, &hostfd, 1);
+}
+
+int stubmaster_recv_fd(struct stub_chan *ch)
 {
 	char c;
 	struct iovec iov = {.iov_base = &c, .iov_len = 1};
@@ -313,14 +375,14 @@ int stubmaster_recv_fd(void)
 			     .msg_iovlen = 1,
 			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf)};
-	if (recvmsg(fd_sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+	if (recvmsg(ch->sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
 		return -errno;
 	int got = -1;
 	fdpass_take(&msg, &got); /* a stub sends one fd, never more */
 	return got >= 0 ? got : -EPROTO;
 }
 
-void stubmaster_flush_fd(void)
+void stubmaster_flush_fd(struct stub_chan *ch)
 {
 	char c;
 	union {
@@ -333,8 +395,8 @@ void stubmaster_flush_fd(void)
 				     .msg_iovlen = 1,
 				     .msg_control = u.buf,
 				     .msg_controllen = sizeof(u.buf)};
-		if (recvmsg(fd_sock_peer, &msg,
-			    MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+		if (recvmsg(ch->peer, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <
+		    0)
 			return;
 		fdpass_take(&msg, NULL);
 	}

@@ -2,7 +2,7 @@
  * request it forks a new stub process that execs the embedded stub, so every
  * stub starts in the same user, PID, mount, IPC, UTS and network namespaces,
  * in an empty read-only root, without capabilities, with no_new_privs and no
- * fds but the fd-passing socket. It also reaps every stub (guest forks use
+ * fds but its own fd channel. It also reaps every stub (guest forks use
  * CLONE_PARENT so that stubs are its children). Shared by all platforms. */
 #ifndef BULKHEAD_STUBMASTER_H
 #define BULKHEAD_STUBMASTER_H
@@ -11,19 +11,35 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-/* The fd number every stub has for receiving fds from the sentry. */
+/* The fd number where every stub process has its own end of its fd
+ * channel. */
 #define STUB_FD_SOCK 3
 
+/* The socket through which the sentry hands one stub process (and its
+ * threads) host fds, and that process hands back pidfds. One per process,
+ * so that no guest process, even one that runs the stub's own receive at
+ * its gate, can take an fd meant for another. */
+struct stub_chan {
+	int sock; /* the sentry's end */
+	int peer; /* the stub's end, kept to give and to flush */
+	int refs;
+};
+struct stub_chan *stub_chan_new(void);
+void stub_chan_get(struct stub_chan *c);
+void stub_chan_put(struct stub_chan *c);
+
 int stubmaster_init(int stub_memfd);
-/* A new stub process, stopped by its own SIGSTOP and not traced; returns its
- * host pid (as the sentry sees it) or a negative errno. */
-pid_t stubmaster_spawn(void);
-/* Send hostfd to the stubs' receiving socket (one message). */
-int stubmaster_send_fd(int hostfd);
-/* Receive one fd a stub sent on its fd socket (non-blocking). */
-int stubmaster_recv_fd(void);
-/* Drop a message that no stub received (after a failed receive). */
-void stubmaster_flush_fd(void);
+/* A new stub process with c's stub end as its STUB_FD_SOCK, stopped by its
+ * own SIGSTOP and not traced; returns its host pid (as the sentry sees it)
+ * or a negative errno. */
+pid_t stubmaster_spawn(struct stub_chan *c);
+/* Send host fds (one message, at most 2) to c's stub end. */
+int stubmaster_send_fds(struct stub_chan *c, const int *fds, int n);
+int stubmaster_send_fd(struct stub_chan *c, int hostfd);
+/* Receive one fd the stub sent on c (non-blocking). */
+int stubmaster_recv_fd(struct stub_chan *c);
+/* Drop what the stub did not take from c (after a failed receive). */
+void stubmaster_flush_fd(struct stub_chan *c);
 pid_t stubmaster_pid(void);
 
 /* A one-byte message with room for one fd, as a stub's recvmsg/sendmsg

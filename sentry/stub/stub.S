@@ -62,14 +62,16 @@ stub_systrap_entry:
 	int3
 
 	/* A forked systrap stub starts here on its private scratch stack,
-	 * with its slot number in rdi and the fd of its own shared region in
-	 * rsi (-1: queued on the fd socket): it swaps the parent's region
-	 * for its own, then moves to its slot's stack. */
+	 * with its slot number in rdi and the fds of its own shared region
+	 * and fd channel in rsi and rdx (-1: both queued on the parent's
+	 * channel): it swaps the parent's for its own, then moves to its
+	 * slot's stack. */
 	.org 0xa0
 	.globl stub_systrap_fork_entry
 stub_systrap_fork_entry:
 	push %rdi
 	mov %rsi, %rdi
+	mov %rdx, %rsi
 	call stub_systrap_remap
 	pop %rdi
 	inc %rdi
@@ -80,13 +82,14 @@ stub_systrap_fork_entry:
 	jmp stub_systrap_entry
 
 	/* A fork child made by the stub's own clone returns here through the
-	 * gate's ret, on the scratch stack, its slot number and region fd
-	 * above. */
+	 * gate's ret, on the scratch stack, its slot number and its region
+	 * and channel fds above. */
 	.org 0x100
 	.globl stub_systrap_fork_entry2
 stub_systrap_fork_entry2:
 	mov (%rsp), %rdi
 	mov 8(%rsp), %rsi
+	mov 16(%rsp), %rdx
 	jmp stub_systrap_fork_entry
 
 	/* void stub_enter_guest(void *frame): rt_sigreturn from a frame

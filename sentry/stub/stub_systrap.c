@@ -24,6 +24,7 @@
 #define NR_RECVMSG	   47
 #define NR_SENDMSG	   46
 #define NR_CLONE	   56
+#define NR_DUP3		   292
 #define NR_MMAP		   9
 #define NR_CLOSE	   3
 #define STUB_FD_SOCK	   3
@@ -49,7 +50,7 @@ long stub_syscall6(long nr, long a0, long a1, long a2, long a3, long a4,
 void stub_restorer(void);
 __attribute__((noreturn)) void stub_enter_guest(void *frame);
 void stub_systrap_main(void);
-void stub_systrap_remap(long fd);
+void stub_systrap_remap(long fd, long sock);
 void stub_systrap_handler(int sig, void *si, void *uc);
 
 struct k_sigcontext {
@@ -181,21 +182,40 @@ static void fd_msg_init(struct fd_msg *f)
 	f->msg.controllen = sizeof(f->cm);
 }
 
-/* The next fd the sentry queued on the socket, or a negative errno. */
-static int recv_fd(long flags)
+/* Up to n (1 or 2) fds the sentry queued in one message on the channel:
+ * how many came, or a negative errno. */
+static int recv_fds(int *fds, int n, long flags)
 {
 	struct fd_msg f;
 	fd_msg_init(&f);
-	long n =
+	long r =
 	    stub_syscall6(NR_RECVMSG, STUB_FD_SOCK, (long)&f.msg,
 			  0x40000000 /* MSG_CMSG_CLOEXEC */ | flags, 0, 0, 0);
-	if (n < 0)
-		return (int)n;
-	if (n != 1 || f.msg.controllen < 20 ||
+	if (r < 0)
+		return (int)r;
+	uint64_t len = *(uint64_t *)f.cm.buf;
+	if (r != 1 || f.msg.controllen < 20 || len < 20 ||
 	    *(int32_t *)(f.cm.buf + 8) != 1 /* SOL_SOCKET */ ||
 	    *(int32_t *)(f.cm.buf + 12) != 1 /* SCM_RIGHTS */)
 		return -5; /* EIO */
-	return *(int32_t *)(f.cm.buf + 16);
+	int got = (int)((len - 16) / 4);
+	if (got > 2)
+		got = 2;
+	for (int i = 0; i < got; i++) {
+		int fd = *(int32_t *)(f.cm.buf + 16 + 4 * i);
+		if (i < n)
+			fds[i] = fd;
+		else
+			stub_syscall6(NR_CLOSE, fd, 0, 0, 0, 0, 0);
+	}
+	return got < n ? got : n;
+}
+
+static int recv_fd(long flags)
+{
+	int fd;
+	int n = recv_fds(&fd, 1, flags);
+	return n == 1 ? fd : n < 0 ? n : -5;
 }
 
 static long send_fd(int fd)
@@ -269,21 +289,27 @@ static void serve(struct sysmsg *m)
 			 * (args[2]) inherits the fd of its own region, taken
 			 * from the socket first and named on its stack, so
 			 * the sentry need not wait for it to take its own. */
-			int cfd = -1;
+			int cfd[2] = {-1, -1};
 			if (m->args[2]) {
-				cfd = recv_fd(0x40 /* MSG_DONTWAIT */);
-				if (cfd < 0) {
-					m->ret = cfd;
+				int n = recv_fds(cfd, 2, 0x40 /* DONTWAIT */);
+				if (n != 2) {
+					if (n == 1)
+						stub_syscall6(NR_CLOSE, cfd[0],
+							      0, 0, 0, 0, 0);
+					m->ret = n < 0 ? n : -5;
 					break;
 				}
-				*(int64_t *)(m->args[1] + 16) = cfd;
+				*(int64_t *)(m->args[1] + 16) = cfd[0];
+				*(int64_t *)(m->args[1] + 24) = cfd[1];
 			}
 			m->pidfd_out = -1;
 			long r = stub_syscall6(NR_CLONE, (long)m->args[0],
 					       (long)m->args[1],
 					       (long)&m->pidfd_out, 0, 0, 0);
-			if (cfd >= 0)
-				stub_syscall6(NR_CLOSE, cfd, 0, 0, 0, 0, 0);
+			for (int i = 0; i < 2; i++)
+				if (cfd[i] >= 0)
+					stub_syscall6(NR_CLOSE, cfd[i], 0, 0, 0,
+						      0, 0);
 			int pfd = m->pidfd_out;
 			if (r > 0 && pfd >= 0) {
 				if (send_fd(pfd) != 1)
@@ -440,20 +466,29 @@ void stub_systrap_main(void)
 	stub_enter_guest(&f);
 }
 
-/* A fork child's first act: map its own shared region (fd, inherited from
- * the parent's clone, or -1: queued on the fd socket) over the parent's, so
- * that no process can see another's slots. Runs on the private scratch
- * stack. */
-void stub_systrap_remap(long fd)
+/* A fork child's first act: map its own shared region (fd) over the
+ * parent's, so that no process can see another's slots, and make its own
+ * fd channel (sock) its STUB_FD_SOCK, so that none can take another's fds.
+ * Both come inherited from the parent's clone or, when -1, queued in one
+ * message on the parent's channel (which the child shares until here).
+ * Runs on the private scratch stack. */
+void stub_systrap_remap(long fd, long sock)
 {
-	if (fd < 0)
-		fd = recv_fd(0);
-	if (fd < 0)
-		stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);
+	if (fd < 0) {
+		int fds[2];
+		if (recv_fds(fds, 2, 0) != 2)
+			stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);
+		fd = fds[0];
+		sock = fds[1];
+	}
 	long a =
 	    stub_syscall6(NR_MMAP, (long)SYSMSG_BASE, (long)SYSMSG_REGION_SIZE,
 			  3 /* RW */, 0x11 /* MAP_SHARED|MAP_FIXED */, fd, 0);
 	stub_syscall6(NR_CLOSE, fd, 0, 0, 0, 0, 0);
 	if (a != (long)SYSMSG_BASE)
 		stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);
+	if (sock < 0 ||
+	    stub_syscall6(NR_DUP3, sock, STUB_FD_SOCK, 0, 0, 0, 0) < 0)
+		stub_syscall6(NR_EXIT, 1, 0, 0, 0, 0, 0);
+	stub_syscall6(NR_CLOSE, sock, 0, 0, 0, 0, 0);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -280,6 +281,91 @@ static void gates(void)
 	}
 }
 
+/* --- another process's fds ------------------------------------------------
+ * The sentry hands a stub the host fd of each file it maps through a
+ * socket, and the stub's gate may receive on it. A child that keeps
+ * receiving there through the gate must get none of the fds meant for its
+ * parent's mmaps, and the parent's mmaps must all work. */
+static long gate_call3(unsigned long addr, long nr, long a0, long a1, long a2)
+{
+	register long rdi __asm__("rdi") = a0;
+	register long rsi __asm__("rsi") = a1;
+	register long rdx __asm__("rdx") = a2;
+	long ret;
+	__asm__ volatile("sub $128, %%rsp\n\t"
+			 "call *%[addr]\n\t"
+			 "add $128, %%rsp"
+			 : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx)
+			 : [addr] "r"(addr), "a"(nr)
+			 : "rcx", "r11", "r8", "r9", "r10", "memory", "cc");
+	return ret;
+}
+
+static void fd_theft(void)
+{
+	volatile int *stop = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(stop != MAP_FAILED);
+	int p[2];
+	SYS(pipe(p));
+	pid_t pid = SYS(fork());
+	if (pid == 0) {
+		close(p[0]);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGSYS, SIG_DFL);
+		alarm(20);
+		long stolen = 0;
+		char byte;
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * 4)];
+			struct cmsghdr align;
+		} u;
+		while (!*stop) {
+			struct iovec iov = {&byte, 1};
+			struct msghdr mh = {.msg_iov = &iov,
+					    .msg_iovlen = 1,
+					    .msg_control = u.buf,
+					    .msg_controllen = sizeof(u.buf)};
+			long r = gate_call3(GATE_RET, __NR_recvmsg, 3,
+					    (long)&mh, MSG_DONTWAIT);
+			if (r > 0 && mh.msg_controllen > 0)
+				stolen++;
+		}
+		(void)!write(p[1], &stolen, sizeof(stolen));
+		_exit(0);
+	}
+	close(p[1]);
+	int bad = 0;
+	for (int i = 0; i < 300; i++) {
+		int fd = open("/proc/self/exe", O_RDONLY);
+		void *m = fd < 0
+			      ? MAP_FAILED
+			      : mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED)
+			bad++;
+		else
+			munmap(m, 4096);
+		if (fd >= 0)
+			close(fd);
+	}
+	*stop = 1;
+	int st;
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	long stolen = -1;
+	ssize_t n = read_full(p[0], &stolen, sizeof(stolen));
+	close(p[0]);
+	CHECK_EQ(bad, 0);
+	/* A child the gate killed took nothing either. */
+	if (WIFEXITED(st)) {
+		CHECK_EQ(n, (ssize_t)sizeof(stolen));
+		CHECK_EQ(stolen, 0);
+		printf("fd theft: the thief got no fd in 300 maps\n");
+	} else {
+		printf("fd theft: the thief died by signal %d\n", WTERMSIG(st));
+	}
+	munmap((void *)stop, 4096);
+}
+
 int main(void)
 {
 	make_page();
@@ -287,6 +373,8 @@ int main(void)
 	if (in_sandbox())
 		forbidden();
 	gates();
+	if (in_sandbox())
+		fd_theft();
 	pass("rawsyscall");
 	return 0;
 }

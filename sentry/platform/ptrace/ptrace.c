@@ -39,6 +39,7 @@ static pthread_mutex_t stub_lock = PTHREAD_MUTEX_INITIALIZER;
 struct ptrace_stub {
 	pid_t pid;
 	int nthreads;
+	struct stub_chan *chan; /* its fd channel (stubmaster.h) */
 };
 
 struct plat_thread {
@@ -74,17 +75,17 @@ static int pt_wait(struct plat_thread *pt, int *status)
 
 static int pt_spawn(struct plat_thread **out)
 {
-	pid_t pid = stubmaster_spawn();
-	if (pid < 0)
-		return pid;
 	struct plat_thread *pt = calloc(1, sizeof(*pt));
 	struct ptrace_stub *st = calloc(1, sizeof(*st));
-	if (!pt || !st) {
+	struct stub_chan *ch = stub_chan_new();
+	pid_t pid = pt && st && ch ? stubmaster_spawn(ch) : -ENOMEM;
+	if (pid < 0) {
 		free(pt);
 		free(st);
-		kill(pid, SIGKILL);
-		return -ENOMEM;
+		stub_chan_put(ch);
+		return pid;
 	}
+	st->chan = ch;
 	st->pid = pid;
 	st->nthreads = 1;
 	pt->tid = pid;
@@ -303,13 +304,6 @@ static int pt_clone(struct plat_thread *pt, unsigned long flags,
 		free(c);
 		return -EAGAIN;
 	}
-	regs.rip = STUB_PARK;
-	pt_setregs(c, &regs);
-	if (ptrace(PTRACE_DETACH, child, 0, 0) < 0) {
-		kill(child, SIGKILL);
-		free(c);
-		return -EAGAIN;
-	}
 	if (thread) {
 		c->stub = pt->stub;
 		pthread_mutex_lock(&stub_lock);
@@ -324,6 +318,28 @@ static int pt_clone(struct plat_thread *pt, unsigned long flags,
 		}
 		c->stub->pid = child;
 		c->stub->nthreads = 1;
+		/* Children share their parent's fd channel: under ptrace no
+		 * guest syscall ever runs on the host (SYSEMU skips them all),
+		 * so only the sentry receives on it, under the kernel lock.
+		 * (systrap, where the guest can reach its gate, gives every
+		 * process its own.) */
+		c->stub->chan = pt->stub->chan;
+		stub_chan_get(c->stub->chan);
+	}
+	regs.rip = STUB_PARK;
+	pt_setregs(c, &regs);
+	if (ptrace(PTRACE_DETACH, child, 0, 0) < 0) {
+		kill(child, SIGKILL);
+		if (!thread) {
+			stub_chan_put(c->stub->chan);
+			free(c->stub);
+		} else {
+			pthread_mutex_lock(&stub_lock);
+			pt->stub->nthreads--;
+			pthread_mutex_unlock(&stub_lock);
+		}
+		free(c);
+		return -EAGAIN;
 	}
 	*out = c;
 	return 0;
@@ -376,8 +392,10 @@ static void pt_release(struct plat_thread *pt)
 	pthread_mutex_lock(&stub_lock);
 	bool free_stub = --st->nthreads <= 0;
 	pthread_mutex_unlock(&stub_lock);
-	if (free_stub)
+	if (free_stub) {
+		stub_chan_put(st->chan);
 		free(st);
+	}
 	free(pt);
 }
 
@@ -397,13 +415,13 @@ static int pt_install_fd(struct plat_thread *pt, int fd)
 	struct iovec l = {&s, sizeof(s)}, rm = {(void *)base, sizeof(s)};
 	if (process_vm_writev(pt->tid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof(s))
 		return -EFAULT;
-	int r = stubmaster_send_fd(fd);
+	int r = stubmaster_send_fd(pt->stub->chan, fd);
 	if (r < 0)
 		return r;
 	long n = pt_inject(pt, __NR_recvmsg, STUB_FD_SOCK, (long)base,
 			   MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, 0, 0, NULL);
 	if (n != 1) {
-		stubmaster_flush_fd();
+		stubmaster_flush_fd(pt->stub->chan);
 		return n < 0 ? (int)n : -EIO;
 	}
 	if (process_vm_readv(pt->tid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof(s))

@@ -64,6 +64,7 @@ struct st_as {
 	pid_t pid;
 	int memfd;
 	int pidfd; /* the stub process, when known: tells it is gone */
+	struct stub_chan *chan; /* its fd channel (stubmaster.h) */
 	uint8_t *map;
 	uint64_t slots; /* bitmap */
 	uint64_t used;	/* slots ever used: zeroed before reuse */
@@ -136,9 +137,11 @@ static void calibrate_spin(void)
  *                        the sentry's changes to this address space
  *   arch_prctl(SET_FS)   the guest's TLS base, this thread only
  *   sigaltstack rt_sigaction  the stub's own handlers, at thread start
- *   recvmsg(fd 3) close  receiving a file fd the sentry donates for mmap
+ *   recvmsg(fd 3) close  receiving a file fd the sentry donates for mmap,
+ *                        on this process's own fd channel
  *   clone (fixed flags)  fork/thread of this stub, for the sentry
  *   sendmsg(fd 3)        handing the sentry the pidfd of such a clone
+ *   dup3(x, 3, 0)        a fork child making its own channel its fd 3
  *   exit exit_group      the stub's own end
  *   sched_yield          spinning politely while it waits for the sentry
  *   set_tid_address      a word in its own slot cleared when it exits
@@ -191,6 +194,10 @@ static int build_filter(void)
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
 				     SCMP_A0(SCMP_CMP_EQ, STUB_FD_SOCK));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(dup3), 2,
+				     SCMP_A1(SCMP_CMP_EQ, STUB_FD_SOCK),
+				     SCMP_A2(SCMP_CMP_EQ, 0));
 	int fd = r ? -1 : memfd_create("bulkhead-filter", MFD_CLOEXEC);
 	if (!r && fd < 0)
 		r = -errno;
@@ -251,6 +258,10 @@ static int st_init(int stub_memfd)
 			      (pid_t)info.pid == stubmaster_pid();
 		close(pfd);
 	}
+	/* A knob for tests and older-kernel comparisons. */
+	const char *how = getenv("BH_SYSTRAP_CLONE");
+	if (how && strcmp(how, "ptrace") == 0)
+		pidfd_clone = false;
 	bh_info("systrap: clone through %s",
 		pidfd_clone ? "the stub (pidfd)" : "ptrace");
 	return 0;
@@ -286,6 +297,7 @@ static struct st_as *as_recycle(void)
 		if (as->used & (1ull << i))
 			memset(as->map + (size_t)i * SYSMSG_SLOT_SIZE, 0,
 			       SYSMSG_SLOT_SIZE);
+	stubmaster_flush_fd(as->chan); /* nothing of the last process */
 	as->pidfd = -1;
 	as->used = as->slots = 0;
 	as->refs = 0;
@@ -305,8 +317,10 @@ static struct st_as *as_new(pid_t pid)
 		return NULL;
 	as->pid = pid;
 	as->pidfd = -1;
+	as->chan = stub_chan_new();
 	as->memfd = memfd_create("bulkhead-sysmsg", MFD_CLOEXEC);
-	if (as->memfd < 0 || ftruncate(as->memfd, SYSMSG_REGION_SIZE) < 0)
+	if (!as->chan || as->memfd < 0 ||
+	    ftruncate(as->memfd, SYSMSG_REGION_SIZE) < 0)
 		goto fail;
 	as->map = mmap(NULL, SYSMSG_REGION_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_SHARED, as->memfd, 0);
@@ -316,6 +330,7 @@ static struct st_as *as_new(pid_t pid)
 fail:
 	if (as->memfd >= 0)
 		close(as->memfd);
+	stub_chan_put(as->chan);
 	free(as);
 	return NULL;
 }
@@ -335,6 +350,7 @@ static void as_put(struct st_as *as)
 		close(as->pidfd);
 	munmap(as->map, SYSMSG_REGION_SIZE);
 	close(as->memfd);
+	stub_chan_put(as->chan);
 	free(as);
 }
 
@@ -503,14 +519,15 @@ static long command(struct plat_thread *pt, uint32_t cmd)
 
 static int st_spawn(struct plat_thread **out)
 {
-	pid_t pid = stubmaster_spawn();
-	if (pid < 0)
-		return pid;
-	struct st_as *as = as_new(pid);
-	if (!as) {
-		kill(pid, SIGKILL);
+	struct st_as *as = as_new(0);
+	if (!as)
 		return -ENOMEM;
+	pid_t pid = stubmaster_spawn(as->chan);
+	if (pid < 0) {
+		as_put(as);
+		return pid;
 	}
+	as->pid = pid;
 	as->slots = 1;
 	struct plat_thread *pt = thread_new(as, pid, 0);
 	if (!pt) {
@@ -533,7 +550,7 @@ static void write_filter(struct sysmsg *m)
 /* Map the region of as at SYSMSG_BASE inside the stopped thread tid. */
 static int map_region(pid_t tid, struct st_as *as)
 {
-	int r = stubmaster_send_fd(as->memfd);
+	int r = stubmaster_send_fd(as->chan, as->memfd);
 	if (r < 0)
 		return r;
 	/* recvmsg through the gate, msghdr in the stub's scratch page. */
@@ -547,7 +564,7 @@ static int map_region(pid_t tid, struct st_as *as)
 				   (long)base, MSG_CMSG_CLOEXEC | MSG_DONTWAIT,
 				   0, 0, 0, NULL);
 	if (n != 1) {
-		stubmaster_flush_fd();
+		stubmaster_flush_fd(as->chan);
 		return n < 0 ? (int)n : -EIO;
 	}
 	if (process_vm_readv(as->pid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof(s))
@@ -591,7 +608,8 @@ static int start_fork_child(pid_t tid, int slot)
 	regs.rip = STUB_SYSTRAP_FORK_ENTRY;
 	regs.rsp = STUB_SCRATCH + STUB_SCRATCH_SIZE - 256;
 	regs.rdi = (unsigned long)slot;
-	regs.rsi = (unsigned long)-1; /* its region fd is on the socket */
+	regs.rsi = (unsigned long)-1; /* its region and channel fds: */
+	regs.rdx = (unsigned long)-1; /* on the parent's channel */
 	r = ptu_setregs(tid, &regs);
 	if (r < 0)
 		return r;
@@ -729,14 +747,15 @@ static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
 	uint64_t sp;
 	if (!share) {
 		const uint64_t S = STUB_SCRATCH + STUB_SCRATCH_SIZE - 512;
-		/* Return address, slot, and the region fd the stub fills
-		 * in. */
-		uint64_t w[3] = {STUB_SYSTRAP_FORK_ENTRY2, (uint64_t)slot,
-				 (uint64_t)-1};
+		/* Return address, slot, and the fds of the child's region
+		 * and channel, which the stub fills in. */
+		uint64_t w[4] = {STUB_SYSTRAP_FORK_ENTRY2, (uint64_t)slot,
+				 (uint64_t)-1, (uint64_t)-1};
 		struct iovec l = {w, sizeof(w)}, rm = {(void *)S, sizeof(w)};
 		if (process_vm_writev(pt->tid, &l, 1, &rm, 1, 0) != sizeof(w))
 			return -EFAULT;
-		int r = stubmaster_send_fd(cas->memfd);
+		const int fds[2] = {cas->memfd, cas->chan->peer};
+		int r = stubmaster_send_fds(pt->as->chan, fds, 2);
 		if (r < 0)
 			return r;
 		sp = S;
@@ -754,10 +773,10 @@ static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
 	long r = command(pt, SM_CMD_CLONE);
 	if (r <= 0) {
 		if (!share)
-			stubmaster_flush_fd();
+			stubmaster_flush_fd(pt->as->chan);
 		return r < 0 ? (int)r : -EAGAIN;
 	}
-	int pfd = stubmaster_recv_fd();
+	int pfd = stubmaster_recv_fd(pt->as->chan);
 	if (pfd < 0)
 		return pfd;
 	struct bh_pidfd_info info = {.mask = BH_PIDFD_INFO_PID};
@@ -834,11 +853,13 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 	if (r == 0)
 		r = ptu_wait_new_child(child);
 	if (r == 0 && !share) {
-		/* Its own shared region, so that no process sees another's
-		 * slots: the child maps it itself, first thing, from the fd
-		 * queued here (stub_systrap_remap). */
+		/* Its own shared region and fd channel, so that no process
+		 * sees another's slots or fds: the child takes them itself,
+		 * first thing, from the parent's channel, which it shares
+		 * until then (stub_systrap_remap). */
 		cas->pid = child;
-		r = stubmaster_send_fd(cas->memfd);
+		const int fds[2] = {cas->memfd, cas->chan->peer};
+		r = stubmaster_send_fds(pt->as->chan, fds, 2);
 		if (r == 0)
 			r = start_fork_child(child, slot);
 	} else if (r == 0) {
@@ -858,7 +879,7 @@ started:
 		if (r == 0 && ev != SM_EV_READY)
 			r = -EPROTO;
 		if (r < 0 && !share)
-			stubmaster_flush_fd();
+			stubmaster_flush_fd(pt->as->chan);
 	}
 	if (r < 0) {
 		if (child > 0)
@@ -952,13 +973,13 @@ static int st_install_fd(struct plat_thread *pt, int fd)
 			      (uint64_t)pt->slot * SYSMSG_SLOT_SIZE +
 			      SYSMSG_DATA_OFF;
 	stub_fd_msg_init(s, base, -1);
-	int r = stubmaster_send_fd(fd);
+	int r = stubmaster_send_fd(pt->as->chan, fd);
 	if (r < 0)
 		return r;
 	long n = st_syscall(pt, __NR_recvmsg, STUB_FD_SOCK, (long)base,
 			    MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, 0, 0);
 	if (n != 1) {
-		stubmaster_flush_fd();
+		stubmaster_flush_fd(pt->as->chan);
 		return n < 0 ? (int)n : -EIO;
 	}
 	struct stub_fd_msg copy;
@@ -976,7 +997,7 @@ static int st_syscalls_fd(struct plat_thread *pt, int fd, int fd_arg, int n,
 	    (struct sysmsg_call *)((uint8_t *)m + SYSMSG_DATA_OFF);
 	if (n <= 0 || n > SYSMSG_CALLS_MAX || fd_arg < 0 || fd_arg >= 6)
 		return -EINVAL;
-	int r = stubmaster_send_fd(fd);
+	int r = stubmaster_send_fd(pt->as->chan, fd);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < n; i++) {
@@ -988,7 +1009,8 @@ static int st_syscalls_fd(struct plat_thread *pt, int fd, int fd_arg, int n,
 	m->fd_arg = (uint32_t)fd_arg;
 	long done = command(pt, SM_CMD_HOSTCALLS_FD);
 	if (done < 0) {
-		stubmaster_flush_fd(); /* maybe not taken: never leave it */
+		/* maybe not taken: never leave it */
+		stubmaster_flush_fd(pt->as->chan);
 		return (int)done;
 	}
 	if (done > n)
