@@ -166,6 +166,11 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 	else if (gethostname(kernel.hostname, sizeof(kernel.hostname)) < 0)
 		strcpy(kernel.hostname, "localhost");
 	syscall_init();
+	if (platform->set_prefetch) {
+		uint8_t pf[SYSCALL_MAX];
+		syscall_prefetch_table(pf, sizeof(pf));
+		platform->set_prefetch(pf, sizeof(pf));
+	}
 	int tr = timer_init();
 	if (tr < 0) {
 		snprintf(err, errlen, "starting the timer thread: %s",

@@ -58,6 +58,22 @@ static bool uc_fast_ok(struct task *t, uint64_t addr, size_t n, bool write)
 	return addr >= end;
 }
 
+/* Readable by the guest (any kind of mapping): the stub read in-arguments
+ * at the trap without a fault, so for such a range what it read stands. */
+static bool uc_readable(struct task *t, uint64_t addr, size_t n)
+{
+	if (!t->proc || !t->proc->mm)
+		return false;
+	uint64_t end = addr + n;
+	for (struct vma *v = vma_find(t->proc->mm, addr); v && addr < end;
+	     v = vma_next(t->proc->mm, v)) {
+		if (v->start > addr || !(v->prot & PROT_READ))
+			return false;
+		addr = v->end;
+	}
+	return addr >= end;
+}
+
 /* Move up to n bytes; returns how many were moved before the first fault
  * (0 if the first page faults). write selects the direction. */
 static size_t uc_xfer(struct task *t, uint64_t addr, void *local, size_t n,
@@ -67,6 +83,14 @@ static size_t uc_xfer(struct task *t, uint64_t addr, void *local, size_t n,
 	pid_t pid = platform->host_pid(t->pt);
 	size_t done = 0;
 
+	/* In-arguments the stub read at the trap (by the shapes of the
+	 * syscall table): no round trip. Any write makes them stale. */
+	if (write && platform->prefetch_drop)
+		platform->prefetch_drop(t->pt);
+	if (!write && platform->prefetched && n <= UC_PAGE &&
+	    uc_readable(t, addr, n) &&
+	    platform->prefetched(t->pt, local, addr, n) == 0)
+		return n;
 	if (uc_fast_ok(t, addr, n, write)) {
 		int r = write ? platform->copy_out(t->pt, addr, local, n)
 			      : platform->copy_in(t->pt, local, addr, n);

@@ -90,6 +90,15 @@ struct plat_ops {
 	 * install_fd, syscall and close, one by one. */
 	int (*syscalls_fd)(struct plat_thread *pt, int fd, int fd_arg, int n,
 			   const struct plat_call *calls, long *rets);
+	/* Optional: argument prefetch. set_prefetch gives, per syscall
+	 * number, the in-arguments to read at the trap (sysmsg.h's
+	 * encoding); prefetched copies [src, src+n) into dst from what was
+	 * read at this syscall's trap (0), or says it has not (-ENOENT);
+	 * prefetch_drop forgets it, once the syscall wrote guest memory. */
+	void (*set_prefetch)(const uint8_t *table, size_t n);
+	int (*prefetched)(struct plat_thread *pt, void *dst, uint64_t src,
+			  size_t n);
+	void (*prefetch_drop)(struct plat_thread *pt);
 	/* Optional: copy guest memory through the stub, for ranges that
 	 * mm/usercopy checked against the guest's mappings. NULL: usercopy
 	 * uses process_vm_readv/writev. */

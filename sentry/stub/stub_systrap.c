@@ -52,6 +52,11 @@ __attribute__((noreturn)) void stub_enter_guest(void *frame);
 void stub_systrap_main(void);
 void stub_systrap_remap(long fd, long sock);
 void stub_systrap_handler(int sig, void *si, void *uc);
+long stub_pf_copy(void *dst, const void *src, uint64_t n);
+/* Labels inside stub_pf_copy (stub.S). */
+extern const char stub_pf_fault[] __attribute__((visibility("hidden")));
+extern const char stub_pf_fixup[] __attribute__((visibility("hidden")));
+#define NR_EXIT_GROUP 231
 
 struct k_sigcontext {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
@@ -370,10 +375,61 @@ static void mc_to_regs(const struct k_sigcontext *mc, struct sysmsg *m)
 	r[SM_FS_BASE] = m->cur_fs_base;
 }
 
+/* Read the syscall's in-arguments the table names into the data area. A
+ * bad pointer faults in stub_pf_copy and only drops that argument: the
+ * sentry then reads it itself and answers EFAULT as Linux does. */
+static void prefetch(struct sysmsg *m)
+{
+	static const int argreg[6] = {SM_RDI, SM_RSI, SM_RDX,
+				      SM_R10, SM_R8,  SM_R9};
+	uint8_t *data = (uint8_t *)m + SYSMSG_DATA_OFF;
+	uint64_t nr = m->regs[SM_ORIG_RAX];
+	m->pf_valid = 0;
+	if (nr >= SYSMSG_PF_NR)
+		return;
+	uint8_t d = m->pf_table[nr];
+	for (int i = 0; i < 2; i++) {
+		int e = (d >> (4 * i)) & 0xf;
+		int k = (e & 7) - 1;
+		if (k < 0 || k > 5 || ((e & SYSMSG_PF_BUF) && k > 4))
+			continue;
+		uint64_t addr = m->regs[argreg[k]];
+		uint64_t len =
+		    (e & SYSMSG_PF_BUF)
+			? m->regs[argreg[k + 1]]
+			: SYSMSG_PF_MAX - (addr & (SYSMSG_PF_MAX - 1));
+		if (addr == 0 || len == 0 || len > SYSMSG_PF_MAX)
+			continue;
+		m->pf_active = 1;
+		long got = stub_pf_copy(data + i * SYSMSG_PF_MAX,
+					(const void *)addr, len);
+		m->pf_active = 0;
+		if (got != (long)len)
+			continue;
+		m->pf[i].addr = addr;
+		m->pf[i].len = len;
+		m->pf_valid |= 1u << i;
+	}
+}
+
 void stub_systrap_handler(int sig, void *si, void *ucv)
 {
 	struct sysmsg *m = my_slot();
 	struct k_ucontext *uc = ucv;
+	if (sig == SIGSEGV || sig == SIGBUS) {
+		/* Faults are not blocked while the stub serves, for this:
+		 * a prefetch that read a bad pointer gives up that one. */
+		if (m->pf_active && uc->mc.rip == (uint64_t)stub_pf_fault) {
+			uc->mc.rip = (uint64_t)stub_pf_fixup;
+			return;
+		}
+		/* Any other fault while serving (a copy into memory the
+		 * guest unmapped behind the sentry's back) ends this process,
+		 * as a blocked fault signal would. */
+		if (m->in_handler)
+			stub_syscall6(NR_EXIT_GROUP, 128 + sig, 0, 0, 0, 0, 0);
+	}
+	m->in_handler = 1;
 	mc_to_regs(&uc->mc, m);
 	if (uc->mc.fpstate)
 		memcpy(m->fpregs, (void *)uc->mc.fpstate, 512);
@@ -383,6 +439,7 @@ void stub_systrap_handler(int sig, void *si, void *ucv)
 		m->regs[SM_ORIG_RAX] =
 		    (uint64_t)(int64_t) * (int32_t *)((char *)si + 24);
 		ev = SM_EV_SYSCALL;
+		prefetch(m);
 	} else if (sig == SIGUSR2 || code <= 0) {
 		/* The sentry's kick, or a signal someone sent the stub. */
 		m->regs[SM_ORIG_RAX] = (uint64_t)-1;
@@ -404,6 +461,7 @@ void stub_systrap_handler(int sig, void *si, void *ucv)
 			*(uint64_t *)(uc->mc.fpstate + 512) |= 3;
 		m->fp_dirty = 0;
 	}
+	m->in_handler = 0;
 }
 
 static void setup_thread(struct sysmsg *m)
@@ -422,9 +480,13 @@ static void setup_thread(struct sysmsg *m)
 	static const int sigs[] = {SIGSYS, SIGSEGV, SIGBUS, SIGFPE,
 				   SIGILL, SIGTRAP, SIGUSR2};
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		/* Everything blocked while serving but faults (see the
+		 * handler). */
 		struct k_sigaction sa = {(void *)stub_systrap_handler,
 					 SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
-					 (void *)stub_restorer, ~0ULL};
+					 (void *)stub_restorer,
+					 ~0ULL & ~((1ULL << (SIGSEGV - 1)) |
+						   (1ULL << (SIGBUS - 1)))};
 		stub_syscall6(NR_RT_SIGACTION, sigs[i], (long)&sa, 0, 8, 0, 0);
 	}
 	/* Last: from here on every syscall but the gate's traps. */
@@ -447,8 +509,10 @@ void stub_systrap_main(void)
 	struct sysmsg *m = my_slot();
 	setup_thread(m);
 	m->cur_fs_base = ~0ULL;
+	m->in_handler = 1;
 	post(m, SM_EV_READY);
 	serve(m);
+	m->in_handler = 0;
 	uint8_t fp[512] __attribute__((aligned(64)));
 	struct k_sigframe f;
 	memset(&f, 0, sizeof(f));

@@ -1,12 +1,14 @@
 /* The syscall table: number -> handler, name and argument shapes. The same
- * table drives dispatch and --strace; later the systrap platform uses the
- * shapes to carry small arguments through its shared page.
+ * table drives dispatch and --strace, and its shapes tell the systrap stub
+ * which in-arguments (strings, buffers) to read at the trap, so that the
+ * sentry gets them without a round trip (syscall_prefetch_table).
  *
  * Each area file (sys_file.c, sys_mm.c, ...) exports a table of
  * struct syscall_def terminated by {.nr = -1}; syscall_init() merges them. */
 #ifndef BULKHEAD_SYSCALLS_H
 #define BULKHEAD_SYSCALLS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct task;
@@ -41,5 +43,9 @@ void syscall_init(void);
  * (may be a restart code). Unknown numbers: -ENOSYS, logged once. */
 long syscall_dispatch(struct task *t, long nr, const uint64_t a[6]);
 const struct syscall_def *syscall_lookup(long nr);
+/* Per syscall number, the first two in-arguments of shape 's' or 'b' as
+ * sysmsg.h's prefetch nibbles: (index + 1), | 8 for a buffer whose length
+ * is the next argument. */
+void syscall_prefetch_table(uint8_t *table, size_t n);
 
 #endif

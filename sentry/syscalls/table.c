@@ -39,6 +39,24 @@ const struct syscall_def *syscall_lookup(long nr)
 	return &table[nr];
 }
 
+void syscall_prefetch_table(uint8_t *out, size_t n)
+{
+	for (size_t nr = 0; nr < n; nr++) {
+		out[nr] = 0;
+		const struct syscall_def *d =
+		    nr < SYSCALL_MAX && table[nr].fn ? &table[nr] : NULL;
+		int got = 0;
+		for (int i = 0; d && d->args && d->args[i] && i < 6 && got < 2;
+		     i++) {
+			char c = d->args[i];
+			if (c != 's' && (c != 'b' || i == 5))
+				continue;
+			uint8_t e = (uint8_t)((i + 1) | (c == 'b' ? 8 : 0));
+			out[nr] |= (uint8_t)(e << (4 * got++));
+		}
+	}
+}
+
 long syscall_dispatch(struct task *t, long nr, const uint64_t a[6])
 {
 	const struct syscall_def *d = syscall_lookup(nr);

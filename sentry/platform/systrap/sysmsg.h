@@ -73,6 +73,20 @@ enum {
 	SM_NREGS
 };
 
+/* In-arguments the stub reads at the trap, so that the sentry needs no
+ * round trip for them: per syscall number, two nibbles (first argument in
+ * the low one), each 0 or (argument index + 1) | SYSMSG_PF_BUF. A buffer's
+ * length is the next argument; a string is read to the end of its page,
+ * as mm/usercopy reads strings. Built from the syscall table's argument
+ * shapes (the ones --strace prints). Argument i lands at data + i *
+ * SYSMSG_PF_MAX. */
+#define SYSMSG_PF_NR  512
+#define SYSMSG_PF_MAX 4096
+#define SYSMSG_PF_BUF 8
+struct sysmsg_pf {
+	uint64_t addr, len;
+};
+
 /* One entry of SM_CMD_HOSTCALLS_FD. */
 struct sysmsg_call {
 	uint64_t nr, a[6];
@@ -104,6 +118,13 @@ struct sysmsg {
 	 * reused only once nobody runs on it. */
 	uint32_t alive;
 	int32_t pidfd_out; /* clone's CLONE_PIDFD result, in the stub */
+	uint32_t pf_valid; /* bit i: pf[i] was read at this trap */
+	uint32_t
+	    pf_active; /* the stub is reading one: a fault is not the guest's */
+	uint32_t in_handler; /* the stub is serving: a fault now ends it */
+	uint32_t pad2;
+	struct sysmsg_pf pf[2];
+	uint8_t pf_table[SYSMSG_PF_NR];
 };
 
 #endif

@@ -82,9 +82,14 @@ struct plat_thread {
 	int silent_intr; /* futex timeouts since an unanswered interrupt */
 	bool exited;
 	atomic_bool pending_intr;
+	/* In-arguments read at this syscall's trap, copied once. */
+	uint8_t pf_ok; /* bit i: pf[i] holds pf_buf[i] */
+	struct sysmsg_pf pf[2];
+	uint8_t pf_buf[2][SYSMSG_PF_MAX];
 };
 
-static uint64_t spin_iters; /* TSC ticks in SPIN_NS, 0 on one CPU */
+static uint64_t spin_iters;	       /* TSC ticks in SPIN_NS, 0 on one CPU */
+static uint8_t pf_table[SYSMSG_PF_NR]; /* sysmsg.h: what to prefetch */
 
 /* PIDFD_GET_INFO (Linux 6.13): the host pid behind a pidfd, in the
  * caller's pid namespace. With it a stub clones itself and hands the
@@ -388,6 +393,7 @@ static struct plat_thread *thread_new(struct st_as *as, pid_t tid, int slot)
 	pt->m = (struct sysmsg *)(as->map + (size_t)slot * SYSMSG_SLOT_SIZE);
 	memset(pt->m, 0, sizeof(*pt->m));
 	pt->m->spin_iters = spin_iters;
+	memcpy(pt->m->pf_table, pf_table, sizeof(pf_table));
 	pt->m->alive = 1;
 	pthread_mutex_lock(&as_lock);
 	as->refs++;
@@ -493,6 +499,8 @@ static long command(struct plat_thread *pt, uint32_t cmd)
 {
 	if (pt->exited)
 		return -ESRCH;
+	if (cmd != SM_CMD_COPYIN)
+		pt->pf_ok = 0; /* host calls and writes may change memory */
 	post_cmd(pt, cmd);
 	uint64_t t0 = now_ns();
 	for (;;) {
@@ -658,10 +666,70 @@ static void regs_to_slot(struct sysmsg *m, const plat_regs *r)
 	memcpy(m->regs, r, sizeof(m->regs));
 }
 
+/* Keep what the stub read at the trap, where it read it from what the
+ * table asks and the registers (our copy) say: the slot only supplies the
+ * bytes, which are the guest's to choose anyway. */
+static void pf_collect(struct plat_thread *pt, const plat_regs *r)
+{
+	struct sysmsg *m = pt->m;
+	const uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
+	pt->pf_ok = 0;
+	if (r->orig_rax >= SYSMSG_PF_NR)
+		return;
+	uint8_t d = pf_table[r->orig_rax];
+	uint32_t valid = atomic_load((_Atomic uint32_t *)&m->pf_valid);
+	for (int i = 0; i < 2; i++) {
+		int e = (d >> (4 * i)) & 0xf;
+		int k = (e & 7) - 1;
+		if (!(valid & (1u << i)) || k < 0 || k > 5 ||
+		    ((e & SYSMSG_PF_BUF) && k > 4))
+			continue;
+		uint64_t addr = a[k];
+		uint64_t len =
+		    (e & SYSMSG_PF_BUF)
+			? a[k + 1]
+			: SYSMSG_PF_MAX - (addr & (SYSMSG_PF_MAX - 1));
+		if (len == 0 || len > SYSMSG_PF_MAX || m->pf[i].addr != addr ||
+		    m->pf[i].len != len)
+			continue;
+		memcpy(pt->pf_buf[i],
+		       (uint8_t *)m + SYSMSG_DATA_OFF + i * SYSMSG_PF_MAX, len);
+		pt->pf[i].addr = addr;
+		pt->pf[i].len = len;
+		pt->pf_ok |= 1u << i;
+	}
+}
+
+static int st_prefetched(struct plat_thread *pt, void *dst, uint64_t src,
+			 size_t n)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct sysmsg_pf *p = &pt->pf[i];
+		if ((pt->pf_ok & (1u << i)) && src >= p->addr && n <= p->len &&
+		    src - p->addr <= p->len - n) {
+			memcpy(dst, pt->pf_buf[i] + (src - p->addr), n);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void st_prefetch_drop(struct plat_thread *pt)
+{
+	pt->pf_ok = 0;
+}
+
+static void st_set_prefetch(const uint8_t *table, size_t n)
+{
+	memset(pf_table, 0, sizeof(pf_table));
+	memcpy(pf_table, table, n < sizeof(pf_table) ? n : sizeof(pf_table));
+}
+
 static int st_run(struct plat_thread *pt, plat_regs *regs,
 		  struct plat_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
+	pt->pf_ok = 0;
 	if (atomic_exchange(&pt->pending_intr, false)) {
 		ev->kind = PLAT_EV_INTERRUPT;
 		return 0;
@@ -707,6 +775,7 @@ static int st_run(struct plat_thread *pt, plat_regs *regs,
 		memcpy(regs, m->regs, sizeof(*regs));
 		if (e == SM_EV_SYSCALL) {
 			ev->kind = PLAT_EV_SYSCALL;
+			pf_collect(pt, regs);
 		} else if (e == SM_EV_FAULT) {
 			int signo = m->signo;
 			if (signo != SIGSEGV && signo != SIGBUS &&
@@ -1045,6 +1114,7 @@ static int st_copy_out(struct plat_thread *pt, uint64_t dst, const void *src,
 		       size_t n)
 {
 	struct sysmsg *m = pt->m;
+	pt->pf_ok = 0;
 	while (n) {
 		size_t k = n < SYSMSG_DATA_SIZE ? n : SYSMSG_DATA_SIZE;
 		memcpy((uint8_t *)m + SYSMSG_DATA_OFF, src, k);
@@ -1074,6 +1144,9 @@ const struct plat_ops plat_systrap_ops = {
     .release = st_release,
     .host_pid = st_host_pid,
     .install_fd = st_install_fd,
+    .set_prefetch = st_set_prefetch,
+    .prefetched = st_prefetched,
+    .prefetch_drop = st_prefetch_drop,
     .syscalls_fd = st_syscalls_fd,
     .copy_in = st_copy_in,
     .copy_out = st_copy_out,
