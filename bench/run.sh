@@ -6,11 +6,16 @@
 # absolute times on these machines are noisy.
 #   BH_PLATFORMS="systrap ptrace"   Bulkhead platforms to measure
 #   SLOW_SCALE=10                   iteration divisor under sandboxes
+#   BENCH_ROUNDS=3                  rounds: every runtime runs once per
+#                                   round, in turn, and each figure is the
+#                                   median over the rounds, so that a noisy
+#                                   minute of the machine hits all alike
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 BULKHEAD=$PWD/$BUILD/bin/bulkhead
 SCALE=${SLOW_SCALE:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
 TMP=$(mktemp -d /tmp/bh-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 B=$TMP/bundle
@@ -25,12 +30,17 @@ head -c 65536 /dev/urandom >"$R/bench/file"
 (cd "$R/bench/tree" && mkdir d{00..99} && for d in d*; do (cd "$d" && touch f{00..99}); done)
 
 cols=(native)
-declare -A res unit
+declare -A res unit all
+add_col() { # NAME: a column, once
+	local c
+	for c in "${cols[@]}"; do [ "$c" = "$1" ] && return; done
+	cols+=("$1")
+}
 record() { # RUNTIME: reads RESULT lines on stdin
 	local rt=$1 tag name u v
 	while read -r tag name u v; do
 		[ "$tag" = RESULT ] || continue
-		res[$rt,$name]=$v
+		all[$rt,$name]+="$v "
 		unit[$name]=$u
 	done
 }
@@ -45,7 +55,7 @@ container_true() { # RUNTIME CMD...
 		t1=$(date +%s%N)
 		times+=($(((t1 - t0) / 1000)))
 	done
-	res[$rt,container_true]=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | awk '{printf "%.1f", $1 / 1000}')
+	all[$rt,container_true]+="$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | awk '{printf "%.1f", $1 / 1000}') "
 	unit[container_true]=ms
 }
 
@@ -53,21 +63,11 @@ config() { # args... → $B/config.json
 	scripts/mkbundle.sh --config -- "$@" >"$B/config.json"
 }
 
-echo "bench: native" >&2
-if [ "$(id -u)" = 0 ]; then
-	# chroot, so native runs the same busybox sh as the containers.
-	chroot "$R" /bench/bhbench all 1 >"$TMP/native.out"
-else
-	PATH=$R/bin BENCH_DIR=$R/bench "$R/bench/bhbench" all 1 >"$TMP/native.out"
-fi
-
-record native <"$TMP/native.out"
-
 run_in() { # NAME SCALE CMD...: runs the suite in a container
 	local rt=$1 scale=$2 out=$TMP/$1.out
 	shift 2
 	echo "bench: $rt" >&2
-	cols+=("$rt")
+	add_col "$rt"
 	config /bench/bhbench all "$scale"
 	if ! timeout -k 5 300 "$@" "bench-$$-$rt" </dev/null >"$out" 2>"$TMP/$rt.err"; then
 		echo "bench: $rt failed to run (n/a): $(tail -n 3 "$TMP/$rt.err" | tr '\n' ' ')" >&2
@@ -77,27 +77,43 @@ run_in() { # NAME SCALE CMD...: runs the suite in a container
 	container_true "$rt" "$@" || echo "bench: $rt: /bin/true container failed" >&2
 }
 
-if command -v runc >/dev/null; then
-	run_in runc 1 runc --root "$TMP/runc" run --bundle "$B"
-fi
-for p in ${BH_PLATFORMS:-systrap ptrace}; do
-	# A platform the sentry was built without fails at once with "not
-	# available": show it as an n/a column instead of timing failures.
-	config /bin/true
-	if ! "$BULKHEAD" --root "$TMP/bh" --platform "$p" run --bundle "$B" \
-		"probe-$$-$p" </dev/null >/dev/null 2>"$TMP/probe.err"; then
-		echo "bench: bulkhead-$p: n/a ($(head -n 1 "$TMP/probe.err"))" >&2
-		cols+=("bulkhead-$p")
-		"$BULKHEAD" --root "$TMP/bh" delete --force "probe-$$-$p" >/dev/null 2>&1
-		continue
+for round in $(seq "$ROUNDS"); do
+	echo "bench: native (round $round of $ROUNDS)" >&2
+	if [ "$(id -u)" = 0 ]; then
+		# chroot, so native runs the same busybox sh as the containers.
+		chroot "$R" /bench/bhbench all 1 >"$TMP/native.out"
+	else
+		PATH=$R/bin BENCH_DIR=$R/bench "$R/bench/bhbench" all 1 >"$TMP/native.out"
 	fi
-	run_in "bulkhead-$p" "$SCALE" "$BULKHEAD" --root "$TMP/bh" --platform "$p" run --bundle "$B"
-	"$BULKHEAD" --root "$TMP/bh" delete --force "bench-$$-bulkhead-$p" >/dev/null 2>&1
+
+	record native <"$TMP/native.out"
+
+	if command -v runc >/dev/null; then
+		run_in runc 1 runc --root "$TMP/runc" run --bundle "$B"
+	fi
+	for p in ${BH_PLATFORMS:-systrap ptrace}; do
+		# A platform the sentry was built without fails at once with "not
+		# available": show it as an n/a column instead of timing failures.
+		config /bin/true
+		if ! "$BULKHEAD" --root "$TMP/bh" --platform "$p" run --bundle "$B" \
+			"probe-$$-$p" </dev/null >/dev/null 2>"$TMP/probe.err"; then
+			echo "bench: bulkhead-$p: n/a ($(head -n 1 "$TMP/probe.err"))" >&2
+			add_col "bulkhead-$p"
+			"$BULKHEAD" --root "$TMP/bh" delete --force "probe-$$-$p" >/dev/null 2>&1
+			continue
+		fi
+		run_in "bulkhead-$p" "$SCALE" "$BULKHEAD" --root "$TMP/bh" --platform "$p" run --bundle "$B"
+		"$BULKHEAD" --root "$TMP/bh" delete --force "bench-$$-bulkhead-$p" >/dev/null 2>&1
+	done
+	if command -v runsc >/dev/null; then
+		run_in runsc-ptrace "$SCALE" runsc --root "$TMP/runsc" --platform=ptrace \
+			--network=none --ignore-cgroups run --bundle "$B"
+	fi
 done
-if command -v runsc >/dev/null; then
-	run_in runsc-ptrace "$SCALE" runsc --root "$TMP/runsc" --platform=ptrace \
-		--network=none --ignore-cgroups run --bundle "$B"
-fi
+# Each figure: the median over the rounds.
+for k in "${!all[@]}"; do
+	res[$k]=$(tr ' ' '\n' <<<"${all[$k]}" | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+done
 
 names=(getpid open_close pread_4k stat fork_exit_wait fork_exec_wait pipe_rt
 	mmap_1m write_64m read_64m tree_walk sh_loop_2000 busybox_true_200
@@ -138,7 +154,7 @@ csv=bench/results/$stamp.csv
 	rev=$(git rev-parse --short HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || rev="$rev with local changes"; }
 	echo "Bulkhead bench, $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs${rev:+, commit $rev}."
 	echo
-	echo "Medians of 5 runs; per operation unless marked. In brackets: ×native (for MB/s: 1/N = N times slower; for the whole container: ×runc)."
+	echo "Medians over $ROUNDS rounds (each runtime once per round, in turn) of medians of 5 runs; per operation unless marked. In brackets: ×native (for MB/s: 1/N = N times slower; for the whole container: ×runc)."
 	echo "Sandboxes (Bulkhead, runsc) run 1/$SCALE of native's iterations (\`SLOW_SCALE\`); n/a: the runtime or platform is not available here."
 	echo
 	printf '| benchmark |'

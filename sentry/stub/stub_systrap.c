@@ -125,6 +125,14 @@ static void post(struct sysmsg *m, uint32_t ev)
 			      0);
 }
 
+/* The CPU this thread runs on (Linux keeps it in TSC_AUX). */
+static inline uint32_t cur_cpu(void)
+{
+	uint32_t a, d, c;
+	__asm__ volatile("rdtscp" : "=a"(a), "=d"(d), "=c"(c));
+	return c & 0xfff;
+}
+
 /* Spin for a bounded time, then sleep on the futex: never burn a CPU
  * while the sentry is slow or the guest thread is blocked. */
 static uint32_t wait_cmd(struct sysmsg *m)
@@ -135,14 +143,22 @@ static uint32_t wait_cmd(struct sysmsg *m)
 	/* Yield while spinning: if the sentry thread shares our CPU it runs
 	 * at once; if not, the yield returns at once. */
 	uint64_t t0 = __builtin_ia32_rdtsc(), dt;
+	uint32_t me = cur_cpu();
+	__atomic_store_n(&m->stub_cpu, me, __ATOMIC_RELAXED);
 	while ((dt = __builtin_ia32_rdtsc() - t0) < spin) {
 		uint32_t s = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
 		if (s >= SM_CMD_RESUME)
 			return s;
-		if (dt < spin / 10)
+		/* A sentry thread on this CPU runs only if we yield: no pure
+		 * spin then. */
+		if (dt < spin / 10 &&
+		    __atomic_load_n(&m->sentry_cpu, __ATOMIC_RELAXED) != me) {
 			__builtin_ia32_pause();
-		else
-			stub_syscall6(NR_SCHED_YIELD, 0, 0, 0, 0, 0, 0);
+			continue;
+		}
+		stub_syscall6(NR_SCHED_YIELD, 0, 0, 0, 0, 0, 0);
+		me = cur_cpu();
+		__atomic_store_n(&m->stub_cpu, me, __ATOMIC_RELAXED);
 	}
 	for (;;) {
 		__atomic_store_n(&m->stub_sleeping, 1, __ATOMIC_SEQ_CST);

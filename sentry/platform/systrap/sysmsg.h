@@ -117,8 +117,10 @@ struct sysmsg {
 	 * futex when the thread exits (set_tid_address), so the slot is
 	 * reused only once nobody runs on it. */
 	uint32_t alive;
-	int32_t pidfd_out; /* clone's CLONE_PIDFD result, in the stub */
-	uint32_t pf_valid; /* bit i: pf[i] was read at this trap */
+	int32_t pidfd_out;   /* clone's CLONE_PIDFD result, in the stub */
+	uint32_t sentry_cpu; /* where each side last waited (rdtscp): a */
+	uint32_t stub_cpu;   /* peer on this CPU cannot answer a spin */
+	uint32_t pf_valid;   /* bit i: pf[i] was read at this trap */
 	uint32_t
 	    pf_active; /* the stub is reading one: a fault is not the guest's */
 	uint32_t in_handler; /* the stub is serving: a fault now ends it */

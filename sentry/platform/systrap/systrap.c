@@ -110,6 +110,14 @@ static pthread_mutex_t as_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sock_filter stub_filter[FILTER_MAX];
 static unsigned stub_filter_len;
 
+/* The CPU this thread runs on (Linux keeps it in TSC_AUX). */
+static inline uint32_t cur_cpu(void)
+{
+	uint32_t a, d, c;
+	__asm__ volatile("rdtscp" : "=a"(a), "=d"(d), "=c"(c));
+	return c & 0xfff;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -426,6 +434,9 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 	/* Spin with yields: the stub may share this CPU (then it runs at
 	 * once) or not (then the yield costs ~nothing). */
 	uint64_t c0 = __builtin_ia32_rdtsc(), dc;
+	uint32_t me = cur_cpu();
+	atomic_store_explicit((_Atomic uint32_t *)&m->sentry_cpu, me,
+			      memory_order_relaxed);
 	while ((dc = __builtin_ia32_rdtsc() - c0) < spin_iters) {
 		uint32_t s = atomic_load_explicit((_Atomic uint32_t *)&m->state,
 						  memory_order_acquire);
@@ -433,10 +444,17 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 			*ev = s;
 			return 0;
 		}
-		if (dc < spin_iters / SPIN_PURE_FRACTION)
+		/* A stub on this CPU runs only if we yield: no pure spin. */
+		if (dc < spin_iters / SPIN_PURE_FRACTION &&
+		    atomic_load_explicit((_Atomic uint32_t *)&m->stub_cpu,
+					 memory_order_relaxed) != me) {
 			__builtin_ia32_pause();
-		else
-			sched_yield();
+			continue;
+		}
+		sched_yield();
+		me = cur_cpu();
+		atomic_store_explicit((_Atomic uint32_t *)&m->sentry_cpu, me,
+				      memory_order_relaxed);
 	}
 	uint64_t last_check = now_ns();
 	for (;;) {
