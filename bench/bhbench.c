@@ -52,7 +52,11 @@ static double median(double *v)
 static void per_op(const char *name, long n, void (*fn)(long))
 {
 	double v[REPS];
-	n = n / scale > 0 ? n / scale : 1;
+	/* At least 100 iterations (or all there are) whatever the scale: a
+	 * run of a few dozen forks catches one phase of the scheduler's
+	 * placement, not its mix. */
+	long min = n < 100 ? n : 100;
+	n = n / scale > min ? n / scale : min;
 	fn(n > 10 ? n / 10 : 1); /* warm up */
 	for (int r = 0; r < REPS; r++) {
 		double t = now_ns();

@@ -155,7 +155,7 @@ csv=bench/results/$stamp.csv
 	echo "Bulkhead bench, $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs${rev:+, commit $rev}."
 	echo
 	echo "Medians over $ROUNDS rounds (each runtime once per round, in turn) of medians of 5 runs; per operation unless marked. In brackets: ×native (for MB/s: 1/N = N times slower; for the whole container: ×runc)."
-	echo "Sandboxes (Bulkhead, runsc) run 1/$SCALE of native's iterations (\`SLOW_SCALE\`); n/a: the runtime or platform is not available here."
+	echo "Sandboxes (Bulkhead, runsc) run 1/$SCALE of native's iterations (\`SLOW_SCALE\`), and never fewer than 100; n/a: the runtime or platform is not available here."
 	echo
 	printf '| benchmark |'
 	for c in "${cols[@]}"; do printf ' %s |' "$c"; done
