@@ -12,10 +12,11 @@
  * trip across CPUs fits in it), the rest spinning with sched_yield, so that
  * a peer that shares this CPU runs at once (measured: pure pause spinning
  * gave getpid 2 us across CPUs but 15-50 us when the scheduler put both on
- * one CPU). Then they sleep on the slot's futex; the waker calls FUTEX_WAKE
- * only when the other side said it sleeps. With a single usable CPU nobody
- * spins. An idle or blocked guest thread costs no CPU after 35 us. Tuned on
- * the bench: against 20 us, 35 us took fork+exec from 552 to 510 us and a
+ * one CPU; a waiter whose peer last waited on its own CPU, by rdtscp, skips
+ * the pause part). Then they sleep on the slot's futex; the waker calls
+ * FUTEX_WAKE only when the other side said it sleeps. With a single usable CPU
+ * nobody spins. An idle or blocked guest thread costs no CPU after 35 us. Tuned
+ * on the bench: against 20 us, 35 us took fork+exec from 552 to 510 us and a
  * pipe round trip from 36 to 22 us; 2 us made getpid ~8 us; 70 and 100 us
  * were worse than 35 (the spinner then takes the CPU its guest needs).
  *
