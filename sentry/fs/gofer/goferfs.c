@@ -18,11 +18,13 @@
 struct goferfs_inode {
 	uint64_t node;
 	int create_fd; /* donated by CREATE, for the open that follows */
-	/* A read-only host fd kept from the first O_RDONLY open: later ones
-	 * (every exec of a program, every read of a library) dup it instead
-	 * of asking the gofer again. All I/O is pread/pwrite at explicit
-	 * offsets, so sharing the host file description is harmless. */
+	/* A read-only host fd kept from an O_RDONLY open: later ones (every
+	 * exec of a program, every read of a library or a config file) dup
+	 * it instead of asking the gofer again. All I/O is pread/pwrite at
+	 * explicit offsets, so sharing the host file description is
+	 * harmless. In ro_lru while set. */
 	int ro_fd;
+	struct list_head ro_node;
 	int create_acc;
 	int attr_fd; /* an open host fd, for attribute refresh */
 	char *link;  /* symlink target, cached (immutable) */
@@ -33,6 +35,36 @@ struct goferfs_file {
 };
 
 static struct gofer_conn conn;
+
+/* The inodes holding a ro_fd, least recently opened first. An open costs a
+ * round trip to the gofer (~12 us here) where a dup costs ~1 us; the bound
+ * keeps a guest that reads many files once from holding as many host fds.
+ * Kernel lock held, as for every VFS operation. */
+#define RO_CACHE_MAX 256
+static struct list_head ro_lru = LIST_HEAD_INIT(ro_lru);
+static int ro_count;
+
+static void ro_drop(struct goferfs_inode *gi)
+{
+	if (gi->ro_fd < 0)
+		return;
+	close(gi->ro_fd);
+	gi->ro_fd = -1;
+	list_del(&gi->ro_node);
+	ro_count--;
+}
+
+static void ro_keep(struct goferfs_inode *gi, int hostfd)
+{
+	int fd = fcntl(hostfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (ro_count >= RO_CACHE_MAX)
+		ro_drop(list_entry(ro_lru.next, struct goferfs_inode, ro_node));
+	gi->ro_fd = fd;
+	list_add_tail(&gi->ro_node, &ro_lru);
+	ro_count++;
+}
 static bool conn_ready;
 static uint64_t gofer_devs = 0x200;
 
@@ -93,6 +125,7 @@ static struct inode *gofer_inode_new(struct super_block *sb, uint64_t node,
 	gi->node = node;
 	gi->create_fd = -1;
 	gi->ro_fd = -1;
+	list_init(&gi->ro_node);
 	gi->attr_fd = -1;
 	inode->priv = gi;
 	inode->iops = &gofer_iops;
@@ -108,8 +141,7 @@ static void gofer_evict(struct inode *inode)
 	gofer_close(&conn, gi->node);
 	if (gi->create_fd >= 0)
 		close(gi->create_fd);
-	if (gi->ro_fd >= 0)
-		close(gi->ro_fd);
+	ro_drop(gi);
 	free(gi->link);
 	free(gi);
 }
@@ -432,6 +464,8 @@ static int gofer_open_op(struct inode *inode, struct file *f)
 	} else if (acc == O_RDONLY && gi->ro_fd >= 0 &&
 		   (gf->hostfd = fcntl(gi->ro_fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
 		/* Cached: no round trip to the gofer. */
+		list_del(&gi->ro_node);
+		list_add_tail(&gi->ro_node, &ro_lru);
 	} else {
 		if (gi->create_fd >= 0) {
 			close(gi->create_fd);
@@ -448,11 +482,8 @@ static int gofer_open_op(struct inode *inode, struct file *f)
 			return r;
 		}
 		attr_apply(inode, &a);
-		/* Only executables (programs, libraries): few, and opened
-		 * again and again; caching every file read would hold one
-		 * host fd per cached inode. */
-		if (acc == O_RDONLY && gi->ro_fd < 0 && (inode->mode & 0111))
-			gi->ro_fd = fcntl(gf->hostfd, F_DUPFD_CLOEXEC, 0);
+		if (acc == O_RDONLY && gi->ro_fd < 0)
+			ro_keep(gi, gf->hostfd);
 	}
 	gi->attr_fd = gf->hostfd;
 	f->priv = gf;
