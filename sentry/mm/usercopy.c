@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "sentry/kernel/task.h"
@@ -143,6 +144,39 @@ int copy_to_user(struct task *t, uint64_t dst, const void *src, size_t n)
 	if (!uc_range_ok(dst, n))
 		return -EFAULT;
 	return uc_xfer(t, dst, (void *)src, n, true) == n ? 0 : -EFAULT;
+}
+
+/* Writable by the guest, any kind of mapping: the host kernel checks the
+ * rest when it writes there. */
+static bool uc_writable(struct task *t, uint64_t addr, size_t n)
+{
+	if (!t->proc || !t->proc->mm)
+		return false;
+	uint64_t end = addr + n;
+	for (struct vma *v = vma_find(t->proc->mm, addr); v && addr < end;
+	     v = vma_next(t->proc->mm, v)) {
+		if (v->start > addr || !(v->prot & PROT_WRITE))
+			return false;
+		addr = v->end;
+	}
+	return addr >= end;
+}
+
+ssize_t copy_to_user_from_fd(struct task *t, uint64_t dst, int hostfd, size_t n,
+			     uint64_t off)
+{
+	if (!platform->syscalls_fd || n == 0 || !uc_range_ok(dst, n) ||
+	    !uc_writable(t, dst, n) || off > (uint64_t)INT64_MAX)
+		return -EOPNOTSUPP;
+	if (platform->prefetch_drop)
+		platform->prefetch_drop(t->pt);
+	const struct plat_call c = {__NR_pread64,
+				    {-1, (long)dst, (long)n, (long)off, 0, 0}};
+	long r;
+	int k = platform->syscalls_fd(t->pt, hostfd, 0, 1, &c, &r);
+	if (k != 1)
+		return k < 0 ? k : -EIO;
+	return r;
 }
 
 /* For partial copies only the part below the first bad address counts. */

@@ -34,6 +34,13 @@ ssize_t copy_from_user_partial(struct task *t, void *dst, uint64_t src,
  * per string (-E2BIG). A NULL uvec is an empty array. Returns the count or
  * a negative errno (-E2BIG, -EFAULT, -ENOMEM). The caller frees *blob and
  * *vec. */
+/* Read up to n bytes of host fd hostfd at off straight into guest memory
+ * at dst, where the platform can run the read in the guest's own address
+ * space (one copy, made by the host kernel): bytes read or -errno;
+ * -EOPNOTSUPP when it cannot (copy through the sentry instead). */
+ssize_t copy_to_user_from_fd(struct task *t, uint64_t dst, int hostfd, size_t n,
+			     uint64_t off);
+
 long copy_strings_from_user(struct task *t, uint64_t uvec, size_t max_count,
 			    size_t max_total, char ***vec, char **blob);
 

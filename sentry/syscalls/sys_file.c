@@ -59,6 +59,31 @@ static bool loops(struct file *f)
 	       (S_ISCHR(m) && (f->fmode & FMODE_LSEEK));
 }
 
+/* Large reads of host-backed files go from the host file straight into
+ * guest memory, in 1 MiB steps: one copy instead of two (host to sentry,
+ * sentry to guest). -EOPNOTSUPP: the platform or the range cannot. */
+#define DIRECT_READ_MIN	 (64 * 1024)
+#define DIRECT_READ_STEP (1024 * 1024)
+static ssize_t read_direct(struct task *t, struct file *f, uint64_t ubuf,
+			   size_t count, uint64_t *pos)
+{
+	int hfd = f->fops->host_fd(f);
+	size_t done = 0;
+	while (done < count) {
+		size_t n = count - done;
+		if (n > DIRECT_READ_STEP)
+			n = DIRECT_READ_STEP;
+		ssize_t r = copy_to_user_from_fd(t, ubuf + done, hfd, n, *pos);
+		if (r < 0)
+			return done ? (ssize_t)done : r;
+		*pos += (uint64_t)r;
+		done += (size_t)r;
+		if ((size_t)r < n)
+			break;
+	}
+	return (ssize_t)done;
+}
+
 static ssize_t do_read(struct task *t, struct file *f, uint64_t ubuf,
 		       size_t count, uint64_t *pos)
 {
@@ -69,6 +94,13 @@ static ssize_t do_read(struct task *t, struct file *f, uint64_t ubuf,
 		return -EFAULT;
 	if (count > MAX_RW_COUNT)
 		count = MAX_RW_COUNT;
+	if (count >= DIRECT_READ_MIN && S_ISREG(f->inode->mode) && f->fops &&
+	    f->fops->pread_host && f->fops->host_fd &&
+	    f->fops->host_fd(f) >= 0) {
+		ssize_t r = read_direct(t, f, ubuf, count, pos ? pos : &f->pos);
+		if (r != -EOPNOTSUPP)
+			return r;
+	}
 	size_t cap = count < VFS_IO_CHUNK ? count : VFS_IO_CHUNK;
 	char small[256];
 	char *buf = cap <= sizeof(small) ? small : malloc(cap);

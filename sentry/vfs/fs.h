@@ -192,6 +192,9 @@ struct file_ops {
 	int (*fsync)(struct file *f);
 	int (*host_fd)(struct file *f);
 	void (*release)(struct file *f);
+	/* read is a plain pread of host_fd at *pos: a large read may go
+	 * straight into guest memory (copy_to_user_from_fd). */
+	bool pread_host;
 };
 
 struct file {

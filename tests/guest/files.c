@@ -288,6 +288,34 @@ static void test_dir(const char *base)
 	CHECK_ERR(chdir(path), ENOENT);
 	SYS(close(oldfd));
 
+	/* Large reads (on systrap they go from the host file straight into
+	 * guest memory): whole, at EOF, positioned, and the file position. */
+	enum { BIG = 300 * 1024 + 123 };
+	unsigned char *w = malloc(BIG), *r = malloc(BIG + 16);
+	CHECK(w && r);
+	for (int i = 0; i < BIG; i++)
+		w[i] = (unsigned char)(i * 7 + i / 251);
+	snprintf(path, sizeof(path), "%s/big", d);
+	fd = SYS(open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644));
+	CHECK_EQ(write(fd, w, BIG), BIG);
+	SYS(close(fd));
+	fd = SYS(open(path, O_RDONLY));
+	memset(r, 0, BIG + 16);
+	CHECK_EQ(read(fd, r, BIG + 16), BIG);
+	CHECK(memcmp(r, w, BIG) == 0);
+	CHECK_EQ(read(fd, r, BIG), 0);
+	CHECK_EQ(lseek(fd, 0, SEEK_CUR), BIG);
+	CHECK_EQ(pread(fd, r, BIG, 200000), BIG - 200000);
+	CHECK(memcmp(r, w + 200000, BIG - 200000) == 0);
+	CHECK_EQ(lseek(fd, 70000, SEEK_SET), 70000);
+	CHECK_EQ(read(fd, r, 65536), 65536);
+	CHECK(memcmp(r, w + 70000, 65536) == 0);
+	CHECK_EQ(lseek(fd, 0, SEEK_CUR), 70000 + 65536);
+	SYS(close(fd));
+	SYS(unlink(path));
+	free(w);
+	free(r);
+
 	/* Clean up so the directory can go. */
 	SYS(unlinkat(dfd, "rel", 0));
 	SYS(unlinkat(dfd, "cd", AT_REMOVEDIR));

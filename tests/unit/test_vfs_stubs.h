@@ -90,6 +90,14 @@ long copy_path_from_user(struct task *t, char *dst, uint64_t src)
 	return n;
 }
 
+/* No stub to read into: callers copy through the sentry. */
+ssize_t copy_to_user_from_fd(struct task *t, uint64_t dst, int hostfd,
+			     size_t n, uint64_t off)
+{
+	(void)t, (void)dst, (void)hostfd, (void)n, (void)off;
+	return -EOPNOTSUPP;
+}
+
 void waitq_init(struct waitq *q)
 {
 	list_init(&q->waiters);

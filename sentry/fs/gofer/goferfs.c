@@ -441,6 +441,7 @@ static const struct file_ops gofer_reg_fops = {
     .fsync = gofer_fsync,
     .host_fd = gofer_host_fd,
     .release = gofer_release,
+    .pread_host = true,
 };
 
 static int gofer_open_op(struct inode *inode, struct file *f)

@@ -153,6 +153,8 @@ static void calibrate_spin(void)
  *   sigaltstack rt_sigaction  the stub's own handlers, at thread start
  *   recvmsg(fd 3) close  receiving a file fd the sentry donates for mmap,
  *                        on this process's own fd channel
+ *   pread64              a large read of such a file straight into guest
+ *                        memory (the stub holds no other file)
  *   clone (fixed flags)  fork/thread of this stub, for the sentry
  *   sendmsg(fd 3)        handing the sentry the pidfd of such a clone
  *   dup3(x, 3, 0)        a fork child making its own channel its fd 3
@@ -179,6 +181,7 @@ static int build_filter(void)
 	    SCMP_SYS(sigaltstack),
 	    SCMP_SYS(rt_sigaction),
 	    SCMP_SYS(close),
+	    SCMP_SYS(pread64),
 	    SCMP_SYS(exit),
 	    SCMP_SYS(exit_group),
 	    SCMP_SYS(sched_yield),
