@@ -38,10 +38,10 @@ static bool uc_range_ok(uint64_t addr, size_t n)
 }
 
 /* The platform may copy through the stub (a memcpy inside the guest's own
- * address space) when the whole range lies in anonymous mappings the sentry
- * made with the needed protection: there no access can fault (a file page
- * past EOF would raise SIGBUS in the stub instead of EFAULT). A guest that
- * changed its mappings behind the sentry's back only faults itself. */
+ * address space) when the whole range lies in mappings the sentry made with
+ * the needed protection. A fault there (a file page past its end, memory
+ * the guest unmapped behind the sentry's back) only makes the stub's copy
+ * come back short; the slow path below then finds the exact end. */
 #define UC_FAST_MAX (16UL << 10)
 
 static bool uc_fast_ok(struct task *t, uint64_t addr, size_t n, bool write)
@@ -52,7 +52,7 @@ static bool uc_fast_ok(struct task *t, uint64_t addr, size_t n, bool write)
 	int need = write ? PROT_WRITE : PROT_READ;
 	for (struct vma *v = vma_find(t->proc->mm, addr); v && addr < end;
 	     v = vma_next(t->proc->mm, v)) {
-		if (v->start > addr || v->file || !(v->prot & need))
+		if (v->start > addr || !(v->prot & need))
 			return false;
 		addr = v->end;
 	}

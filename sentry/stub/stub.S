@@ -92,9 +92,10 @@ stub_systrap_fork_entry2:
 	mov 16(%rsp), %rdx
 	jmp stub_systrap_fork_entry
 
-	/* long stub_pf_copy(void *dst, const void *src, size_t n): n, or -1
-	 * when reading src faults (the handler moves a fault at stub_pf_fault
-	 * to stub_pf_fixup while the slot's pf_active is set). */
+	/* long stub_pf_copy(void *dst, const void *src, size_t n): the bytes
+	 * copied, n unless a page of src or dst faults (the handler moves a
+	 * fault at stub_pf_fault to stub_pf_fixup while the slot's pf_active
+	 * is set; rcx then holds what was left). */
 	.globl stub_pf_copy, stub_pf_fault, stub_pf_fixup
 stub_pf_copy:
 	mov %rdx, %rcx
@@ -103,7 +104,7 @@ stub_pf_fault:
 	rep movsb
 	ret
 stub_pf_fixup:
-	mov $-1, %rax
+	sub %rcx, %rax
 	ret
 
 	/* void stub_enter_guest(void *frame): rt_sigreturn from a frame

@@ -343,12 +343,18 @@ static void serve(struct sysmsg *m)
 			break;
 		}
 		case SM_CMD_COPYIN:
-			memcpy(data, (const void *)m->copy_addr, len);
-			m->ret = (int64_t)len;
-			break;
 		case SM_CMD_COPYOUT:
-			memcpy((void *)m->copy_addr, data, len);
-			m->ret = (int64_t)len;
+			/* A fault (memory the guest unmapped behind the
+			 * sentry's back, a file page past its end) only
+			 * shortens the copy: the sentry then takes the slow
+			 * path, which finds the exact end. */
+			m->pf_active = 1;
+			m->ret =
+			    cmd == SM_CMD_COPYIN
+				? stub_pf_copy(data, (const void *)m->copy_addr,
+					       len)
+				: stub_pf_copy((void *)m->copy_addr, data, len);
+			m->pf_active = 0;
 			break;
 		default:
 			m->ret = -22; /* EINVAL */

@@ -161,7 +161,7 @@ int main(void)
 	    mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	CHECK(sh != MAP_FAILED);
 	memcpy(sh + 100, "SHARED", 6);
-	char buf[8] = {0};
+	char buf[32] = {0};
 	CHECK_EQ(pread(fd, buf, 6, 100), 6);
 	CHECK_STR(buf, "SHARED");
 	/* ...and write() is visible through the mapping. */
@@ -211,6 +211,21 @@ int main(void)
 	CHECK_EQ(waitpid(pid, &st, 0), pid);
 	CHECK(WIFSIGNALED(st));
 	CHECK_EQ(WTERMSIG(st), SIGBUS);
+	/* The kernel reading or writing there for a syscall gets EFAULT
+	 * instead, and the caller lives on. */
+	int pp[2];
+	SYS(pipe(pp));
+	CHECK_ERR(write(pp[1], sh + pg, 16), EFAULT);
+	CHECK_EQ(write(pp[1], "0123456789abcdef", 16), 16);
+	CHECK_ERR(read(pp[0], sh + pg, 16), EFAULT);
+	CHECK_EQ(read(pp[0], buf, 16), 16);
+	CHECK(memcmp(buf, "0123456789abcdef", 16) == 0);
+	/* Within the last page (past EOF but on a page that has data) there
+	 * is no fault. */
+	CHECK_EQ(write(pp[1], sh + pg / 2 + 8, 16), 16);
+	CHECK_EQ(read(pp[0], buf, 16), 16);
+	SYS(close(pp[0]));
+	SYS(close(pp[1]));
 
 	SYS(munmap(sh, 2 * pg));
 	SYS(munmap(anon_sh, pg));
