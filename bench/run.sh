@@ -14,6 +14,8 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 BULKHEAD=$PWD/$BUILD/bin/bulkhead
+# The commit measured, read before this run writes its results.
+rev=$(git rev-parse --short HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || rev="$rev with local changes"; }
 SCALE=${SLOW_SCALE:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 TMP=$(mktemp -d /tmp/bh-bench.XXXXXX)
@@ -151,7 +153,6 @@ stamp=$(date +%Y-%m-%d)
 md=bench/results/$stamp.md
 csv=bench/results/$stamp.csv
 {
-	rev=$(git rev-parse --short HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || rev="$rev with local changes"; }
 	echo "Bulkhead bench, $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs${rev:+, commit $rev}."
 	echo
 	echo "Medians over $ROUNDS rounds (each runtime once per round, in turn) of medians of 5 runs; per operation unless marked. In brackets: ×native (for MB/s: 1/N = N times slower; for the whole container: ×runc)."
