@@ -895,7 +895,7 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 		   : (CLONE_PARENT | SIGCHLD | (flags & CLONE_VM));
 	struct st_as *cas = share ? pt->as : as_new(0);
 	if (!cas)
-		return -ENOMEM;
+		return -EAGAIN; /* mostly the sentry's fd limit: like fork's */
 	if (share && !thread)
 		cas->vm_shared = true; /* another process maps it: not pooled */
 	int slot = share ? slot_alloc(cas) : 0;
