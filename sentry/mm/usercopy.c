@@ -37,43 +37,28 @@ static bool uc_range_ok(uint64_t addr, size_t n)
 	return true;
 }
 
-/* The platform may copy through the stub (a memcpy inside the guest's own
- * address space) when the whole range lies in mappings the sentry made with
- * the needed protection. A fault there (a file page past its end, memory
- * the guest unmapped behind the sentry's back) only makes the stub's copy
- * come back short; the slow path below then finds the exact end. */
-#define UC_FAST_MAX (16UL << 10)
-
-static bool uc_fast_ok(struct task *t, uint64_t addr, size_t n, bool write)
-{
-	if (!platform->copy_in || n > UC_FAST_MAX || !t->proc || !t->proc->mm)
-		return false;
-	uint64_t end = addr + n;
-	int need = write ? PROT_WRITE : PROT_READ;
-	for (struct vma *v = vma_find(t->proc->mm, addr); v && addr < end;
-	     v = vma_next(t->proc->mm, v)) {
-		if (v->start > addr || !(v->prot & need))
-			return false;
-		addr = v->end;
-	}
-	return addr >= end;
-}
-
-/* Readable by the guest (any kind of mapping): the stub read in-arguments
- * at the trap without a fault, so for such a range what it read stands. */
-static bool uc_readable(struct task *t, uint64_t addr, size_t n)
+/* Does [addr, addr+n) lie in mappings the sentry made, all with prot?
+ * Then the stub may reach it itself: a copy through its shared page, the
+ * in-arguments it read at the trap, a host read into it. A fault there
+ * anyway (a file page past its end, memory the guest unmapped behind the
+ * sentry's back) only makes the stub's copy come back short; the slow path
+ * then finds the exact end. */
+static bool uc_mapped(struct task *t, uint64_t addr, size_t n, int prot)
 {
 	if (!t->proc || !t->proc->mm)
 		return false;
 	uint64_t end = addr + n;
 	for (struct vma *v = vma_find(t->proc->mm, addr); v && addr < end;
 	     v = vma_next(t->proc->mm, v)) {
-		if (v->start > addr || !(v->prot & PROT_READ))
+		if (v->start > addr || !(v->prot & prot))
 			return false;
 		addr = v->end;
 	}
 	return addr >= end;
 }
+
+/* The largest copy made through the stub's shared page. */
+#define UC_FAST_MAX (16UL << 10)
 
 /* Move up to n bytes; returns how many were moved before the first fault
  * (0 if the first page faults). write selects the direction. */
@@ -89,10 +74,11 @@ static size_t uc_xfer(struct task *t, uint64_t addr, void *local, size_t n,
 	if (write && platform->prefetch_drop)
 		platform->prefetch_drop(t->pt);
 	if (!write && platform->prefetched && n <= UC_PAGE &&
-	    uc_readable(t, addr, n) &&
+	    uc_mapped(t, addr, n, PROT_READ) &&
 	    platform->prefetched(t->pt, local, addr, n) == 0)
 		return n;
-	if (uc_fast_ok(t, addr, n, write)) {
+	if (platform->copy_in && n <= UC_FAST_MAX &&
+	    uc_mapped(t, addr, n, write ? PROT_WRITE : PROT_READ)) {
 		int r = write ? platform->copy_out(t->pt, addr, local, n)
 			      : platform->copy_in(t->pt, local, addr, n);
 		if (r == 0)
@@ -146,27 +132,11 @@ int copy_to_user(struct task *t, uint64_t dst, const void *src, size_t n)
 	return uc_xfer(t, dst, (void *)src, n, true) == n ? 0 : -EFAULT;
 }
 
-/* Writable by the guest, any kind of mapping: the host kernel checks the
- * rest when it writes there. */
-static bool uc_writable(struct task *t, uint64_t addr, size_t n)
-{
-	if (!t->proc || !t->proc->mm)
-		return false;
-	uint64_t end = addr + n;
-	for (struct vma *v = vma_find(t->proc->mm, addr); v && addr < end;
-	     v = vma_next(t->proc->mm, v)) {
-		if (v->start > addr || !(v->prot & PROT_WRITE))
-			return false;
-		addr = v->end;
-	}
-	return addr >= end;
-}
-
 ssize_t copy_to_user_from_fd(struct task *t, uint64_t dst, int hostfd, size_t n,
 			     uint64_t off)
 {
 	if (!platform->syscalls_fd || n == 0 || !uc_range_ok(dst, n) ||
-	    !uc_writable(t, dst, n) || off > (uint64_t)INT64_MAX)
+	    !uc_mapped(t, dst, n, PROT_WRITE) || off > (uint64_t)INT64_MAX)
 		return -EOPNOTSUPP;
 	if (platform->prefetch_drop)
 		platform->prefetch_drop(t->pt);

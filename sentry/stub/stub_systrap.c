@@ -125,14 +125,6 @@ static void post(struct sysmsg *m, uint32_t ev)
 			      0);
 }
 
-/* The CPU this thread runs on (Linux keeps it in TSC_AUX). */
-static inline uint32_t cur_cpu(void)
-{
-	uint32_t a, d, c;
-	__asm__ volatile("rdtscp" : "=a"(a), "=d"(d), "=c"(c));
-	return c & 0xfff;
-}
-
 /* Spin for a bounded time, then sleep on the futex: never burn a CPU
  * while the sentry is slow or the guest thread is blocked. */
 static uint32_t wait_cmd(struct sysmsg *m)
@@ -143,7 +135,7 @@ static uint32_t wait_cmd(struct sysmsg *m)
 	/* Yield while spinning: if the sentry thread shares our CPU it runs
 	 * at once; if not, the yield returns at once. */
 	uint64_t t0 = __builtin_ia32_rdtsc(), dt;
-	uint32_t me = cur_cpu();
+	uint32_t me = sysmsg_cpu();
 	__atomic_store_n(&m->stub_cpu, me, __ATOMIC_RELAXED);
 	while ((dt = __builtin_ia32_rdtsc() - t0) < spin) {
 		uint32_t s = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
@@ -157,7 +149,7 @@ static uint32_t wait_cmd(struct sysmsg *m)
 			continue;
 		}
 		stub_syscall6(NR_SCHED_YIELD, 0, 0, 0, 0, 0, 0);
-		me = cur_cpu();
+		me = sysmsg_cpu();
 		__atomic_store_n(&m->stub_cpu, me, __ATOMIC_RELAXED);
 	}
 	for (;;) {
@@ -402,25 +394,17 @@ static void mc_to_regs(const struct k_sigcontext *mc, struct sysmsg *m)
  * sentry then reads it itself and answers EFAULT as Linux does. */
 static void prefetch(struct sysmsg *m)
 {
-	static const int argreg[6] = {SM_RDI, SM_RSI, SM_RDX,
-				      SM_R10, SM_R8,  SM_R9};
+	const uint64_t *r = m->regs;
+	const uint64_t a[6] = {r[SM_RDI], r[SM_RSI], r[SM_RDX],
+			       r[SM_R10], r[SM_R8],  r[SM_R9]};
 	uint8_t *data = (uint8_t *)m + SYSMSG_DATA_OFF;
-	uint64_t nr = m->regs[SM_ORIG_RAX];
+	uint64_t nr = r[SM_ORIG_RAX];
 	m->pf_valid = 0;
 	if (nr >= SYSMSG_PF_NR)
 		return;
-	uint8_t d = m->pf_table[nr];
 	for (int i = 0; i < 2; i++) {
-		int e = (d >> (4 * i)) & 0xf;
-		int k = (e & 7) - 1;
-		if (k < 0 || k > 5 || ((e & SYSMSG_PF_BUF) && k > 4))
-			continue;
-		uint64_t addr = m->regs[argreg[k]];
-		uint64_t len =
-		    (e & SYSMSG_PF_BUF)
-			? m->regs[argreg[k + 1]]
-			: SYSMSG_PF_MAX - (addr & (SYSMSG_PF_MAX - 1));
-		if (addr == 0 || len == 0 || len > SYSMSG_PF_MAX)
+		uint64_t addr, len;
+		if (!sysmsg_pf_range(m->pf_table[nr], i, a, &addr, &len))
 			continue;
 		m->pf_active = 1;
 		long got = stub_pf_copy(data + i * SYSMSG_PF_MAX,

@@ -190,20 +190,25 @@ static void forbidden(void)
 #define GATE_INT3 0x7e0000000000UL /* "syscall; int3" */
 #define GATE_RET  0x7e0000000020UL /* "syscall; ret" */
 
-static long gate_call(unsigned long addr, long nr, long a0, long a1)
+static long gate_call3(unsigned long addr, long nr, long a0, long a1, long a2)
 {
 	register long rdi __asm__("rdi") = a0;
 	register long rsi __asm__("rsi") = a1;
+	register long rdx __asm__("rdx") = a2;
 	long ret;
 	/* Skip the red zone before call pushes the return address. */
 	__asm__ volatile("sub $128, %%rsp\n\t"
 			 "call *%[addr]\n\t"
 			 "add $128, %%rsp"
-			 : "=a"(ret), "+r"(rdi), "+r"(rsi)
+			 : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx)
 			 : [addr] "r"(addr), "a"(nr)
-			 : "rcx", "r11", "rdx", "r8", "r9", "r10", "memory",
-			   "cc");
+			 : "rcx", "r11", "r8", "r9", "r10", "memory", "cc");
 	return ret;
+}
+
+static long gate_call(unsigned long addr, long nr, long a0, long a1)
+{
+	return gate_call3(addr, nr, a0, a1, 0);
 }
 
 struct gate_case {
@@ -286,20 +291,6 @@ static void gates(void)
  * socket, and the stub's gate may receive on it. A child that keeps
  * receiving there through the gate must get none of the fds meant for its
  * parent's mmaps, and the parent's mmaps must all work. */
-static long gate_call3(unsigned long addr, long nr, long a0, long a1, long a2)
-{
-	register long rdi __asm__("rdi") = a0;
-	register long rsi __asm__("rsi") = a1;
-	register long rdx __asm__("rdx") = a2;
-	long ret;
-	__asm__ volatile("sub $128, %%rsp\n\t"
-			 "call *%[addr]\n\t"
-			 "add $128, %%rsp"
-			 : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx)
-			 : [addr] "r"(addr), "a"(nr)
-			 : "rcx", "r11", "r8", "r9", "r10", "memory", "cc");
-	return ret;
-}
 
 static void fd_theft(void)
 {

@@ -87,6 +87,31 @@ struct sysmsg_pf {
 	uint64_t addr, len;
 };
 
+/* Entry i (0 or 1) of descriptor d, for the syscall arguments a: the guest
+ * range to read at the trap. The stub reads by it; the sentry, with its own
+ * copy of the registers, checks what the stub says it read. */
+static inline int sysmsg_pf_range(uint8_t d, int i, const uint64_t a[6],
+				  uint64_t *addr, uint64_t *len)
+{
+	int e = (d >> (4 * i)) & 0xf;
+	int k = (e & 7) - 1;
+	if (k < 0 || k > 5 || ((e & SYSMSG_PF_BUF) && k > 4))
+		return 0;
+	*addr = a[k];
+	*len = (e & SYSMSG_PF_BUF)
+		   ? a[k + 1]
+		   : SYSMSG_PF_MAX - (*addr & (SYSMSG_PF_MAX - 1));
+	return *addr != 0 && *len != 0 && *len <= SYSMSG_PF_MAX;
+}
+
+/* The CPU the calling thread runs on (Linux keeps it in TSC_AUX). */
+static inline uint32_t sysmsg_cpu(void)
+{
+	uint32_t a, d, c;
+	__asm__ volatile("rdtscp" : "=a"(a), "=d"(d), "=c"(c));
+	return c & 0xfff;
+}
+
 /* One entry of SM_CMD_HOSTCALLS_FD. */
 struct sysmsg_call {
 	uint64_t nr, a[6];

@@ -111,14 +111,6 @@ static pthread_mutex_t as_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sock_filter stub_filter[FILTER_MAX];
 static unsigned stub_filter_len;
 
-/* The CPU this thread runs on (Linux keeps it in TSC_AUX). */
-static inline uint32_t cur_cpu(void)
-{
-	uint32_t a, d, c;
-	__asm__ volatile("rdtscp" : "=a"(a), "=d"(d), "=c"(c));
-	return c & 0xfff;
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -170,22 +162,14 @@ static int build_filter(void)
 	if (!ctx)
 		return -ENOMEM;
 	const int plain[] = {
-	    SCMP_SYS(rt_sigreturn),
-	    SCMP_SYS(futex),
-	    SCMP_SYS(mmap),
-	    SCMP_SYS(munmap),
-	    SCMP_SYS(mprotect),
-	    SCMP_SYS(mremap),
-	    SCMP_SYS(madvise),
-	    SCMP_SYS(msync),
-	    SCMP_SYS(sigaltstack),
-	    SCMP_SYS(rt_sigaction),
-	    SCMP_SYS(close),
-	    SCMP_SYS(pread64),
-	    SCMP_SYS(exit),
-	    SCMP_SYS(exit_group),
-	    SCMP_SYS(sched_yield),
-	    SCMP_SYS(set_tid_address),
+	    SCMP_SYS(rt_sigreturn), SCMP_SYS(futex),
+	    SCMP_SYS(mmap),	    SCMP_SYS(munmap),
+	    SCMP_SYS(mprotect),	    SCMP_SYS(mremap),
+	    SCMP_SYS(madvise),	    SCMP_SYS(msync),
+	    SCMP_SYS(sigaltstack),  SCMP_SYS(rt_sigaction),
+	    SCMP_SYS(close),	    SCMP_SYS(pread64),
+	    SCMP_SYS(exit),	    SCMP_SYS(exit_group),
+	    SCMP_SYS(sched_yield),  SCMP_SYS(set_tid_address),
 	};
 	int r = 0;
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]) && !r; i++)
@@ -438,7 +422,7 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 	/* Spin with yields: the stub may share this CPU (then it runs at
 	 * once) or not (then the yield costs ~nothing). */
 	uint64_t c0 = __builtin_ia32_rdtsc(), dc;
-	uint32_t me = cur_cpu();
+	uint32_t me = sysmsg_cpu();
 	atomic_store_explicit((_Atomic uint32_t *)&m->sentry_cpu, me,
 			      memory_order_relaxed);
 	while ((dc = __builtin_ia32_rdtsc() - c0) < spin_iters) {
@@ -456,7 +440,7 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 			continue;
 		}
 		sched_yield();
-		me = cur_cpu();
+		me = sysmsg_cpu();
 		atomic_store_explicit((_Atomic uint32_t *)&m->sentry_cpu, me,
 				      memory_order_relaxed);
 	}
@@ -698,21 +682,13 @@ static void pf_collect(struct plat_thread *pt, const plat_regs *r)
 	pt->pf_ok = 0;
 	if (r->orig_rax >= SYSMSG_PF_NR)
 		return;
-	uint8_t d = pf_table[r->orig_rax];
 	uint32_t valid = atomic_load((_Atomic uint32_t *)&m->pf_valid);
 	for (int i = 0; i < 2; i++) {
-		int e = (d >> (4 * i)) & 0xf;
-		int k = (e & 7) - 1;
-		if (!(valid & (1u << i)) || k < 0 || k > 5 ||
-		    ((e & SYSMSG_PF_BUF) && k > 4))
-			continue;
-		uint64_t addr = a[k];
-		uint64_t len =
-		    (e & SYSMSG_PF_BUF)
-			? a[k + 1]
-			: SYSMSG_PF_MAX - (addr & (SYSMSG_PF_MAX - 1));
-		if (len == 0 || len > SYSMSG_PF_MAX || m->pf[i].addr != addr ||
-		    m->pf[i].len != len)
+		uint64_t addr, len;
+		if (!(valid & (1u << i)) ||
+		    !sysmsg_pf_range(pf_table[r->orig_rax], i, a, &addr,
+				     &len) ||
+		    m->pf[i].addr != addr || m->pf[i].len != len)
 			continue;
 		memcpy(pt->pf_buf[i],
 		       (uint8_t *)m + SYSMSG_DATA_OFF + i * SYSMSG_PF_MAX, len);
@@ -1136,7 +1112,6 @@ static int st_copy_out(struct plat_thread *pt, uint64_t dst, const void *src,
 		       size_t n)
 {
 	struct sysmsg *m = pt->m;
-	pt->pf_ok = 0;
 	while (n) {
 		size_t k = n < SYSMSG_DATA_SIZE ? n : SYSMSG_DATA_SIZE;
 		memcpy((uint8_t *)m + SYSMSG_DATA_OFF, src, k);
