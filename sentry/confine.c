@@ -68,6 +68,9 @@ static const int allowed[] = {
     SCMP_SYS(eventfd2),
     SCMP_SYS(poll),
     SCMP_SYS(ppoll),
+    SCMP_SYS(epoll_wait), /* the host-fd notifier (created at boot) */
+    SCMP_SYS(epoll_pwait),
+    SCMP_SYS(epoll_ctl),
     SCMP_SYS(sendmsg),
     SCMP_SYS(recvmsg),
     SCMP_SYS(sendto),

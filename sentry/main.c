@@ -22,6 +22,7 @@
 #include "sentry/confine.h"
 #include "sentry/control.h"
 #include "sentry/kernel/exit_notify.h"
+#include "sentry/kernel/notifier.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/platform/platform.h"
@@ -292,6 +293,9 @@ int main(int argc, char **argv)
 		fail("starting the %s platform: %s", platform->name,
 		     strerror(-r));
 	close(memfd);
+	r = notifier_init();
+	if (r < 0)
+		fail("starting the host-fd notifier: %s", strerror(-r));
 	r = vfs_init(&cfg, o.gofer_fd, err, sizeof(err));
 	if (r < 0)
 		fail("%s", err);

@@ -13,7 +13,7 @@ struct futex_waiter {
 	uint64_t uaddr;
 	uint32_t bitset;
 	bool woken;
-	struct waitq q;
+	struct task *t;
 };
 
 static struct list_head futex_waiters = LIST_HEAD_INIT(futex_waiters);
@@ -31,7 +31,7 @@ int futex_wake(struct task *t, uint64_t uaddr, int n, uint32_t bitset)
 		if (w->mm == t->proc->mm && w->uaddr == uaddr && !w->woken &&
 		    (w->bitset & bitset)) {
 			w->woken = true;
-			waitq_wake_all(&w->q);
+			task_wake(w->t);
 			woken++;
 		}
 	}
@@ -49,13 +49,11 @@ int futex_wait(struct task *t, uint64_t uaddr, uint32_t val,
 	if (cur != val)
 		return -EAGAIN;
 	struct futex_waiter w = {
-	    .mm = t->proc->mm, .uaddr = uaddr, .bitset = bitset};
-	waitq_init(&w.q);
+	    .mm = t->proc->mm, .uaddr = uaddr, .bitset = bitset, .t = t};
 	list_add_tail(&w.node, &futex_waiters);
 	int r = 0;
 	while (!w.woken) {
-		struct waitq *q = &w.q;
-		r = task_block(t, &q, 1, -1, 0, deadline);
+		r = task_sleep(t, task_wake_seq(t), deadline, SLEEP_INTR);
 		if (w.woken) {
 			r = 0;
 			break;

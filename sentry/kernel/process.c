@@ -46,12 +46,12 @@ struct process *process_alloc(int pid)
 
 void process_get(struct process *p)
 {
-	p->refs++;
+	atomic_fetch_add(&p->refs, 1);
 }
 
 void process_put(struct process *p)
 {
-	if (--p->refs > 0)
+	if (atomic_fetch_sub(&p->refs, 1) > 1)
 		return;
 	struct list_head *pos, *n;
 	list_for_each_safe(pos, n, &p->shared_pending.queue)
@@ -218,15 +218,20 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 		return -EAGAIN;
 	}
 	if ((flags & CLONE_VFORK) && !thread) {
+		/* Like Linux, a vfork parent is killable but otherwise waits;
+		 * its signals are handled after the child let go. */
 		process_get(p);
+		struct wait_entry we;
+		wait_entry_init_task(&we, t, 0);
+		waitq_add(&p->vfork_wait, &we);
 		while (!p->vfork_done) {
-			struct waitq *q = &p->vfork_wait;
-			/* Like Linux, a vfork parent is killable but otherwise
-			 * waits; signals are handled after the child let go. */
-			if (task_block(t, &q, 1, -1, 0, NULL) == -EINTR &&
-			    t->proc->group_exiting)
+			uint32_t seq = task_wake_seq(t);
+			if (p->vfork_done)
+				break;
+			if (task_sleep(t, seq, NULL, SLEEP_KILLABLE) == -EINTR)
 				break;
 		}
+		waitq_remove(&we);
 		process_put(p);
 	}
 	return pid;
@@ -289,11 +294,17 @@ int task_exec_begin(struct task *t)
 		if (o != t)
 			task_kick(o);
 	}
+	struct wait_entry we;
+	wait_entry_init_task(&we, t, 0);
+	waitq_add(&p->child_wait, &we);
 	while (p->nthreads > 1 && !p->group_exiting &&
 	       t->state == TASK_RUNNING) {
-		struct waitq *q = &p->child_wait;
-		task_block(t, &q, 1, -1, 0, NULL);
+		uint32_t seq = task_wake_seq(t);
+		if (p->nthreads <= 1)
+			break;
+		task_sleep(t, seq, NULL, SLEEP_KILLABLE);
 	}
+	waitq_remove(&we);
 	p->exec_task = NULL;
 	if (p->nthreads > 1)
 		return -EINTR; /* killed meanwhile: the group is going */

@@ -474,15 +474,18 @@ static void do_stop(struct task *t, int sig)
 		p->cont_report = false;
 		notify_parent_jobctl(p, CLD_STOPPED, sig);
 	}
+	/* Pending signals do not end a stop: only SIGCONT and SIGKILL clear
+	 * p->stopped, so the sleep is killable, not interruptible. */
+	struct wait_entry we;
+	wait_entry_init_task(&we, t, 0);
+	waitq_add(&p->stop_wait, &we);
 	while (p->stopped && !p->group_exiting) {
-		struct waitq *q = &p->stop_wait;
-		/* Pending signals do not end a stop: only SIGCONT/SIGKILL
-		 * clear p->stopped. Sleep without the signal check. */
-		ksigset_t saved = t->blocked;
-		t->blocked = ~0ULL;
-		task_block(t, &q, 1, -1, 0, NULL);
-		t->blocked = saved;
+		uint32_t seq = task_wake_seq(t);
+		if (!p->stopped)
+			break;
+		task_sleep(t, seq, NULL, SLEEP_KILLABLE);
 	}
+	waitq_remove(&we);
 }
 
 void signal_deliver(struct task *t)

@@ -11,7 +11,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -27,37 +26,18 @@ __thread struct task *current;
  * dlopen()s on first use, long after the sentry gave up opening files. */
 static __thread jmp_buf task_exit_jmp;
 
-struct waiter {
-	struct list_head node;
-	struct task *t;
-};
-
-void waitq_init(struct waitq *q)
+void task_wake(struct task *t)
 {
-	list_init(&q->waiters);
-}
-
-static void task_wake(struct task *t)
-{
-	uint64_t one = 1;
-	ssize_t n = write(t->wake_efd, &one, sizeof(one));
-	(void)n;
-}
-
-void waitq_wake_all(struct waitq *q)
-{
-	struct list_head *pos;
-	list_for_each(pos, &q->waiters)
-	{
-		task_wake(list_entry(pos, struct waiter, node)->t);
-	}
+	atomic_fetch_add_explicit(&t->wake_seq, 1, memory_order_release);
+	if (atomic_load_explicit(&t->sleeping, memory_order_acquire))
+		syscall(SYS_futex, &t->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL,
+			NULL, 0);
 }
 
 void task_kick(struct task *t)
 {
-	t->interrupted = true;
 	task_wake(t);
-	if (t->in_guest && t->pt)
+	if (atomic_load(&t->in_guest) && t->pt)
 		platform->interrupt(t->pt);
 }
 
@@ -68,57 +48,49 @@ static bool task_should_stop(struct task *t)
 	       t->state != TASK_RUNNING;
 }
 
-/* Why task_block() returns -EINTR. A thread waiting in execve for its
- * siblings to die ignores its signals: returning at once would spin with
- * kernel_lock held, and the siblings could never take it to exit. */
-static bool task_wake_early(struct task *t)
+/* Why a sleep ends early. A thread waiting in execve for its siblings to
+ * die, and a killable sleep, end only for the death of the process: the
+ * siblings cannot die while it returns at once to a caller that loops. */
+static bool task_interrupted(struct task *t, enum sleep_kind kind)
 {
-	if (t->proc->exec_task == t)
-		return t->proc->group_exiting || t->state != TASK_RUNNING;
+	struct process *p = t->proc;
+	if (p->exec_task == t || kind == SLEEP_KILLABLE)
+		return p->group_exiting || t->state != TASK_RUNNING;
 	return task_signal_pending(t) || task_should_stop(t);
 }
 
-int task_block(struct task *t, struct waitq **qs, int nq, int hostfd,
-	       short events, const struct timespec *deadline)
+static bool ts_passed(const struct timespec *dl)
 {
-	if (task_wake_early(t))
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > dl->tv_sec ||
+	       (now.tv_sec == dl->tv_sec && now.tv_nsec >= dl->tv_nsec);
+}
+
+int task_sleep(struct task *t, uint32_t seq, const struct timespec *deadline,
+	       enum sleep_kind kind)
+{
+	if (task_interrupted(t, kind))
 		return -EINTR;
-	struct waiter w[8];
-	if (nq > 8)
-		nq = 8;
-	for (int i = 0; i < nq; i++) {
-		w[i].t = t;
-		list_add_tail(&w[i].node, &qs[i]->waiters);
-	}
-	struct pollfd p[2] = {{.fd = t->wake_efd, .events = POLLIN},
-			      {.fd = hostfd, .events = events}};
-	struct timespec rel, *relp = NULL;
-	if (deadline) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		rel.tv_sec = deadline->tv_sec - now.tv_sec;
-		rel.tv_nsec = deadline->tv_nsec - now.tv_nsec;
-		if (rel.tv_nsec < 0) {
-			rel.tv_nsec += 1000000000L;
-			rel.tv_sec--;
-		}
-		if (rel.tv_sec < 0)
-			rel.tv_sec = rel.tv_nsec = 0;
-		relp = &rel;
-	}
+	if (deadline && ts_passed(deadline))
+		return -ETIMEDOUT;
 	kunlock();
-	int r = ppoll(p, hostfd >= 0 ? 2 : 1, relp, NULL);
-	klock();
-	for (int i = 0; i < nq; i++)
-		list_del(&w[i].node);
-	if (p[0].revents & POLLIN) {
-		uint64_t v;
-		ssize_t n = read(t->wake_efd, &v, sizeof(v));
-		(void)n;
+	lock_assert_none("task_sleep");
+	atomic_store_explicit(&t->sleeping, true, memory_order_seq_cst);
+	/* An absolute CLOCK_MONOTONIC timeout: FUTEX_WAIT_BITSET. */
+	while (atomic_load_explicit(&t->wake_seq, memory_order_acquire) ==
+	       seq) {
+		long r =
+		    syscall(SYS_futex, &t->wake_seq, FUTEX_WAIT_BITSET_PRIVATE,
+			    seq, deadline, NULL, FUTEX_BITSET_MATCH_ANY);
+		if (r < 0 && errno == ETIMEDOUT)
+			break;
 	}
-	if (task_wake_early(t))
+	atomic_store_explicit(&t->sleeping, false, memory_order_relaxed);
+	klock();
+	if (task_interrupted(t, kind))
 		return -EINTR;
-	if (r == 0 && deadline)
+	if (deadline && ts_passed(deadline))
 		return -ETIMEDOUT;
 	return 0;
 }
@@ -128,7 +100,7 @@ static void task_handle_syscall(struct task *t)
 	long nr = (long)t->regs.orig_rax;
 	uint64_t a[6] = {t->regs.rdi, t->regs.rsi, t->regs.rdx,
 			 t->regs.r10, t->regs.r8,  t->regs.r9};
-	t->syscalls++;
+	atomic_fetch_add_explicit(&t->syscalls, 1, memory_order_relaxed);
 	long ret = syscall_dispatch(t, nr, a);
 	if (kernel.strace)
 		strace_log(t, nr, a, ret);
@@ -166,13 +138,12 @@ static void task_run(struct task *t)
 			task_exit(t, t->proc->exit_status);
 		signal_deliver(t);
 		t->in_syscall = false;
-		t->in_guest = true;
+		atomic_store(&t->in_guest, true);
 		kunlock();
 		struct plat_event ev;
 		platform->run(t->pt, &t->regs, &ev);
 		klock();
-		t->in_guest = false;
-		t->interrupted = false;
+		atomic_store(&t->in_guest, false);
 		switch (ev.kind) {
 		case PLAT_EV_SYSCALL:
 			task_handle_syscall(t);
@@ -260,11 +231,6 @@ struct task *task_alloc(struct process *p, int tid)
 	struct task *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (t->wake_efd < 0) {
-		free(t);
-		return NULL;
-	}
 	t->tid = tid;
 	t->proc = p;
 	t->state = TASK_RUNNING;
@@ -283,6 +249,5 @@ void task_free(struct task *t)
 		list_del(pos);
 		free(list_entry(pos, struct sigqueue, node));
 	}
-	close(t->wake_efd);
 	free(t);
 }

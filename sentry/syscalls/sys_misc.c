@@ -149,7 +149,7 @@ static long sleep_until_deadline(struct task *t)
 			      (long)t->restart_args[1]};
 	uint64_t rem_addr = t->restart_args[2];
 	for (;;) {
-		int r = task_block(t, NULL, 0, -1, 0, &dl);
+		int r = task_sleep(t, task_wake_seq(t), &dl, SLEEP_INTR);
 		if (r == -ETIMEDOUT)
 			return 0;
 		if (r == -EINTR) {

@@ -15,8 +15,7 @@
 #include "sentry/syscalls/sys_file.h"
 #include "sentry/vfs/fdtable.h"
 
-#define POLL_HOST_TICK_NS 10000000ll /* several host fds: re-poll every */
-#define DEFAULT_POLLMASK  (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
+#define DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
 
 static void ts_add_ns(struct timespec *ts, int64_t ns)
 {
@@ -42,8 +41,67 @@ static struct timespec mono_now(void)
 	return ts;
 }
 
+/* One poll call's registrations: an entry per wait queue of every polled
+ * file, each waking the polling task. Entries come in chunks so that a poll
+ * of many fds allocates a few times, not once per queue. */
+#define POLL_CHUNK 32
+struct poll_entry {
+	struct wait_entry we;
+};
+struct poll_chunk {
+	struct poll_chunk *next;
+	int n;
+	struct poll_entry e[POLL_CHUNK];
+};
+struct poll_wqueues {
+	struct poll_table pt; /* first: container_of from the file's call */
+	struct task *t;
+	struct poll_chunk *chunks;
+	int error;
+};
+
+static bool poll_wake_fn(struct wait_entry *e, uint32_t events, int depth)
+{
+	(void)events, (void)depth;
+	task_wake(((struct poll_wqueues *)e->priv)->t);
+	return true;
+}
+
+static void poll_qproc(struct poll_table *pt, struct waitq *q)
+{
+	struct poll_wqueues *pw = (struct poll_wqueues *)pt;
+	struct poll_chunk *c = pw->chunks;
+	if (!c || c->n == POLL_CHUNK) {
+		c = malloc(sizeof(*c));
+		if (!c) {
+			pw->error = -ENOMEM;
+			return;
+		}
+		c->n = 0;
+		c->next = pw->chunks;
+		pw->chunks = c;
+	}
+	struct poll_entry *pe = &c->e[c->n++];
+	wait_entry_init_task(&pe->we, pw->t, pt->key | POLLERR | POLLHUP);
+	pe->we.fn = poll_wake_fn;
+	pe->we.priv = pw;
+	waitq_add(q, &pe->we);
+}
+
+static void poll_freewait(struct poll_wqueues *pw)
+{
+	while (pw->chunks) {
+		struct poll_chunk *c = pw->chunks;
+		for (int i = 0; i < c->n; i++)
+			waitq_remove(&c->e[i].we);
+		pw->chunks = c->next;
+		free(c);
+	}
+}
+
 /* deadline NULL: forever; a deadline in the past: just scan once. Returns
- * the number of ready entries or -ERESTARTNOHAND. */
+ * the number of ready entries or -ERESTARTNOHAND. The first scan registers
+ * on every file's queues; the later ones only look. */
 static long do_poll(struct task *t, struct pollfd *pfd, size_t n,
 		    const struct timespec *deadline)
 {
@@ -53,9 +111,15 @@ static long do_poll(struct task *t, struct pollfd *pfd, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (pfd[i].fd >= 0)
 			files[i] = fget(t, pfd[i].fd);
+	struct poll_wqueues pw = {.pt.qproc = poll_qproc, .t = t};
+	if (deadline) {
+		struct timespec now = mono_now();
+		if (!ts_before(&now, deadline))
+			pw.pt.qproc = NULL; /* no wait: nothing to register */
+	}
 	long ret;
 	for (;;) {
-		struct poll_table pt = {.hostfd = -1};
+		uint32_t seq = task_wake_seq(t);
 		long count = 0;
 		for (size_t i = 0; i < n; i++) {
 			pfd[i].revents = 0;
@@ -67,17 +131,26 @@ static long do_poll(struct task *t, struct pollfd *pfd, size_t n,
 				count++;
 				continue;
 			}
-			short want = pfd[i].events | POLLERR | POLLHUP;
-			pt.want = want;
-			short m = f->fops && f->fops->poll
-				      ? f->fops->poll(f, &pt)
-				      : DEFAULT_POLLMASK;
-			pfd[i].revents = m & want;
-			if (pfd[i].revents)
+			uint32_t want =
+			    (uint16_t)pfd[i].events | POLLERR | POLLHUP;
+			pw.pt.key = want;
+			uint32_t m = f->fops && f->fops->poll
+					 ? f->fops->poll(f, &pw.pt)
+					 : DEFAULT_POLLMASK;
+			pfd[i].revents = (short)(m & want);
+			if (pfd[i].revents) {
 				count++;
+				/* Ready: no need to register the rest. */
+				pw.pt.qproc = NULL;
+			}
 		}
+		pw.pt.qproc = NULL;
 		if (count) {
 			ret = count;
+			break;
+		}
+		if (pw.error) {
+			ret = pw.error;
 			break;
 		}
 		struct timespec now = mono_now();
@@ -85,22 +158,13 @@ static long do_poll(struct task *t, struct pollfd *pfd, size_t n,
 			ret = 0;
 			break;
 		}
-		const struct timespec *dl = deadline;
-		struct timespec tick;
-		if (pt.nhost > 1) {
-			tick = now;
-			ts_add_ns(&tick, POLL_HOST_TICK_NS);
-			if (!dl || ts_before(&tick, dl))
-				dl = &tick;
-		}
-		int r =
-		    task_block(t, pt.qs, pt.nq, pt.nhost == 1 ? pt.hostfd : -1,
-			       pt.hostevents, dl);
+		int r = task_sleep(t, seq, deadline, SLEEP_INTR);
 		if (r == -EINTR) {
 			ret = -ERESTARTNOHAND;
 			break;
 		}
 	}
+	poll_freewait(&pw);
 	for (size_t i = 0; i < n; i++)
 		if (files[i])
 			file_put(files[i]);

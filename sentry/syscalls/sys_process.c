@@ -112,16 +112,23 @@ static int wait_scan(struct task *t, int pid, int options, bool reap,
 static long do_wait(struct task *t, int pid, int options, bool reap,
 		    struct wait_result *res)
 {
+	struct wait_entry we;
+	wait_entry_init_task(&we, t, 0);
+	long r;
 	for (;;) {
-		int r = wait_scan(t, pid, options, reap, res);
-		if (r != 0)
-			return r;
-		if (options & WNOHANG)
-			return 0;
-		struct waitq *q = &t->proc->child_wait;
-		if (task_block(t, &q, 1, -1, 0, NULL) == -EINTR)
-			return -ERESTARTSYS;
+		uint32_t seq = task_wake_seq(t);
+		r = wait_scan(t, pid, options, reap, res);
+		if (r != 0 || (options & WNOHANG))
+			break;
+		if (!we.q)
+			waitq_add(&t->proc->child_wait, &we);
+		if (task_sleep(t, seq, NULL, SLEEP_INTR) == -EINTR) {
+			r = -ERESTARTSYS;
+			break;
+		}
 	}
+	waitq_remove(&we);
+	return r;
 }
 
 static long sys_wait4(struct task *t, const uint64_t a[6])

@@ -118,7 +118,7 @@ static long sys_rt_sigsuspend(struct task *t, const uint64_t a[6])
 	t->saved_mask = t->blocked;
 	t->has_saved_mask = true;
 	t->blocked = set & ~UNBLOCKABLE;
-	while (task_block(t, NULL, 0, -1, 0, NULL) != -EINTR)
+	while (task_sleep(t, task_wake_seq(t), NULL, SLEEP_INTR) != -EINTR)
 		;
 	return -ERESTARTNOHAND;
 }
@@ -126,7 +126,7 @@ static long sys_rt_sigsuspend(struct task *t, const uint64_t a[6])
 static long sys_pause(struct task *t, const uint64_t a[6])
 {
 	(void)a;
-	while (task_block(t, NULL, 0, -1, 0, NULL) != -EINTR)
+	while (task_sleep(t, task_wake_seq(t), NULL, SLEEP_INTR) != -EINTR)
 		;
 	return -ERESTARTNOHAND;
 }
@@ -205,7 +205,7 @@ static long sys_rt_sigtimedwait(struct task *t, const uint64_t a[6])
 			return sig;
 		}
 		t->blocked = saved & ~set;
-		int r = task_block(t, NULL, 0, -1, 0, dl);
+		int r = task_sleep(t, task_wake_seq(t), dl, SLEEP_INTR);
 		t->blocked = saved;
 		if (r == -ETIMEDOUT)
 			return -EAGAIN;

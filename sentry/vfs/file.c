@@ -51,22 +51,6 @@ void file_put(struct file *f)
 	free(f);
 }
 
-void poll_wait(struct poll_table *pt, struct waitq *q)
-{
-	if (pt && pt->nq < POLL_MAX_QUEUES)
-		pt->qs[pt->nq++] = q;
-}
-
-void poll_wait_host(struct poll_table *pt, int hostfd, short events)
-{
-	if (!pt)
-		return;
-	if (pt->nhost++ == 0) {
-		pt->hostfd = hostfd;
-		pt->hostevents = events;
-	}
-}
-
 int64_t generic_llseek(struct file *f, int64_t off, int whence)
 {
 	int64_t base;

@@ -161,20 +161,23 @@ struct mount {
 #define FMODE_LSEEK 4u
 #define FMODE_PREAD 8u /* pread/pwrite allowed (else ESPIPE) */
 
-/* Poll: a file adds the wait queues (and at most one host fd) that signal a
- * change of its readiness. */
+/* Poll: a file's poll op reports its readiness and, for a caller that
+ * will wait, names through poll_wait() each wait queue whose wake-ups
+ * change it (a pipe: its reader and writer queues; a host fd: the queue the
+ * notifier thread wakes). poll(), select() and epoll each register their
+ * own entries on those queues. */
 struct waitq;
-#define POLL_MAX_QUEUES 64
+struct poll_table;
+typedef void (*poll_queue_fn)(struct poll_table *pt, struct waitq *q);
 struct poll_table {
-	struct waitq *qs[POLL_MAX_QUEUES];
-	int nq;
-	short want; /* events the caller polls this file for */
-	int hostfd; /* -1, or a host fd to wait on */
-	short hostevents;
-	int nhost; /* host fds seen; > 1 falls back to timed polling */
+	poll_queue_fn qproc; /* NULL: only report readiness */
+	uint32_t key;	     /* events the caller waits for */
 };
-void poll_wait(struct poll_table *pt, struct waitq *q);
-void poll_wait_host(struct poll_table *pt, int hostfd, short events);
+static inline void poll_wait(struct poll_table *pt, struct waitq *q)
+{
+	if (pt && pt->qproc && q)
+		pt->qproc(pt, q);
+}
 
 struct dir_ctx;
 
@@ -188,7 +191,7 @@ struct file_ops {
 	int64_t (*llseek)(struct file *f, int64_t off, int whence);
 	long (*ioctl)(struct file *f, struct task *t, unsigned cmd,
 		      uint64_t arg);
-	short (*poll)(struct file *f, struct poll_table *pt);
+	uint32_t (*poll)(struct file *f, struct poll_table *pt);
 	int (*fsync)(struct file *f);
 	int (*host_fd)(struct file *f);
 	void (*release)(struct file *f);

@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "sentry/kernel/notifier.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/usercopy.h"
@@ -20,11 +21,14 @@
 struct hostfile {
 	int fd;
 	bool seekable; /* a regular file: no waiting, pread works */
+	struct host_watch watch;
 };
 
 static void host_evict(struct inode *inode)
 {
-	free(inode->priv);
+	struct hostfile *h = inode->priv;
+	host_watch_disarm(&h->watch);
+	free(h);
 }
 
 static const struct super_ops host_sops = {.evict = host_evict};
@@ -36,24 +40,38 @@ static struct super_block host_super = {
     .flags = SB_NOCACHE,
 };
 
-static int host_wait(struct file *f, struct task *t, int fd, short ev)
+static bool host_ready(int fd, short ev)
 {
-	if (f->flags & O_NONBLOCK) {
-		struct pollfd p = {.fd = fd, .events = ev};
-		if (poll(&p, 1, 0) == 0)
-			return -EAGAIN;
+	struct pollfd p = {.fd = fd, .events = ev};
+	return poll(&p, 1, 0) != 0;
+}
+
+/* Wait until fd is ready for ev: on the notifier's queue for it, or, for
+ * an fd the host cannot watch (always ready, like /dev/null), not at all. */
+static int host_wait(struct file *f, struct task *t, struct hostfile *h,
+		     short ev)
+{
+	if (f->flags & O_NONBLOCK)
+		return host_ready(h->fd, ev) ? 0 : -EAGAIN;
+	if (host_watch_arm(&h->watch) < 0)
 		return 0;
-	}
+	struct wait_entry we;
+	wait_entry_init_task(&we, t, (uint32_t)ev | POLLHUP | POLLERR);
+	waitq_add(&h->watch.wq, &we);
+	int r;
 	for (;;) {
-		struct pollfd p = {.fd = fd, .events = ev};
-		if (poll(&p, 1, 0) > 0)
-			return 0;
-		int r = task_block(t, NULL, 0, fd, ev, NULL);
-		if (r == -EINTR)
-			return -ERESTARTSYS;
-		if (r < 0 && r != -ETIMEDOUT)
-			return r;
+		uint32_t seq = task_wake_seq(t);
+		if (host_ready(h->fd, ev)) {
+			r = 0;
+			break;
+		}
+		if (task_sleep(t, seq, NULL, SLEEP_INTR) == -EINTR) {
+			r = -ERESTARTSYS;
+			break;
+		}
 	}
+	waitq_remove(&we);
+	return r;
 }
 
 /* Mirror the host offset into f->pos, for lseek(fd, 0, SEEK_CUR). */
@@ -83,7 +101,7 @@ static ssize_t host_read(struct file *f, struct task *t, void *buf, size_t n,
 			host_sync_pos(f, h);
 		return r < 0 ? -errno : r;
 	}
-	int w = host_wait(f, t, h->fd, POLLIN);
+	int w = host_wait(f, t, h, POLLIN);
 	if (w)
 		return w;
 	kunlock();
@@ -111,7 +129,7 @@ static ssize_t host_write(struct file *f, struct task *t, const void *buf,
 			host_sync_pos(f, h);
 		return r < 0 ? -errno : r;
 	}
-	int w = host_wait(f, t, h->fd, POLLOUT);
+	int w = host_wait(f, t, h, POLLOUT);
 	if (w)
 		return w;
 	kunlock();
@@ -127,15 +145,16 @@ static ssize_t host_write(struct file *f, struct task *t, const void *buf,
 	return r < 0 ? -e : r;
 }
 
-static short host_poll(struct file *f, struct poll_table *pt)
+static uint32_t host_poll(struct file *f, struct poll_table *pt)
 {
 	struct hostfile *h = f->priv;
-	short want = pt && pt->want ? pt->want : POLLIN | POLLOUT;
-	struct pollfd p = {.fd = h->fd, .events = want};
+	struct pollfd p = {.fd = h->fd,
+			   .events = POLLIN | POLLOUT | POLLPRI | POLLRDHUP};
 	if (poll(&p, 1, 0) < 0)
 		return POLLERR;
-	poll_wait_host(pt, h->fd, want);
-	return p.revents;
+	if (pt && pt->qproc && !h->seekable && host_watch_arm(&h->watch) == 0)
+		poll_wait(pt, &h->watch.wq);
+	return (uint16_t)p.revents;
 }
 
 static long host_ioctl(struct file *f, struct task *t, unsigned cmd,
@@ -245,6 +264,7 @@ struct file *file_new_host(int hostfd, int oflags)
 		return NULL;
 	h->fd = hostfd;
 	h->seekable = S_ISREG(st.st_mode);
+	host_watch_init(&h->watch, hostfd);
 	struct inode *inode = inode_new(&host_super, st.st_mode);
 	if (!inode) {
 		free(h);

@@ -91,27 +91,22 @@ long copy_path_from_user(struct task *t, char *dst, uint64_t src)
 }
 
 /* No stub to read into: callers copy through the sentry. */
-ssize_t copy_to_user_from_fd(struct task *t, uint64_t dst, int hostfd,
-			     size_t n, uint64_t off)
+ssize_t copy_to_user_from_fd(struct task *t, uint64_t dst, int hostfd, size_t n,
+			     uint64_t off)
 {
 	(void)t, (void)dst, (void)hostfd, (void)n, (void)off;
 	return -EOPNOTSUPP;
 }
 
-void waitq_init(struct waitq *q)
+void task_wake(struct task *t)
 {
-	list_init(&q->waiters);
+	atomic_fetch_add(&t->wake_seq, 1);
 }
 
-void waitq_wake_all(struct waitq *q)
+int task_sleep(struct task *t, uint32_t seq, const struct timespec *deadline,
+	       enum sleep_kind kind)
 {
-	(void)q;
-}
-
-int task_block(struct task *t, struct waitq **qs, int nq, int hostfd,
-	       short events, const struct timespec *deadline)
-{
-	(void)t, (void)qs, (void)nq, (void)hostfd, (void)events;
+	(void)t, (void)seq, (void)kind;
 	stub_blocks++;
 	/* Single-threaded tests: nothing can wake us. A deadline just
 	 * passes; otherwise behave as if a signal arrived. */

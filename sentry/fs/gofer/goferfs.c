@@ -406,12 +406,6 @@ static ssize_t gofer_write(struct file *f, struct task *t, const void *buf,
 	return r;
 }
 
-static short gofer_poll(struct file *f, struct poll_table *pt)
-{
-	(void)f, (void)pt;
-	return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
-}
-
 static int gofer_fsync(struct file *f)
 {
 	struct goferfs_file *gf = f->priv;
@@ -437,7 +431,6 @@ static const struct file_ops gofer_reg_fops = {
     .read = gofer_read,
     .write = gofer_write,
     .llseek = generic_llseek,
-    .poll = gofer_poll,
     .fsync = gofer_fsync,
     .host_fd = gofer_host_fd,
     .release = gofer_release,

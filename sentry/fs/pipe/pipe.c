@@ -48,7 +48,11 @@ static ssize_t pipe_read(struct file *f, struct task *t, void *buf, size_t n,
 	struct pipe *p = f->inode->priv;
 	if (n == 0)
 		return 0;
+	struct wait_entry we;
+	wait_entry_init_task(&we, t, POLLIN | POLLHUP);
+	ssize_t ret;
 	for (;;) {
+		uint32_t seq = task_wake_seq(t);
 		if (p->len > 0) {
 			size_t want = n < p->len ? n : p->len;
 			size_t first = p->cap - p->head;
@@ -60,17 +64,27 @@ static ssize_t pipe_read(struct file *f, struct task *t, void *buf, size_t n,
 			p->len -= want;
 			if (p->len == 0)
 				p->head = 0;
-			waitq_wake_all(&p->wq);
-			return (ssize_t)want;
+			waitq_wake(&p->wq, POLLOUT | POLLWRNORM);
+			ret = (ssize_t)want;
+			break;
 		}
-		if (p->writers == 0)
-			return 0;
-		if (f->flags & O_NONBLOCK)
-			return -EAGAIN;
-		struct waitq *q = &p->rq;
-		if (task_block(t, &q, 1, -1, 0, NULL) == -EINTR)
-			return -ERESTARTSYS;
+		if (p->writers == 0) {
+			ret = 0;
+			break;
+		}
+		if (f->flags & O_NONBLOCK) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (!we.q)
+			waitq_add(&p->rq, &we);
+		if (task_sleep(t, seq, NULL, SLEEP_INTR) == -EINTR) {
+			ret = -ERESTARTSYS;
+			break;
+		}
 	}
+	waitq_remove(&we);
+	return ret;
 }
 
 void pipe_unread(struct file *f, const void *buf, size_t n)
@@ -107,35 +121,51 @@ static ssize_t pipe_write(struct file *f, struct task *t, const void *buf,
 	bool atomic = n <= PIPE_ATOMIC;
 	if (n == 0)
 		return 0;
+	struct wait_entry we;
+	wait_entry_init_task(&we, t, POLLOUT | POLLERR);
+	ssize_t ret;
 	for (;;) {
+		uint32_t seq = task_wake_seq(t);
 		if (p->readers == 0) {
 			signal_send_task(t, SIGPIPE, NULL);
-			return done ? (ssize_t)done : -EPIPE;
+			ret = done ? (ssize_t)done : -EPIPE;
+			break;
 		}
 		size_t space = p->cap - p->len;
 		if (atomic ? space >= n : space > 0) {
 			size_t chunk = n - done < space ? n - done : space;
 			ring_put(p, (const char *)buf + done, chunk);
 			done += chunk;
-			waitq_wake_all(&p->rq);
-			if (done == n)
-				return (ssize_t)n;
+			waitq_wake(&p->rq, POLLIN | POLLRDNORM);
+			if (done == n) {
+				ret = (ssize_t)n;
+				break;
+			}
 			continue;
 		}
-		if (f->flags & O_NONBLOCK)
-			return done ? (ssize_t)done : -EAGAIN;
-		struct waitq *q = &p->wq;
-		if (task_block(t, &q, 1, -1, 0, NULL) == -EINTR)
-			return done ? (ssize_t)done : -ERESTARTSYS;
+		if (f->flags & O_NONBLOCK) {
+			ret = done ? (ssize_t)done : -EAGAIN;
+			break;
+		}
+		if (!we.q)
+			waitq_add(&p->wq, &we);
+		if (task_sleep(t, seq, NULL, SLEEP_INTR) == -EINTR) {
+			ret = done ? (ssize_t)done : -ERESTARTSYS;
+			break;
+		}
 	}
+	waitq_remove(&we);
+	return ret;
 }
 
-static short pipe_poll(struct file *f, struct poll_table *pt)
+static uint32_t pipe_poll(struct file *f, struct poll_table *pt)
 {
 	struct pipe *p = f->inode->priv;
-	short m = 0;
-	poll_wait(pt, &p->rq);
-	poll_wait(pt, &p->wq);
+	uint32_t m = 0;
+	if (f->fmode & FMODE_READ)
+		poll_wait(pt, &p->rq);
+	if (f->fmode & FMODE_WRITE)
+		poll_wait(pt, &p->wq);
 	if (f->fmode & FMODE_READ) {
 		if (p->len)
 			m |= POLLIN | POLLRDNORM;
@@ -165,9 +195,9 @@ static void pipe_release(struct file *f)
 {
 	struct pipe *p = f->inode->priv;
 	if (f->fmode & FMODE_READ && --p->readers == 0)
-		waitq_wake_all(&p->wq);
+		waitq_wake(&p->wq, POLLERR | POLLOUT);
 	if (f->fmode & FMODE_WRITE && --p->writers == 0)
-		waitq_wake_all(&p->rq);
+		waitq_wake(&p->rq, POLLHUP | POLLIN);
 }
 
 static const struct file_ops pipe_fops = {
@@ -280,6 +310,6 @@ long pipe_set_size(struct file *f, unsigned long size)
 	p->buf = nb;
 	p->head = 0;
 	p->cap = cap;
-	waitq_wake_all(&p->wq);
+	waitq_wake(&p->wq, POLLOUT | POLLWRNORM);
 	return (long)cap;
 }

@@ -1,0 +1,116 @@
+/* Processes (thread groups): the process tree, pids, signal dispositions,
+ * job control, exit and reaping. Locking: see each field; "tasklist" is
+ * tasklist_lock (kernel.h), "own" means only the process's own threads
+ * touch it, without a lock. */
+#ifndef BULKHEAD_PROCESS_H
+#define BULKHEAD_PROCESS_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "bulkhead/list.h"
+#include "sentry/kernel/cred.h"
+#include "sentry/kernel/waitq.h"
+
+#define BH_NSIG 64	    /* signals 1..64 */
+typedef uint64_t ksigset_t; /* bit (sig-1) */
+
+struct mm;
+struct fdtable;
+struct fs_struct;
+struct task;
+
+struct ksigaction {
+	uint64_t handler; /* guest address, or SIG_DFL (0) / SIG_IGN (1) */
+	uint64_t flags;	  /* SA_* */
+	uint64_t restorer;
+	ksigset_t mask;
+};
+
+struct sigqueue {
+	struct list_head node;
+	siginfo_t info;
+};
+
+struct sigpending {
+	ksigset_t set;
+	struct list_head queue; /* struct sigqueue, in arrival order */
+	int nqueued;		/* entries in queue (bounded) */
+};
+
+enum process_state {
+	PROC_ALIVE,
+	PROC_ZOMBIE, /* exited, waiting for its parent's wait4 */
+	PROC_DEAD,   /* reaped */
+};
+
+struct process {
+	int pid; /* == tid of the leader; immutable */
+	int pgid, sid;
+	struct process *parent;
+	struct list_head children; /* struct process.sibling */
+	struct list_head sibling;
+	struct list_head all_node; /* in kernel.processes */
+	struct list_head threads;  /* struct task.thread_node */
+	int nthreads;
+	_Atomic int refs; /* lifetime: threads + tree link + users */
+
+	/* Pointers change only at exec and exit, by the process's own
+	 * threads; others read them under tasklist and take a reference. */
+	struct mm *mm;
+	struct fdtable *files;
+	struct fs_struct *fs;
+	struct ksigaction sigactions[BH_NSIG];
+	struct sigpending shared_pending;
+	struct cred cred;
+	/* Written under tasklist with atomic stores, read with
+	 * process_rlimit() without it. */
+	struct rlimit rlimits[RLIM_NLIMITS];
+
+	enum process_state state;
+	bool group_exiting;
+	/* The thread in execve that waits for its siblings to die (Linux's
+	 * de_thread): every other thread stops. Not group_exiting, so a
+	 * SIGKILL or exit_group meanwhile still ends the whole group. */
+	struct task *exec_task;
+	int exit_status;	 /* wait status (as from wait4) once exiting */
+	int exit_signal;	 /* sent to parent on exit, usually SIGCHLD */
+	struct waitq child_wait; /* wait4 waiters: a child changed state */
+	struct waitq vfork_wait; /* vfork parent waits for exec/exit */
+	bool vfork_done;
+	/* Job control: stopped by a stop signal until SIGCONT. The two
+	 * report flags are consumed by the parent's wait (WUNTRACED,
+	 * WCONTINUED). */
+	bool stopped;
+	int stop_sig;
+	bool stop_report, cont_report;
+	struct waitq stop_wait;
+	/* ITIMER_REAL: absolute CLOCK_MONOTONIC ns of the next SIGALRM (0:
+	 * disarmed) and the reload interval. Served by kernel/timer.c. */
+	uint64_t itimer_real_next, itimer_real_interval;
+	uint64_t start_ns; /* for /proc/<pid>/stat; immutable */
+	uint64_t utime_ns, stime_ns;
+	char comm[16];
+	/* argv/envp of the last exec, kept for /proc/pid/cmdline|environ */
+	char *cmdline; /* NUL-separated */
+	size_t cmdline_len;
+	char exe_path[4096]; /* path of the last exec'd file */
+};
+
+static inline rlim_t process_rlimit(const struct process *p, int res)
+{
+	return __atomic_load_n(&p->rlimits[res].rlim_cur, __ATOMIC_RELAXED);
+}
+
+/* A new process with one reference, linked into kernel.processes, with no
+ * task yet. NULL on -EAGAIN/-ENOMEM. */
+struct process *process_alloc(int pid);
+void process_get(struct process *p);
+void process_put(struct process *p);
+/* Release a reaped zombie. */
+void process_reap(struct process *p);
+
+#endif
