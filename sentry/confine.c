@@ -50,6 +50,8 @@ static const int allowed[] = {
     SCMP_SYS(pread64),
     SCMP_SYS(pwrite64),
     SCMP_SYS(preadv),
+    SCMP_SYS(preadv2), /* host stdio with RWF_NOWAIT */
+    SCMP_SYS(pwritev2),
     SCMP_SYS(pwritev),
     SCMP_SYS(lseek),
     SCMP_SYS(close),

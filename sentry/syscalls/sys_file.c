@@ -1,6 +1,5 @@
 /* File I/O syscalls and fd management, plus the table of every VFS syscall
- * (sys_file_defs). Guest buffers move through a bounded sentry bounce
- * buffer, VFS_IO_CHUNK at a time. */
+ * (sys_file_defs). Guest memory is handed to the file ops as a uio. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +17,7 @@
 #include "sentry/fs/pipe/pipe.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/kernel/task.h"
+#include "sentry/mm/uio.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/syscalls/sys_file.h"
 #include "sentry/syscalls/syscalls.h"
@@ -48,137 +48,31 @@ long install_file(struct task *t, struct file *f, bool cloexec)
 
 /* ---- read/write ---- */
 
-static bool loops(struct file *f)
-{
-	/* Regular files and the sentry's own devices (/dev/zero) fill the
-	 * whole buffer; a pipe or tty read returns what is there, and a
-	 * second chunk could block. Host fds other than regular files are
-	 * not seekable, which tells them apart. */
-	mode_t m = f->inode->mode;
-	return S_ISREG(m) || S_ISBLK(m) ||
-	       (S_ISCHR(m) && (f->fmode & FMODE_LSEEK));
-}
-
-/* Large reads of host-backed files go from the host file straight into
- * guest memory, in 1 MiB steps: one copy instead of two (host to sentry,
- * sentry to guest). -EOPNOTSUPP: the platform or the range cannot. */
-#define DIRECT_READ_MIN	 (64 * 1024)
-#define DIRECT_READ_STEP (1024 * 1024)
-static ssize_t read_direct(struct task *t, struct file *f, uint64_t ubuf,
-			   size_t count, uint64_t *pos)
-{
-	int hfd = f->fops->host_fd(f);
-	size_t done = 0;
-	while (done < count) {
-		size_t n = count - done;
-		if (n > DIRECT_READ_STEP)
-			n = DIRECT_READ_STEP;
-		ssize_t r = copy_to_user_from_fd(t, ubuf + done, hfd, n, *pos);
-		if (r < 0)
-			return done ? (ssize_t)done : r;
-		*pos += (uint64_t)r;
-		done += (size_t)r;
-		if ((size_t)r < n)
-			break;
-	}
-	return (ssize_t)done;
-}
-
+/* Linux's order: a file not open for the direction, then the range. */
 static ssize_t do_read(struct task *t, struct file *f, uint64_t ubuf,
-		       size_t count, uint64_t *pos)
+		       size_t count, uint64_t *pos, unsigned flags)
 {
-	/* Linux's order: a file not open for reading, then the range. */
 	if (!(f->fmode & FMODE_READ))
 		return -EBADF;
 	if (!user_range_ok(ubuf, count))
 		return -EFAULT;
-	if (count > MAX_RW_COUNT)
-		count = MAX_RW_COUNT;
-	if (count >= DIRECT_READ_MIN && S_ISREG(f->inode->mode) && f->fops &&
-	    f->fops->pread_host && f->fops->host_fd &&
-	    f->fops->host_fd(f) >= 0) {
-		ssize_t r = read_direct(t, f, ubuf, count, pos ? pos : &f->pos);
-		if (r != -EOPNOTSUPP)
-			return r;
-	}
-	size_t cap = count < VFS_IO_CHUNK ? count : VFS_IO_CHUNK;
-	char small[256];
-	char *buf = cap <= sizeof(small) ? small : malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	size_t done = 0;
-	ssize_t ret = 0;
-	do {
-		size_t n = count - done < cap ? count - done : cap;
-		ssize_t r = vfs_read(f, t, buf, n, pos);
-		if (r < 0) {
-			ret = r;
-			break;
-		}
-		if (r == 0)
-			break;
-		ssize_t c =
-		    copy_to_user_partial(t, ubuf + done, buf, (size_t)r);
-		if (c < r && (f->fmode & FMODE_LSEEK)) {
-			/* Give back what the guest did not receive. */
-			uint64_t *pp = pos ? pos : &f->pos;
-			*pp -= (uint64_t)(r - (c < 0 ? 0 : c));
-		} else if (c < r && file_is_pipe(f)) {
-			size_t got = c < 0 ? 0 : (size_t)c;
-			pipe_unread(f, buf + got, (size_t)r - got);
-		}
-		if (c < 0) {
-			ret = -EFAULT;
-			break;
-		}
-		done += (size_t)c;
-		if (c < r || (size_t)r < n || !loops(f))
-			break;
-	} while (done < count);
-	if (buf != small)
-		free(buf);
-	return done ? (ssize_t)done : ret;
+	struct uio u;
+	uio_init_user1(&u, t, ubuf, count);
+	u.flags = flags;
+	return vfs_read(f, &u, pos);
 }
 
 static ssize_t do_write(struct task *t, struct file *f, uint64_t ubuf,
-			size_t count, uint64_t *pos)
+			size_t count, uint64_t *pos, unsigned flags)
 {
 	if (!(f->fmode & FMODE_WRITE))
 		return -EBADF;
 	if (!user_range_ok(ubuf, count))
 		return -EFAULT;
-	if (count > MAX_RW_COUNT)
-		count = MAX_RW_COUNT;
-	size_t cap = count < VFS_IO_CHUNK ? count : VFS_IO_CHUNK;
-	char small[256];
-	char *buf = cap <= sizeof(small) ? small : malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	size_t done = 0;
-	ssize_t ret = 0;
-	do {
-		size_t n = count - done < cap ? count - done : cap;
-		ssize_t c =
-		    n ? copy_from_user_partial(t, buf, ubuf + done, n) : 0;
-		if (c < 0) {
-			ret = -EFAULT;
-			break;
-		}
-		ssize_t r = vfs_write(f, t, buf, (size_t)c, pos);
-		if (r < 0) {
-			ret = r;
-			break;
-		}
-		done += (size_t)r;
-		if (r < c || (size_t)c < n) {
-			if ((size_t)c < n && r == c && !done)
-				ret = -EFAULT;
-			break;
-		}
-	} while (done < count);
-	if (buf != small)
-		free(buf);
-	return done ? (ssize_t)done : ret;
+	struct uio u;
+	uio_init_user1(&u, t, ubuf, count);
+	u.flags = flags;
+	return vfs_write(f, &u, pos);
 }
 
 static long sys_read(struct task *t, const uint64_t a[6])
@@ -186,7 +80,7 @@ static long sys_read(struct task *t, const uint64_t a[6])
 	struct file *f = fget(t, (int)a[0]);
 	if (!f)
 		return -EBADF;
-	long r = do_read(t, f, a[1], a[2], NULL);
+	long r = do_read(t, f, a[1], a[2], NULL, 0);
 	file_put(f);
 	return r;
 }
@@ -196,7 +90,7 @@ static long sys_write(struct task *t, const uint64_t a[6])
 	struct file *f = fget(t, (int)a[0]);
 	if (!f)
 		return -EBADF;
-	long r = do_write(t, f, a[1], a[2], NULL);
+	long r = do_write(t, f, a[1], a[2], NULL, 0);
 	file_put(f);
 	return r;
 }
@@ -209,7 +103,7 @@ static long sys_pread64(struct task *t, const uint64_t a[6])
 	if (!f)
 		return -EBADF;
 	uint64_t pos = a[3];
-	long r = do_read(t, f, a[1], a[2], &pos);
+	long r = do_read(t, f, a[1], a[2], &pos, 0);
 	file_put(f);
 	return r;
 }
@@ -222,98 +116,76 @@ static long sys_pwrite64(struct task *t, const uint64_t a[6])
 	if (!f)
 		return -EBADF;
 	uint64_t pos = a[3];
-	long r = do_write(t, f, a[1], a[2], &pos);
+	long r = do_write(t, f, a[1], a[2], &pos, 0);
 	file_put(f);
 	return r;
 }
 
-/* readv/writev family; pos NULL: the file offset. */
-static long do_rw_vec(struct task *t, int fd, uint64_t uiov, uint64_t cnt,
-		      uint64_t *pos, bool write)
+/* Copy in a guest iovec array and check it as Linux's import_iovec does:
+ * too many is EINVAL, then any negative length EINVAL, then any range
+ * outside the user half EFAULT, all before any I/O. *out is fast (a
+ * caller's array of UIO_FASTIOV) or malloc'd. */
+static long import_iovec(struct task *t, uint64_t uiov, uint64_t cnt,
+			 struct iovec *fast, struct iovec **out)
 {
 	if (cnt > IOV_MAX)
 		return -EINVAL;
+	struct iovec *iov = fast;
+	if (cnt > UIO_FASTIOV) {
+		iov = malloc(cnt * sizeof(*iov));
+		if (!iov)
+			return -ENOMEM;
+	}
+	*out = iov;
+	if (cnt && copy_from_user(t, iov, uiov, cnt * sizeof(*iov)))
+		return -EFAULT;
+	for (uint64_t i = 0; i < cnt; i++)
+		if ((ssize_t)iov[i].iov_len < 0)
+			return -EINVAL;
+	for (uint64_t i = 0; i < cnt; i++)
+		if (!user_range_ok((uint64_t)(uintptr_t)iov[i].iov_base,
+				   iov[i].iov_len))
+			return -EFAULT;
+	return 0;
+}
+
+/* readv/writev family; pos NULL: the file offset. One call of the file's
+ * op for the whole vector, so a pipe holding one byte answers a readv of
+ * {1, 10} with 1 and a fault in a later iovec ends with what came before. */
+static long do_rw_vec(struct task *t, int fd, uint64_t uiov, uint64_t cnt,
+		      uint64_t *pos, bool write, unsigned flags)
+{
 	struct file *f = fget(t, fd);
 	if (!f)
 		return -EBADF;
+	struct iovec fast[UIO_FASTIOV], *iov = fast;
+	long ret;
 	if (!(f->fmode & (write ? FMODE_WRITE : FMODE_READ))) {
-		file_put(f);
-		return -EBADF;
+		ret = -EBADF;
+		goto out;
 	}
-	struct iovec *iov = NULL;
-	long ret = 0;
-	if (cnt) {
-		iov = malloc(cnt * sizeof(*iov));
-		if (!iov) {
-			file_put(f);
-			return -ENOMEM;
-		}
-		if (copy_from_user(t, iov, uiov, cnt * sizeof(*iov))) {
-			ret = -EFAULT;
-			goto out;
-		}
-	}
-	/* As Linux imports an iovec: any negative length is EINVAL, then
-	 * any range outside the user half EFAULT, before any I/O. */
-	for (uint64_t i = 0; i < cnt; i++) {
-		if ((ssize_t)iov[i].iov_len < 0) {
-			ret = -EINVAL;
-			goto out;
-		}
-	}
-	for (uint64_t i = 0; i < cnt; i++) {
-		if (!user_range_ok((uint64_t)(uintptr_t)iov[i].iov_base,
-				   iov[i].iov_len)) {
-			ret = -EFAULT;
-			goto out;
-		}
-	}
-	size_t total = 0;
-	for (uint64_t i = 0; i < cnt; i++) {
-		if (iov[i].iov_len > MAX_RW_COUNT - total)
-			iov[i].iov_len = MAX_RW_COUNT - total;
-		total += iov[i].iov_len;
-	}
-	size_t done = 0;
-	for (uint64_t i = 0; i < cnt; i++) {
-		size_t len = iov[i].iov_len;
-		if (!len)
-			continue;
-		uint64_t base = (uint64_t)(uintptr_t)iov[i].iov_base;
-		ssize_t r = write ? do_write(t, f, base, len, pos)
-				  : do_read(t, f, base, len, pos);
-		if (r < 0) {
-			if (!done)
-				ret = r;
-			break;
-		}
-		done += (size_t)r;
-		if ((size_t)r < len)
-			break;
-	}
-	if (done)
-		ret = (long)done;
-	if (!cnt || !total) {
-		/* Zero-length I/O still checks the file (e.g. a dir). */
-		char c;
-		ssize_t r = write ? 0 : vfs_read(f, t, &c, 0, pos);
-		if (r < 0)
-			ret = r;
-	}
+	ret = import_iovec(t, uiov, cnt, fast, &iov);
+	if (ret)
+		goto out;
+	struct uio u;
+	uio_init_user(&u, t, iov, (int)cnt);
+	u.flags = flags;
+	ret = write ? vfs_write(f, &u, pos) : vfs_read(f, &u, pos);
 out:
-	free(iov);
+	if (iov != fast)
+		free(iov);
 	file_put(f);
 	return ret;
 }
 
 static long sys_readv(struct task *t, const uint64_t a[6])
 {
-	return do_rw_vec(t, (int)a[0], a[1], a[2], NULL, false);
+	return do_rw_vec(t, (int)a[0], a[1], a[2], NULL, false, 0);
 }
 
 static long sys_writev(struct task *t, const uint64_t a[6])
 {
-	return do_rw_vec(t, (int)a[0], a[1], a[2], NULL, true);
+	return do_rw_vec(t, (int)a[0], a[1], a[2], NULL, true, 0);
 }
 
 static long sys_preadv(struct task *t, const uint64_t a[6])
@@ -321,7 +193,7 @@ static long sys_preadv(struct task *t, const uint64_t a[6])
 	uint64_t pos = a[3];
 	if ((int64_t)pos < 0)
 		return -EINVAL;
-	return do_rw_vec(t, (int)a[0], a[1], a[2], &pos, false);
+	return do_rw_vec(t, (int)a[0], a[1], a[2], &pos, false, 0);
 }
 
 static long sys_pwritev(struct task *t, const uint64_t a[6])
@@ -329,21 +201,35 @@ static long sys_pwritev(struct task *t, const uint64_t a[6])
 	uint64_t pos = a[3];
 	if ((int64_t)pos < 0)
 		return -EINVAL;
-	return do_rw_vec(t, (int)a[0], a[1], a[2], &pos, true);
+	return do_rw_vec(t, (int)a[0], a[1], a[2], &pos, true, 0);
 }
+
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008
+#endif
 
 static long rw_vec2(struct task *t, const uint64_t a[6], bool write)
 {
-	/* RWF_* hints are accepted and ignored; RWF_NOWAIT etc. would
-	 * change semantics, so refuse unknown bits like Linux. */
-	if (a[5] & ~(uint64_t)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND))
+	/* HIPRI is a polling hint; the others change what the call does.
+	 * Unknown bits are refused, as Linux does. */
+	uint64_t rwf = a[5];
+	if (rwf & ~(uint64_t)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT |
+			      RWF_APPEND))
 		return -EOPNOTSUPP;
+	unsigned flags = 0;
+	if (rwf & RWF_NOWAIT)
+		flags |= UIO_NOWAIT;
+	if (write && (rwf & RWF_APPEND))
+		flags |= UIO_APPEND;
+	if (write && (rwf & (RWF_DSYNC | RWF_SYNC)))
+		flags |= UIO_DSYNC;
+	/* Offset -1: the file offset (and, for RWF_APPEND, the end). */
 	if ((int64_t)a[3] == -1)
-		return do_rw_vec(t, (int)a[0], a[1], a[2], NULL, write);
+		return do_rw_vec(t, (int)a[0], a[1], a[2], NULL, write, flags);
 	uint64_t pos = a[3];
 	if ((int64_t)pos < 0)
 		return -EINVAL;
-	return do_rw_vec(t, (int)a[0], a[1], a[2], &pos, write);
+	return do_rw_vec(t, (int)a[0], a[1], a[2], &pos, write, flags);
 }
 
 static long sys_preadv2(struct task *t, const uint64_t a[6])
@@ -703,7 +589,8 @@ static long sys_fallocate(struct task *t, const uint64_t a[6])
 	return r;
 }
 
-/* sendfile: through the bounce buffer, like a read followed by a write. */
+/* sendfile: a read into a sentry buffer and a write from it. */
+#define SENDFILE_CHUNK (64u << 10)
 static long sys_sendfile(struct task *t, const uint64_t a[6])
 {
 	struct file *out = fget(t, (int)a[0]);
@@ -735,23 +622,28 @@ static long sys_sendfile(struct task *t, const uint64_t a[6])
 		}
 		pos = &off;
 	}
-	buf = malloc(VFS_IO_CHUNK);
+	buf = malloc(SENDFILE_CHUNK);
 	if (!buf) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	size_t done = 0;
 	while (done < count) {
-		size_t n =
-		    count - done < VFS_IO_CHUNK ? count - done : VFS_IO_CHUNK;
+		size_t n = count - done < SENDFILE_CHUNK ? count - done
+							 : SENDFILE_CHUNK;
 		uint64_t before = pos ? *pos : in->pos;
-		ssize_t r = vfs_read(in, t, buf, n, pos);
+		struct uio u;
+		uio_init_kernel(&u, buf, n);
+		u.t = t;
+		ssize_t r = vfs_read(in, &u, pos);
 		if (r <= 0) {
 			if (r < 0 && !done)
 				ret = r;
 			break;
 		}
-		ssize_t w = vfs_write(out, t, buf, (size_t)r, NULL);
+		uio_init_kernel(&u, buf, (size_t)r);
+		u.t = t;
+		ssize_t w = vfs_write(out, &u, NULL);
 		if (w < 0) {
 			if (!done)
 				ret = w;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sentry/kernel/task.h"
+#include "sentry/mm/uio.h"
 #include "sentry/vfs/fs_struct.h"
 
 struct file *file_alloc(const struct path *p, struct inode *inode, int flags)
@@ -86,8 +87,7 @@ int64_t generic_llseek(struct file *f, int64_t off, int whence)
 	return npos;
 }
 
-ssize_t vfs_read(struct file *f, struct task *t, void *buf, size_t n,
-		 uint64_t *pos)
+ssize_t vfs_read(struct file *f, struct uio *u, uint64_t *pos)
 {
 	if (!(f->fmode & FMODE_READ))
 		return -EBADF;
@@ -99,11 +99,10 @@ ssize_t vfs_read(struct file *f, struct task *t, void *buf, size_t n,
 		return -ESPIPE;
 	if (pos && *pos > (uint64_t)INT64_MAX)
 		return -EINVAL;
-	return f->fops->read(f, t, buf, n, pos ? pos : &f->pos);
+	return f->fops->read(f, u, pos ? pos : &f->pos);
 }
 
-ssize_t vfs_write(struct file *f, struct task *t, const void *buf, size_t n,
-		  uint64_t *pos)
+ssize_t vfs_write(struct file *f, struct uio *u, uint64_t *pos)
 {
 	if (!(f->fmode & FMODE_WRITE))
 		return -EBADF;
@@ -113,7 +112,7 @@ ssize_t vfs_write(struct file *f, struct task *t, const void *buf, size_t n,
 		return -ESPIPE;
 	if (pos && *pos > (uint64_t)INT64_MAX)
 		return -EINVAL;
-	return f->fops->write(f, t, buf, n, pos ? pos : &f->pos);
+	return f->fops->write(f, u, pos ? pos : &f->pos);
 }
 
 ssize_t file_kread(struct file *f, void *buf, size_t n, uint64_t off)
@@ -124,9 +123,11 @@ ssize_t file_kread(struct file *f, void *buf, size_t n, uint64_t off)
 		return -EISDIR;
 	size_t done = 0;
 	while (done < n) {
+		struct uio u;
+		uio_init_kernel(&u, (char *)buf + done, n - done);
+		u.t = current;
 		uint64_t pos = off + done;
-		ssize_t r = f->fops->read(f, current, (char *)buf + done,
-					  n - done, &pos);
+		ssize_t r = f->fops->read(f, &u, &pos);
 		if (r < 0)
 			return done ? (ssize_t)done : r;
 		if (r == 0)

@@ -22,7 +22,6 @@
 #define VFS_PATH_MAX	4096
 #define VFS_NAME_MAX	255
 #define VFS_MAXSYMLINKS 40
-#define VFS_IO_CHUNK	(64u << 10) /* bounce buffer for guest I/O */
 
 struct inode;
 struct dentry;
@@ -181,13 +180,15 @@ static inline void poll_wait(struct poll_table *pt, struct waitq *q)
 
 struct dir_ctx;
 
+struct uio;
 struct file_ops {
-	/* Buffers are sentry memory; pos is &f->pos or a pread offset. May
-	 * block (task t, kernel_lock held); -ERESTARTSYS when interrupted. */
-	ssize_t (*read)(struct file *f, struct task *t, void *buf, size_t n,
-			uint64_t *pos);
-	ssize_t (*write)(struct file *f, struct task *t, const void *buf,
-			 size_t n, uint64_t *pos);
+	/* Move data between the file and u (mm/uio.h), from *pos (&f->pos,
+	 * or a pread offset) which they advance. Return the bytes moved, or
+	 * -errno when none were; a fault part-way ends the transfer with the
+	 * bytes moved so far. May block (task u->t); -ERESTARTSYS when
+	 * interrupted. */
+	ssize_t (*read)(struct file *f, struct uio *u, uint64_t *pos);
+	ssize_t (*write)(struct file *f, struct uio *u, uint64_t *pos);
 	int64_t (*llseek)(struct file *f, int64_t off, int whence);
 	long (*ioctl)(struct file *f, struct task *t, unsigned cmd,
 		      uint64_t arg);
@@ -195,9 +196,6 @@ struct file_ops {
 	int (*fsync)(struct file *f);
 	int (*host_fd)(struct file *f);
 	void (*release)(struct file *f);
-	/* read is a plain pread of host_fd at *pos: a large read may go
-	 * straight into guest memory (copy_to_user_from_fd). */
-	bool pread_host;
 };
 
 struct file {
@@ -305,12 +303,10 @@ struct file *file_alloc(const struct path *p, struct inode *inode, int flags);
 int vfs_open_path(struct task *t, const struct path *p, int flags,
 		  struct file **out);
 int64_t generic_llseek(struct file *f, int64_t off, int whence);
-/* Read/write through the fops, bounds and modes checked; buf is sentry
- * memory. pos NULL: use and advance f->pos. */
-ssize_t vfs_read(struct file *f, struct task *t, void *buf, size_t n,
-		 uint64_t *pos);
-ssize_t vfs_write(struct file *f, struct task *t, const void *buf, size_t n,
-		  uint64_t *pos);
+/* Read/write through the fops, modes checked. pos NULL: use and advance
+ * f->pos. */
+ssize_t vfs_read(struct file *f, struct uio *u, uint64_t *pos);
+ssize_t vfs_write(struct file *f, struct uio *u, uint64_t *pos);
 
 /* ---- readdir.c ---- */
 struct dir_ctx {

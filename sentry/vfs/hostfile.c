@@ -15,6 +15,7 @@
 #include "sentry/kernel/notifier.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
+#include "sentry/mm/uio.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/vfs/fs.h"
 
@@ -82,67 +83,126 @@ static void host_sync_pos(struct file *f, struct hostfile *h)
 		f->pos = (uint64_t)o;
 }
 
-static ssize_t host_read(struct file *f, struct task *t, void *buf, size_t n,
-			 uint64_t *pos)
+#define HOST_IO_CHUNK (64u << 10)
+
+/* One read or write of a non-seekable host fd that must not block this
+ * sentry thread in the host (a signal could not end it): RWF_NOWAIT where
+ * the host fd supports it (pipes), else a plain call after the wait said
+ * ready. Returns bytes, -EAGAIN (wait again) or -errno. */
+static ssize_t host_io_nowait(int fd, void *buf, size_t n, bool write)
 {
-	struct hostfile *h = f->priv;
-	ssize_t r;
-	if (h->seekable) {
-		/* The guest's stdio is the same open file as the sentry's and
-		 * its caller's: plain read/write share the host offset, so a
-		 * `bulkhead run >> log` appends after what others wrote. */
-		if (pos == &f->pos)
-			r = read(h->fd, buf, n);
-		else
-			r = pread(h->fd, buf, n, (off_t)*pos);
-		if (r > 0)
-			*pos += (uint64_t)r;
-		if (pos == &f->pos)
-			host_sync_pos(f, h);
-		return r < 0 ? -errno : r;
-	}
-	int w = host_wait(f, t, h, POLLIN);
-	if (w)
-		return w;
-	kunlock();
-	r = read(h->fd, buf, n);
-	int e = errno;
-	klock();
-	if (r < 0 && e == EINTR)
-		return -ERESTARTSYS;
-	return r < 0 ? -e : r;
+	struct iovec v = {buf, n};
+	lock_might_block("host stdio");
+	ssize_t r = write ? pwritev2(fd, &v, 1, -1, RWF_NOWAIT)
+			  : preadv2(fd, &v, 1, -1, RWF_NOWAIT);
+	if (r < 0 && errno == EOPNOTSUPP)
+		r = write ? pwritev2(fd, &v, 1, -1, 0)
+			  : preadv2(fd, &v, 1, -1, 0);
+	return r < 0 ? -errno : r;
 }
 
-static ssize_t host_write(struct file *f, struct task *t, const void *buf,
-			  size_t n, uint64_t *pos)
+static ssize_t host_read(struct file *f, struct uio *u, uint64_t *pos)
 {
 	struct hostfile *h = f->priv;
-	ssize_t r;
+	size_t n = uio_resid(u) < HOST_IO_CHUNK ? uio_resid(u) : HOST_IO_CHUNK;
+	if (n == 0)
+		return 0;
 	if (h->seekable) {
-		if (pos == &f->pos || (f->flags & O_APPEND))
-			r = write(h->fd, buf, n);
-		else
-			r = pwrite(h->fd, buf, n, (off_t)*pos);
-		if (r > 0)
-			*pos += (uint64_t)r;
-		if (pos == &f->pos)
-			host_sync_pos(f, h);
-		return r < 0 ? -errno : r;
+		/* The guest's stdio is the same open file as the sentry's and
+		 * its caller's: plain reads share the host offset. */
+		if (pos != &f->pos)
+			return uio_pread_fd(u, h->fd, pos);
+		off_t o = lseek(h->fd, 0, SEEK_CUR);
+		if (o < 0)
+			return -errno;
+		uint64_t off = (uint64_t)o;
+		ssize_t r = uio_pread_fd(u, h->fd, &off);
+		lseek(h->fd, (off_t)off, SEEK_SET);
+		f->pos = off;
+		return r;
 	}
-	int w = host_wait(f, t, h, POLLOUT);
-	if (w)
-		return w;
-	kunlock();
-	r = write(h->fd, buf, n);
-	int e = errno;
-	klock();
-	if (r < 0 && e == EPIPE) {
-		/* The sentry ignores SIGPIPE; the guest must see it. */
-		signal_send_task(t, SIGPIPE, NULL);
+	char *buf = malloc(n);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t r;
+	for (;;) {
+		int w = host_wait(f, u->t, h, POLLIN);
+		if (w) {
+			r = w;
+			break;
+		}
+		r = host_io_nowait(h->fd, buf, n, false);
+		if (r == -EAGAIN && !(f->flags & O_NONBLOCK))
+			continue;
+		if (r == -EINTR)
+			r = -ERESTARTSYS;
+		break;
 	}
-	if (r < 0 && e == EINTR)
-		return -ERESTARTSYS;
-	return r < 0 ? -e : r;
+	/* What the host gave cannot be put back: a guest buffer that faults
+	 * loses it, as a read from a host pipe would lose it anyway. */
+	if (r > 0)
+		r = uio_copy_out(u, buf, (size_t)r);
+	free(buf);
+	return r;
+}
+
+static ssize_t host_write(struct file *f, struct uio *u, uint64_t *pos)
+{
+	struct hostfile *h = f->priv;
+	if (uio_resid(u) == 0)
+		return 0;
+	if (h->seekable && pos != &f->pos && !(f->flags & O_APPEND))
+		return uio_pwrite_fd(u, h->fd, pos);
+	size_t cap =
+	    uio_resid(u) < HOST_IO_CHUNK ? uio_resid(u) : HOST_IO_CHUNK;
+	char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	size_t done = 0;
+	ssize_t ret = 0;
+	while (uio_resid(u) > 0) {
+		ssize_t c = uio_copy_in(u, buf, cap);
+		if (c < 0) {
+			ret = c;
+			break;
+		}
+		size_t off = 0;
+		while (off < (size_t)c) {
+			ssize_t r;
+			if (h->seekable) {
+				lock_might_block("host stdio");
+				r = write(h->fd, buf + off, (size_t)c - off);
+				r = r < 0 ? -errno : r;
+			} else {
+				r = host_wait(f, u->t, h, POLLOUT);
+				if (!r)
+					r = host_io_nowait(h->fd, buf + off,
+							   (size_t)c - off,
+							   true);
+				if (r == -EAGAIN && !(f->flags & O_NONBLOCK))
+					continue;
+			}
+			if (r == -EPIPE)
+				/* The sentry ignores SIGPIPE; the guest must
+				 * see it. */
+				signal_send_task(u->t, SIGPIPE, NULL);
+			if (r == -EINTR)
+				r = -ERESTARTSYS;
+			if (r <= 0) {
+				ret = r;
+				goto out;
+			}
+			off += (size_t)r;
+			done += (size_t)r;
+		}
+		if ((size_t)c < cap)
+			break;
+	}
+out:
+	if (h->seekable)
+		host_sync_pos(f, h);
+	free(buf);
+	return done ? (ssize_t)done : ret;
 }
 
 static uint32_t host_poll(struct file *f, struct poll_table *pt)

@@ -7,51 +7,55 @@
 
 #include "sentry/fs/dev/devfs.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
+#include "sentry/mm/uio.h"
 
-static ssize_t null_read(struct file *f, struct task *t, void *buf, size_t n,
-			 uint64_t *pos)
+static ssize_t null_read(struct file *f, struct uio *u, uint64_t *pos)
 {
-	(void)f, (void)t, (void)buf, (void)n, (void)pos;
+	(void)f, (void)u, (void)pos;
 	return 0;
 }
 
-static ssize_t null_write(struct file *f, struct task *t, const void *buf,
-			  size_t n, uint64_t *pos)
+/* Linux's /dev/null does not read the buffer: any count succeeds. */
+static ssize_t null_write(struct file *f, struct uio *u, uint64_t *pos)
 {
-	(void)f, (void)t, (void)buf, (void)pos;
-	return (ssize_t)n;
+	(void)f, (void)pos;
+	return (ssize_t)uio_resid(u);
 }
 
-static ssize_t zero_read(struct file *f, struct task *t, void *buf, size_t n,
-			 uint64_t *pos)
+static ssize_t zero_read(struct file *f, struct uio *u, uint64_t *pos)
 {
-	(void)f, (void)t, (void)pos;
-	memset(buf, 0, n);
-	return (ssize_t)n;
+	(void)f, (void)pos;
+	return uio_zero(u, uio_resid(u));
 }
 
-static ssize_t full_write(struct file *f, struct task *t, const void *buf,
-			  size_t n, uint64_t *pos)
+static ssize_t full_write(struct file *f, struct uio *u, uint64_t *pos)
 {
-	(void)f, (void)t, (void)buf, (void)n, (void)pos;
+	(void)f, (void)u, (void)pos;
 	return -ENOSPC;
 }
 
-static ssize_t random_read(struct file *f, struct task *t, void *buf, size_t n,
-			   uint64_t *pos)
+static ssize_t random_read(struct file *f, struct uio *u, uint64_t *pos)
 {
-	(void)f, (void)t, (void)pos;
+	(void)f, (void)pos;
+	char buf[4096];
 	size_t done = 0;
-	while (done < n) {
-		ssize_t r = getrandom((char *)buf + done, n - done, 0);
+	while (uio_resid(u) > 0) {
+		size_t n =
+		    uio_resid(u) < sizeof(buf) ? uio_resid(u) : sizeof(buf);
+		ssize_t r = getrandom(buf, n, 0);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			return done ? (ssize_t)done : -errno;
 		}
-		done += (size_t)r;
+		ssize_t c = uio_copy_out(u, buf, (size_t)r);
+		if (c < 0)
+			return done ? (ssize_t)done : c;
+		done += (size_t)c;
+		if (c < r)
+			break;
 	}
-	return (ssize_t)n;
+	return (ssize_t)done;
 }
 
 static int64_t zero_llseek(struct file *f, int64_t off, int whence)

@@ -14,6 +14,7 @@
 #include "bulkhead/gofer_client.h"
 #include "sentry/fs/dev/devfs.h"
 #include "sentry/fs/gofer/goferfs.h"
+#include "sentry/mm/uio.h"
 
 struct goferfs_inode {
 	uint64_t node;
@@ -372,37 +373,30 @@ static int gofer_setattr_op(struct inode *inode, const struct iattr *ia)
 	return 0;
 }
 
-static ssize_t gofer_read(struct file *f, struct task *t, void *buf, size_t n,
-			  uint64_t *pos)
+static ssize_t gofer_read(struct file *f, struct uio *u, uint64_t *pos)
 {
-	(void)t;
 	struct goferfs_file *gf = f->priv;
-	ssize_t r = pread(gf->hostfd, buf, n, (off_t)*pos);
-	if (r < 0)
-		return -errno;
-	*pos += (uint64_t)r;
-	return r;
+	return uio_pread_fd(u, gf->hostfd, pos);
 }
 
-static ssize_t gofer_write(struct file *f, struct task *t, const void *buf,
-			   size_t n, uint64_t *pos)
+static ssize_t gofer_write(struct file *f, struct uio *u, uint64_t *pos)
 {
-	(void)t;
 	struct goferfs_file *gf = f->priv;
-	if (f->flags & O_APPEND) {
+	if ((f->flags & O_APPEND) || (u->flags & UIO_APPEND)) {
 		struct stat st;
 		if (fstat(gf->hostfd, &st) < 0)
 			return -errno;
 		*pos = (uint64_t)st.st_size;
 	}
-	ssize_t r = pwrite(gf->hostfd, buf, n, (off_t)*pos);
-	if (r < 0)
-		return -errno;
-	*pos += (uint64_t)r;
-	struct inode *inode = f->inode;
-	if (*pos > inode->size)
-		inode->size = *pos;
-	inode_touch(inode, false, true, true);
+	ssize_t r = uio_pwrite_fd(u, gf->hostfd, pos);
+	if (r > 0) {
+		struct inode *inode = f->inode;
+		if (*pos > inode->size)
+			inode->size = *pos;
+		inode_touch(inode, false, true, true);
+		if (u->flags & UIO_DSYNC)
+			fdatasync(gf->hostfd);
+	}
 	return r;
 }
 
@@ -434,7 +428,6 @@ static const struct file_ops gofer_reg_fops = {
     .fsync = gofer_fsync,
     .host_fd = gofer_host_fd,
     .release = gofer_release,
-    .pread_host = true,
 };
 
 static int gofer_open_op(struct inode *inode, struct file *f)

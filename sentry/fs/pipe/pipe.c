@@ -12,6 +12,7 @@
 #include "sentry/fs/pipe/pipe.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
+#include "sentry/mm/uio.h"
 #include "sentry/mm/usercopy.h"
 
 struct pipe {
@@ -41,12 +42,52 @@ static struct super_block pipe_sb = {
     .flags = SB_NOCACHE,
 };
 
-static ssize_t pipe_read(struct file *f, struct task *t, void *buf, size_t n,
-			 uint64_t *pos)
+/* Data moves in steps of at most a page, as Linux's pipe buffers do: a
+ * guest buffer that faults part-way through a step takes nothing of that
+ * step from the pipe (the call then returns what earlier steps moved, or
+ * -EFAULT), so no data the guest did not receive is lost. */
+#define PIPE_STEP 4096
+
+/* Copy the ring's first n bytes (n <= len) into u, across the wrap. */
+static ssize_t ring_peek(struct pipe *p, struct uio *u, size_t n)
+{
+	size_t first = p->cap - p->head;
+	if (first > n)
+		first = n;
+	ssize_t c = uio_copy_out(u, p->buf + p->head, first);
+	if (c < (ssize_t)first || first == n)
+		return c;
+	ssize_t d = uio_copy_out(u, p->buf, n - first);
+	return d < 0 ? c : c + d;
+}
+
+static ssize_t ring_get(struct pipe *p, struct uio *u, size_t n)
+{
+	size_t done = 0;
+	while (done < n && p->len) {
+		size_t k = n - done;
+		if (k > p->len)
+			k = p->len;
+		if (k > PIPE_STEP)
+			k = PIPE_STEP;
+		ssize_t c = ring_peek(p, u, k);
+		if (c < (ssize_t)k)
+			return done ? (ssize_t)done : -EFAULT;
+		p->head = (p->head + k) % p->cap;
+		p->len -= k;
+		done += k;
+	}
+	if (p->len == 0)
+		p->head = 0;
+	return (ssize_t)done;
+}
+
+static ssize_t pipe_read(struct file *f, struct uio *u, uint64_t *pos)
 {
 	(void)pos;
+	struct task *t = u->t;
 	struct pipe *p = f->inode->priv;
-	if (n == 0)
+	if (uio_resid(u) == 0)
 		return 0;
 	struct wait_entry we;
 	wait_entry_init_task(&we, t, POLLIN | POLLHUP);
@@ -54,25 +95,16 @@ static ssize_t pipe_read(struct file *f, struct task *t, void *buf, size_t n,
 	for (;;) {
 		uint32_t seq = task_wake_seq(t);
 		if (p->len > 0) {
-			size_t want = n < p->len ? n : p->len;
-			size_t first = p->cap - p->head;
-			if (first > want)
-				first = want;
-			memcpy(buf, p->buf + p->head, first);
-			memcpy((char *)buf + first, p->buf, want - first);
-			p->head = (p->head + want) % p->cap;
-			p->len -= want;
-			if (p->len == 0)
-				p->head = 0;
-			waitq_wake(&p->wq, POLLOUT | POLLWRNORM);
-			ret = (ssize_t)want;
+			ret = ring_get(p, u, uio_resid(u));
+			if (ret > 0)
+				waitq_wake(&p->wq, POLLOUT | POLLWRNORM);
 			break;
 		}
 		if (p->writers == 0) {
 			ret = 0;
 			break;
 		}
-		if (f->flags & O_NONBLOCK) {
+		if ((f->flags & O_NONBLOCK) || (u->flags & UIO_NOWAIT)) {
 			ret = -EAGAIN;
 			break;
 		}
@@ -87,21 +119,7 @@ static ssize_t pipe_read(struct file *f, struct task *t, void *buf, size_t n,
 	return ret;
 }
 
-void pipe_unread(struct file *f, const void *buf, size_t n)
-{
-	struct pipe *p = f->inode->priv;
-	if (n > p->cap - p->len)
-		n = p->cap - p->len; /* cannot happen under the lock */
-	p->head = (p->head + p->cap - n) % p->cap;
-	size_t first = p->cap - p->head;
-	if (first > n)
-		first = n;
-	memcpy(p->buf + p->head, buf, first);
-	memcpy(p->buf, (const char *)buf + first, n - first);
-	p->len += n;
-}
-
-static void ring_put(struct pipe *p, const char *src, size_t n)
+static void ring_append(struct pipe *p, const char *src, size_t n)
 {
 	size_t tail = (p->head + p->len) % p->cap;
 	size_t first = p->cap - tail;
@@ -112,12 +130,31 @@ static void ring_put(struct pipe *p, const char *src, size_t n)
 	p->len += n;
 }
 
-static ssize_t pipe_write(struct file *f, struct task *t, const void *buf,
-			  size_t n, uint64_t *pos)
+/* Move up to n bytes (n <= free space) from u into the ring, a step at a
+ * time through a page of sentry memory. */
+static ssize_t ring_put(struct pipe *p, struct uio *u, size_t n)
+{
+	char step[PIPE_STEP];
+	size_t done = 0;
+	while (done < n) {
+		size_t k = n - done < PIPE_STEP ? n - done : PIPE_STEP;
+		ssize_t c = uio_copy_in(u, step, k);
+		if (c < (ssize_t)k)
+			return done ? (ssize_t)done : -EFAULT;
+		ring_append(p, step, k);
+		done += k;
+	}
+	return (ssize_t)done;
+}
+
+static ssize_t pipe_write(struct file *f, struct uio *u, uint64_t *pos)
 {
 	(void)pos;
+	struct task *t = u->t;
 	struct pipe *p = f->inode->priv;
-	size_t done = 0;
+	size_t n = uio_resid(u), done = 0;
+	/* Writes of at most PIPE_BUF bytes are not interleaved with others:
+	 * they wait for room for all of it. */
 	bool atomic = n <= PIPE_ATOMIC;
 	if (n == 0)
 		return 0;
@@ -133,17 +170,20 @@ static ssize_t pipe_write(struct file *f, struct task *t, const void *buf,
 		}
 		size_t space = p->cap - p->len;
 		if (atomic ? space >= n : space > 0) {
-			size_t chunk = n - done < space ? n - done : space;
-			ring_put(p, (const char *)buf + done, chunk);
-			done += chunk;
-			waitq_wake(&p->rq, POLLIN | POLLRDNORM);
-			if (done == n) {
-				ret = (ssize_t)n;
+			size_t want = n - done < space ? n - done : space;
+			ssize_t c = ring_put(p, u, want);
+			if (c > 0) {
+				done += (size_t)c;
+				waitq_wake(&p->rq, POLLIN | POLLRDNORM);
+			}
+			/* Done, or the guest's buffer faulted. */
+			if (done == n || c < (ssize_t)want) {
+				ret = done ? (ssize_t)done : c;
 				break;
 			}
 			continue;
 		}
-		if (f->flags & O_NONBLOCK) {
+		if ((f->flags & O_NONBLOCK) || (u->flags & UIO_NOWAIT)) {
 			ret = done ? (ssize_t)done : -EAGAIN;
 			break;
 		}

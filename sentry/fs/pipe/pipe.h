@@ -14,11 +14,6 @@
  * checked by the caller; only O_NONBLOCK matters here. */
 int pipe_create(int flags, struct file **rd, struct file **wr);
 bool file_is_pipe(struct file *f);
-/* Put back at the front of a pipe the last n bytes a read took from it
- * (the guest's buffer faulted: Linux leaves such data in the pipe). The
- * caller holds the kernel lock across the read and this call, so the
- * room they left is still there. */
-void pipe_unread(struct file *f, const void *buf, size_t n);
 /* F_GETPIPE_SZ / F_SETPIPE_SZ; -EBADF if f is not a pipe. */
 long pipe_get_size(struct file *f);
 long pipe_set_size(struct file *f, unsigned long size);

@@ -14,6 +14,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
+#include "sentry/mm/uio.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs_struct.h"
@@ -830,18 +831,16 @@ static int proc_open(struct inode *inode, struct file *f)
 	return 0;
 }
 
-static ssize_t proc_read(struct file *f, struct task *t, void *buf, size_t n,
-			 uint64_t *pos)
+static ssize_t proc_read(struct file *f, struct uio *u, uint64_t *pos)
 {
-	(void)t;
 	struct proc_data *d = f->priv;
 	if (*pos >= d->len)
 		return 0;
-	if (n > d->len - *pos)
-		n = d->len - *pos;
-	memcpy(buf, d->buf + *pos, n);
-	*pos += n;
-	return (ssize_t)n;
+	size_t n = d->len - *pos;
+	ssize_t r = uio_copy_out(u, d->buf + *pos, n);
+	if (r > 0)
+		*pos += (uint64_t)r;
+	return r;
 }
 
 static int64_t proc_llseek(struct file *f, int64_t off, int whence)

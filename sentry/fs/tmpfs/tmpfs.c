@@ -11,6 +11,7 @@
 
 #include "sentry/fs/dev/devfs.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
+#include "sentry/mm/uio.h"
 
 struct tmpfs_sb {
 	uint64_t limit, used; /* bytes of file data */
@@ -440,36 +441,29 @@ static int tmpfs_setattr(struct inode *inode, const struct iattr *ia)
 	return 0;
 }
 
-static ssize_t tmpfs_read(struct file *f, struct task *t, void *buf, size_t n,
-			  uint64_t *pos)
+static ssize_t tmpfs_read(struct file *f, struct uio *u, uint64_t *pos)
 {
-	(void)t;
 	struct inode *inode = f->inode;
 	struct tmpfs_inode *ti = TI(inode);
-	if (*pos >= inode->size || n == 0)
+	if (*pos >= inode->size || uio_resid(u) == 0)
 		return 0;
-	if (n > inode->size - *pos)
-		n = inode->size - *pos;
-	ssize_t r;
 	if (ti->memfd < 0) {
-		memset(buf, 0, n);
-		r = (ssize_t)n;
-	} else {
-		r = pread(ti->memfd, buf, n, (off_t)*pos);
-		if (r < 0)
-			return -errno;
+		/* Never written: all of it is a hole. */
+		uint64_t n = inode->size - *pos;
+		ssize_t r = uio_zero(u, n < uio_resid(u) ? n : uio_resid(u));
+		if (r > 0)
+			*pos += (uint64_t)r;
+		return r;
 	}
-	*pos += (uint64_t)r;
-	return r;
+	return uio_pread_fd(u, ti->memfd, pos);
 }
 
-static ssize_t tmpfs_write(struct file *f, struct task *t, const void *buf,
-			   size_t n, uint64_t *pos)
+static ssize_t tmpfs_write(struct file *f, struct uio *u, uint64_t *pos)
 {
-	(void)t;
 	struct inode *inode = f->inode;
-	if (f->flags & O_APPEND)
+	if ((f->flags & O_APPEND) || (u->flags & UIO_APPEND))
 		*pos = inode->size;
+	size_t n = uio_resid(u);
 	if (n == 0)
 		return 0;
 	uint64_t end;
@@ -481,10 +475,9 @@ static ssize_t tmpfs_write(struct file *f, struct task *t, const void *buf,
 	r = ensure_memfd(inode);
 	if (r)
 		return r;
-	ssize_t w = pwrite(TI(inode)->memfd, buf, n, (off_t)*pos);
-	if (w < 0)
-		return -errno;
-	*pos += (uint64_t)w;
+	ssize_t w = uio_pwrite_fd(u, TI(inode)->memfd, pos);
+	if (w <= 0)
+		return w;
 	if (*pos > inode->size)
 		resize(inode, *pos);
 	inode_touch(inode, false, true, true);
