@@ -181,7 +181,7 @@ static void test_random_vs_model(void **state)
 		} else {
 			assert_ptr_equal(find(&t, it->key), it->in ? it : NULL);
 		}
-		if (op % 20000 == 0)
+		if (op % 50000 == 0)
 			check_table(&t, count);
 	}
 	check_table(&t, count);
