@@ -81,62 +81,45 @@ struct mm *mm_new(void)
 	if (!mm)
 		return NULL;
 	mm->refs = 1;
-	list_init(&mm->vmas);
+	mm->vmas = (struct rb_root)RB_ROOT_INIT;
 	return mm;
 }
 
 struct mm *mm_dup(struct mm *old)
 {
 	struct mm *mm = mm_new();
-	struct list_head *n;
 
 	if (!mm)
 		return NULL;
-	struct list_head vmas = mm->vmas;
 	*mm = *old;
-	mm->vmas = vmas;
-	list_init(&mm->vmas);
+	mm->vmas = (struct rb_root)RB_ROOT_INIT;
+	mm->map_count = 0;
+	mm->total_pages = 0;
 	mm->refs = 1;
-	list_for_each(n, &old->vmas)
-	{
-		struct vma *o = list_entry(n, struct vma, node);
+	for (struct vma *o = vma_first(old); o; o = vma_next(old, o)) {
 		struct vma *v = vma_new();
 		if (!v) {
 			mm_put(mm);
 			return NULL;
 		}
 		*v = *o;
-		list_init(&v->node);
 		if (v->file)
 			file_get(v->file);
-		list_add_tail(&v->node, &mm->vmas);
+		vma_insert(mm, v);
 	}
 	return mm;
 }
 
 void mm_get(struct mm *mm)
 {
-	mm->refs++;
-}
-
-static void mm_free_vmas(struct mm *mm)
-{
-	struct list_head *n, *nx;
-
-	list_for_each_safe(n, nx, &mm->vmas)
-	{
-		struct vma *v = list_entry(n, struct vma, node);
-		list_del(&v->node);
-		vma_free(v);
-	}
-	vma_recount(mm);
+	atomic_fetch_add(&mm->refs, 1);
 }
 
 void mm_put(struct mm *mm)
 {
-	if (!mm || --mm->refs > 0)
+	if (!mm || atomic_fetch_sub(&mm->refs, 1) > 1)
 		return;
-	mm_free_vmas(mm);
+	vma_free_all(mm);
 	free(mm);
 }
 
@@ -299,6 +282,11 @@ static long map_record(struct task *t, struct map_req *q, long r)
 	v->prot = q->prot;
 	v->flags = q->type | (q->file ? 0 : MAP_ANONYMOUS);
 	v->pgoff = q->off;
+	v->shm_id = 0;
+	if (q->type == MAP_SHARED && !q->file) {
+		static _Atomic uint64_t next_shm_id;
+		v->shm_id = atomic_fetch_add(&next_shm_id, 1) + 1;
+	}
 	v->no_write = q->no_write;
 	if (q->file) {
 		file_get(q->file);
@@ -620,8 +608,7 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t oldlen, uint64_t newlen,
 	/* Describe the new range from the source VMA before the source's
 	 * bookkeeping changes. */
 	*nv = *v;
-	list_init(&nv->node);
-	nv->pgoff = v->file ? v->pgoff + (old - v->start) : 0;
+	nv->pgoff = v->file || v->shm_id ? v->pgoff + (old - v->start) : 0;
 	if (nv->file)
 		file_get(nv->file);
 	nv->start = got;
@@ -738,7 +725,6 @@ long mm_msync(struct task *t, uint64_t addr, uint64_t len, int flags)
 void mm_unmap_all(struct task *t)
 {
 	struct mm *mm = t->proc->mm;
-	struct list_head *n;
 
 	/* Below the stub the host keeps nothing of its own (the stub is
 	 * linked at STUB_BASE; its stack and vDSO are at the top), so one
@@ -747,31 +733,23 @@ void mm_unmap_all(struct task *t)
 	 * there holds the stub's /proc cmdline. */
 	host(t, __NR_munmap, GUEST_MMAP_MIN, STUB_BASE - GUEST_MMAP_MIN, 0, 0,
 	     0, 0);
-	list_for_each(n, &mm->vmas)
-	{
-		struct vma *v = list_entry(n, struct vma, node);
-		if (v->end > STUB_BASE)
-			host(t, __NR_munmap, v->start, v->end - v->start, 0, 0,
-			     0, 0);
-	}
-	mm_free_vmas(mm);
+	for (struct vma *v = vma_find(mm, STUB_BASE); v; v = vma_next(mm, v))
+		host(t, __NR_munmap, v->start, v->end - v->start, 0, 0, 0, 0);
+	vma_free_all(mm);
 	mm->brk_start = mm->brk = mm->start_stack = 0;
 	mm->arg_start = mm->arg_end = mm->env_start = mm->env_end = 0;
 	mm->auxv_len = 0;
 }
 
-size_t mm_render_maps(struct mm *mm, char *buf, size_t cap)
+size_t mm_render_maps(struct mm *mm, uint64_t *from, char *buf, size_t cap)
 {
-	struct list_head *n;
 	size_t len = 0;
 	char path[4096];
 
 	if (cap == 0)
 		return 0;
 	buf[0] = '\0';
-	list_for_each(n, &mm->vmas)
-	{
-		struct vma *v = list_entry(n, struct vma, node);
+	for (struct vma *v = vma_find(mm, *from); v; v = vma_next(mm, v)) {
 		unsigned maj = 0, min = 0;
 		unsigned long ino = 0;
 		const char *name = v->name;
@@ -808,6 +786,7 @@ size_t mm_render_maps(struct mm *mm, char *buf, size_t cap)
 		memcpy(buf + len, line, k);
 		len += k;
 		buf[len] = '\0';
+		*from = v->end;
 	}
 	return len;
 }

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "bulkhead/list.h"
+#include "bulkhead/rbtree.h"
 
 struct task;
 struct file;
@@ -21,12 +22,17 @@ struct file;
 #define GUEST_STACK_SIZE (8UL << 20)
 
 struct vma {
-	struct list_head node; /* sorted by start */
-	uint64_t start, end;   /* page aligned, end exclusive */
-	int prot;	       /* PROT_* */
-	int flags;	   /* MAP_SHARED / MAP_PRIVATE / MAP_ANONYMOUS ... */
-	uint64_t pgoff;	   /* file offset in bytes */
+	struct rb_node rb;   /* in mm->vmas, by start (they never overlap) */
+	uint64_t start, end; /* page aligned, end exclusive */
+	int prot;	     /* PROT_* */
+	int flags;	     /* MAP_SHARED / MAP_PRIVATE / MAP_ANONYMOUS ... */
+	/* File offset in bytes; for shared anonymous memory, the offset in
+	 * the memory object shm_id names. */
+	uint64_t pgoff;
 	struct file *file; /* ref held; NULL for anonymous */
+	/* Shared anonymous memory: one id per object, kept by fork and by
+	 * splits, so that a futex key names the memory, not the mapping. */
+	uint64_t shm_id;
 	/* A shared mapping of a file not open for writing: PROT_WRITE may
 	 * never be added (Linux clears VM_MAYWRITE). */
 	bool no_write;
@@ -34,15 +40,15 @@ struct vma {
 };
 
 struct mm {
-	int refs;
-	struct list_head vmas;
+	_Atomic int refs;
+	struct rb_root vmas; /* struct vma, by address */
 	uint64_t brk_start, brk;
 	uint64_t start_stack;
 	uint64_t arg_start, arg_end, env_start, env_end;
 	uint64_t auxv[64]; /* copy of the auxv, for /proc/pid/auxv */
 	size_t auxv_len;
-	uint64_t total_pages;
-	int map_count; /* VMAs, bounded like vm.max_map_count */
+	uint64_t total_pages; /* kept as VMAs come, go, split and merge */
+	int map_count;	      /* VMAs, bounded like vm.max_map_count */
 };
 
 #define MM_MAX_MAP_COUNT 65530
@@ -82,8 +88,10 @@ long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
 		  int flags, struct file *file, uint64_t off, const char *name);
 /* Unmap every guest VMA (exec). */
 void mm_unmap_all(struct task *t);
-/* Render /proc/pid/maps into buf; returns length. */
-size_t mm_render_maps(struct mm *mm, char *buf, size_t cap);
+/* Render the /proc/pid/maps lines of the VMAs from the one holding *from
+ * on, as many whole lines as fit in buf (cap >= 8 KiB always fits one);
+ * returns the length and moves *from past the last VMA rendered. */
+size_t mm_render_maps(struct mm *mm, uint64_t *from, char *buf, size_t cap);
 
 /* execve: load path (ELF or #! script) with argv/envp (NULL-terminated)
  * into t's process, replacing its address space; on success t->regs is set

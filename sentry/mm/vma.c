@@ -8,10 +8,7 @@
 
 struct vma *vma_new(void)
 {
-	struct vma *v = calloc(1, sizeof(*v));
-	if (v)
-		list_init(&v->node);
-	return v;
+	return calloc(1, sizeof(struct vma));
 }
 
 void vma_free(struct vma *v)
@@ -46,32 +43,43 @@ void vma_spares_put(struct vma_spares *sp)
 	}
 }
 
-static struct vma *vma_of(struct list_head *n)
+static struct vma *vma_of(struct rb_node *n)
 {
-	return list_entry(n, struct vma, node);
+	return n ? rb_entry(n, struct vma, rb) : NULL;
 }
 
 struct vma *vma_find(struct mm *mm, uint64_t addr)
 {
-	struct list_head *n;
+	struct rb_node *n = mm->vmas.node;
+	struct vma *best = NULL;
 
-	list_for_each(n, &mm->vmas)
-	{
+	while (n) {
 		struct vma *v = vma_of(n);
-		if (v->end > addr)
-			return v;
+		if (v->end > addr) {
+			best = v;
+			n = n->left;
+		} else {
+			n = n->right;
+		}
 	}
-	return NULL;
+	return best;
+}
+
+struct vma *vma_first(struct mm *mm)
+{
+	return vma_of(rb_first(&mm->vmas));
 }
 
 struct vma *vma_next(struct mm *mm, struct vma *v)
 {
-	return v->node.next == &mm->vmas ? NULL : vma_of(v->node.next);
+	(void)mm;
+	return vma_of(rb_next(&v->rb));
 }
 
 struct vma *vma_prev(struct mm *mm, struct vma *v)
 {
-	return v->node.prev == &mm->vmas ? NULL : vma_of(v->node.prev);
+	(void)mm;
+	return vma_of(rb_prev(&v->rb));
 }
 
 bool vma_intersects(struct mm *mm, uint64_t s, uint64_t e)
@@ -93,6 +101,28 @@ bool vma_covers(struct mm *mm, uint64_t s, uint64_t e)
 	return at >= e;
 }
 
+void vma_insert(struct mm *mm, struct vma *v)
+{
+	struct rb_node **link = &mm->vmas.node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		link = v->start < vma_of(parent)->start ? &parent->left
+							: &parent->right;
+	}
+	rb_link_node(&v->rb, parent, link);
+	rb_insert_color(&v->rb, &mm->vmas);
+	mm->map_count++;
+	mm->total_pages += (v->end - v->start) / MM_PAGE;
+}
+
+void vma_unlink(struct mm *mm, struct vma *v)
+{
+	rb_erase(&v->rb, &mm->vmas);
+	mm->map_count--;
+	mm->total_pages -= (v->end - v->start) / MM_PAGE;
+}
+
 static struct vma *spare_take(struct vma_spares *sp)
 {
 	for (int i = 0; i < VMA_SPARES; i++) {
@@ -105,7 +135,8 @@ static struct vma *spare_take(struct vma_spares *sp)
 	abort(); /* a caller reserved too few: a bug, not a guest error */
 }
 
-/* Cut the VMA straddling addr (if any) in two. */
+/* Cut the VMA straddling addr (if any) in two. The upper part is a new
+ * node; the lower keeps its place in the tree (its start is unchanged). */
 static void vma_split_at(struct mm *mm, uint64_t addr, struct vma_spares *sp)
 {
 	struct vma *v = vma_find(mm, addr);
@@ -113,16 +144,17 @@ static void vma_split_at(struct mm *mm, uint64_t addr, struct vma_spares *sp)
 	if (!v || v->start >= addr)
 		return;
 	struct vma *n = spare_take(sp);
-	struct list_head keep = n->node;
 	*n = *v;
-	n->node = keep;
 	n->start = addr;
-	if (n->file) {
+	if (n->file)
 		file_get(n->file);
+	if (n->file || n->shm_id)
 		n->pgoff += addr - v->start;
-	}
+	/* Only v's end moves: take its pages out, then both back in. */
+	mm->total_pages -= (v->end - v->start) / MM_PAGE;
 	v->end = addr;
-	list_add(&n->node, &v->node);
+	mm->total_pages += (v->end - v->start) / MM_PAGE;
+	vma_insert(mm, n);
 }
 
 void vma_isolate(struct mm *mm, uint64_t s, uint64_t e, struct vma_spares *sp)
@@ -138,33 +170,21 @@ void vma_remove_range(struct mm *mm, uint64_t s, uint64_t e,
 	struct vma *v = vma_find(mm, s);
 	while (v && v->start < e) {
 		struct vma *nx = vma_next(mm, v);
-		list_del(&v->node);
+		vma_unlink(mm, v);
 		vma_free(v);
 		v = nx;
 	}
-	vma_recount(mm);
-}
-
-void vma_insert(struct mm *mm, struct vma *v)
-{
-	struct list_head *n;
-
-	list_for_each(n, &mm->vmas)
-	{
-		if (vma_of(n)->start >= v->end)
-			break;
-	}
-	list_add_tail(&v->node, n); /* before n: keeps the list sorted */
-	vma_recount(mm);
 }
 
 static bool vma_mergeable(const struct vma *a, const struct vma *b)
 {
 	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
 	    a->file != b->file || a->no_write != b->no_write ||
-	    strcmp(a->name, b->name) != 0)
+	    a->shm_id != b->shm_id || strcmp(a->name, b->name) != 0)
 		return false;
-	return !a->file || a->pgoff + (a->end - a->start) == b->pgoff;
+	if (a->file || a->shm_id)
+		return a->pgoff + (a->end - a->start) == b->pgoff;
+	return true;
 }
 
 void vma_merge_range(struct mm *mm, uint64_t s, uint64_t e)
@@ -179,28 +199,24 @@ void vma_merge_range(struct mm *mm, uint64_t s, uint64_t e)
 	while (v && v->start <= e) {
 		struct vma *nx = vma_next(mm, v);
 		if (nx && vma_mergeable(v, nx)) {
-			v->end = nx->end;
-			list_del(&nx->node);
+			/* nx's pages move to v: the total is unchanged. */
+			uint64_t end = nx->end;
+			vma_unlink(mm, nx);
 			vma_free(nx);
+			mm->total_pages += (end - v->end) / MM_PAGE;
+			v->end = end;
 			continue;
 		}
 		v = nx;
 	}
-	vma_recount(mm);
 }
 
-void vma_recount(struct mm *mm)
+void vma_free_all(struct mm *mm)
 {
-	struct list_head *n;
-	uint64_t pages = 0;
-	int count = 0;
-
-	list_for_each(n, &mm->vmas)
-	{
+	struct rb_node *n;
+	while ((n = mm->vmas.node)) {
 		struct vma *v = vma_of(n);
-		pages += (v->end - v->start) / MM_PAGE;
-		count++;
+		vma_unlink(mm, v);
+		vma_free(v);
 	}
-	mm->total_pages = pages;
-	mm->map_count = count;
 }

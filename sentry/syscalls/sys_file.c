@@ -297,8 +297,17 @@ static long sys_close_range(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	if (lo > hi)
 		return -EINVAL;
-	/* CLOSE_RANGE_UNSHARE: the table stays shared with CLONE_FILES
-	 * siblings; rare enough to accept. */
+	if (flags & CLOSE_RANGE_UNSHARE) {
+		/* A table shared with another process (clone CLONE_FILES)
+		 * becomes this process's own copy first. (Threads of one
+		 * process share one table here.) */
+		struct fdtable *copy = fdtable_dup(t->proc->files);
+		if (!copy)
+			return -ENOMEM;
+		struct fdtable *old = t->proc->files;
+		t->proc->files = copy;
+		fdtable_put(old);
+	}
 	fd_close_range(t->proc->files, lo, hi, flags & CLOSE_RANGE_CLOEXEC);
 	return 0;
 }

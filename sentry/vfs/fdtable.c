@@ -1,17 +1,25 @@
-/* Per-process fd tables (shared by CLONE_FILES threads). */
+/* Per-process fd tables (shared by CLONE_FILES threads). The lowest free fd
+ * comes from a bitmap with a full-word summary (lib/idmap), so opening the
+ * 20,000th fd costs what opening the first does. Files are put after the
+ * table's lock is dropped: a release may wake others or make a round trip. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulkhead/idmap.h"
+#include "sentry/kernel/lock.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs.h"
 
 struct fdtable {
-	int refs;
-	int cap;
+	_Atomic int refs;
+	struct kmutex lock;
+	/* Under lock: */
+	struct idmap open;    /* fds in use */
+	struct idmap cloexec; /* their close-on-exec flags */
 	struct file **files;
-	bool *cloexec;
+	unsigned cap; /* entries of files */
 };
 
 unsigned long fd_limit(void)
@@ -19,7 +27,7 @@ unsigned long fd_limit(void)
 	struct task *t = current;
 	unsigned long lim = FD_MAX_DEFAULT;
 	if (t && t->proc) {
-		rlim_t cur = t->proc->rlimits[RLIMIT_NOFILE].rlim_cur;
+		rlim_t cur = process_rlimit(t->proc, RLIMIT_NOFILE);
 		lim = cur == RLIM_INFINITY ? FD_NR_OPEN : (unsigned long)cur;
 	}
 	return lim > FD_NR_OPEN ? FD_NR_OPEN : lim;
@@ -28,30 +36,38 @@ unsigned long fd_limit(void)
 struct fdtable *fdtable_new(void)
 {
 	struct fdtable *fdt = calloc(1, sizeof(*fdt));
-	if (fdt)
-		fdt->refs = 1;
+	if (!fdt)
+		return NULL;
+	fdt->refs = 1;
+	kmutex_init(&fdt->lock, "fdtable", LR_FDTABLE);
+	idmap_init(&fdt->open);
+	idmap_init(&fdt->cloexec);
 	return fdt;
 }
 
-static int fdtable_grow(struct fdtable *fdt, int need)
+static int fdtable_grow(struct fdtable *fdt, unsigned fd)
 {
-	if (need < fdt->cap)
+	if (fd < fdt->cap)
 		return 0;
-	int cap = fdt->cap ? fdt->cap : 64;
-	while (cap <= need)
+	unsigned cap = fdt->cap ? fdt->cap : 64;
+	while (cap <= fd)
 		cap *= 2;
 	struct file **nf = realloc(fdt->files, cap * sizeof(*nf));
 	if (!nf)
 		return -ENOMEM;
-	fdt->files = nf;
-	bool *nc = realloc(fdt->cloexec, cap * sizeof(*nc));
-	if (!nc)
-		return -ENOMEM;
-	fdt->cloexec = nc;
 	memset(nf + fdt->cap, 0, (cap - fdt->cap) * sizeof(*nf));
-	memset(nc + fdt->cap, 0, (cap - fdt->cap) * sizeof(*nc));
+	fdt->files = nf;
 	fdt->cap = cap;
 	return 0;
+}
+
+static void fdtable_free(struct fdtable *fdt)
+{
+	idmap_destroy(&fdt->open);
+	idmap_destroy(&fdt->cloexec);
+	kmutex_destroy(&fdt->lock);
+	free(fdt->files);
+	free(fdt);
 }
 
 struct fdtable *fdtable_dup(struct fdtable *old)
@@ -59,60 +75,99 @@ struct fdtable *fdtable_dup(struct fdtable *old)
 	struct fdtable *fdt = fdtable_new();
 	if (!fdt)
 		return NULL;
-	if (old->cap && fdtable_grow(fdt, old->cap - 1)) {
-		fdtable_put(fdt);
+	kmutex_lock(&old->lock);
+	int r = fdtable_grow(fdt, old->cap ? old->cap - 1 : 0);
+	if (!r)
+		r = idmap_copy(&fdt->open, &old->open);
+	if (!r)
+		r = idmap_copy(&fdt->cloexec, &old->cloexec);
+	if (r) {
+		kmutex_unlock(&old->lock);
+		fdtable_free(fdt);
 		return NULL;
 	}
-	for (int i = 0; i < old->cap; i++) {
-		if (old->files[i]) {
-			fdt->files[i] = old->files[i];
-			file_get(fdt->files[i]);
-			fdt->cloexec[i] = old->cloexec[i];
-		}
+	for (int fd = idmap_next_set(&old->open, 0); fd >= 0;
+	     fd = idmap_next_set(&old->open, (unsigned)fd + 1)) {
+		fdt->files[fd] = old->files[fd];
+		file_get(fdt->files[fd]);
 	}
+	kmutex_unlock(&old->lock);
 	return fdt;
 }
 
 void fdtable_get(struct fdtable *fdt)
 {
-	fdt->refs++;
+	atomic_fetch_add(&fdt->refs, 1);
+}
+
+/* Take up to n files of fds in [lo, hi] out of the table (those with
+ * close-on-exec only, when cloexec_only); returns how many, in out. */
+#define CLOSE_BATCH 64
+static int take_range(struct fdtable *fdt, unsigned lo, unsigned hi,
+		      bool cloexec_only, struct file **out)
+{
+	int n = 0;
+	for (int fd = idmap_next_set(&fdt->open, lo);
+	     fd >= 0 && (unsigned)fd <= hi && n < CLOSE_BATCH;
+	     fd = idmap_next_set(&fdt->open, (unsigned)fd + 1)) {
+		if (cloexec_only && !idmap_test(&fdt->cloexec, (unsigned)fd))
+			continue;
+		out[n++] = fdt->files[fd];
+		fdt->files[fd] = NULL;
+		idmap_clear(&fdt->open, (unsigned)fd);
+		idmap_clear(&fdt->cloexec, (unsigned)fd);
+	}
+	return n;
+}
+
+static void close_range_of(struct fdtable *fdt, unsigned lo, unsigned hi,
+			   bool cloexec_only)
+{
+	struct file *batch[CLOSE_BATCH];
+	for (;;) {
+		kmutex_lock(&fdt->lock);
+		int n = take_range(fdt, lo, hi, cloexec_only, batch);
+		kmutex_unlock(&fdt->lock);
+		for (int i = 0; i < n; i++)
+			file_put(batch[i]);
+		if (n < CLOSE_BATCH)
+			return;
+	}
 }
 
 void fdtable_put(struct fdtable *fdt)
 {
-	if (!fdt || --fdt->refs > 0)
+	if (!fdt || atomic_fetch_sub(&fdt->refs, 1) > 1)
 		return;
-	for (int i = 0; i < fdt->cap; i++)
-		if (fdt->files[i])
-			file_put(fdt->files[i]);
-	free(fdt->files);
-	free(fdt->cloexec);
-	free(fdt);
+	close_range_of(fdt, 0, ~0u, false);
+	fdtable_free(fdt);
 }
 
 void fdtable_close_on_exec(struct fdtable *fdt)
 {
-	for (int i = 0; i < fdt->cap; i++) {
-		if (fdt->files[i] && fdt->cloexec[i]) {
-			struct file *f = fdt->files[i];
-			fdt->files[i] = NULL;
-			fdt->cloexec[i] = false;
-			file_put(f);
-		}
-	}
+	close_range_of(fdt, 0, ~0u, true);
 }
 
 int fd_install_at(struct fdtable *fdt, int fd, struct file *f, bool cloexec)
 {
 	if (fd < 0 || (unsigned long)fd >= fd_limit())
 		return -EBADF;
-	int r = fdtable_grow(fdt, fd);
-	if (r)
+	kmutex_lock(&fdt->lock);
+	int r = fdtable_grow(fdt, (unsigned)fd);
+	if (!r)
+		r = idmap_set(&fdt->open, (unsigned)fd);
+	if (!r && cloexec)
+		r = idmap_set(&fdt->cloexec, (unsigned)fd);
+	if (r) {
+		kmutex_unlock(&fdt->lock);
 		return r;
+	}
+	if (!cloexec)
+		idmap_clear(&fdt->cloexec, (unsigned)fd);
 	struct file *old = fdt->files[fd];
 	file_get(f);
 	fdt->files[fd] = f;
-	fdt->cloexec[fd] = cloexec;
+	kmutex_unlock(&fdt->lock);
 	/* Closing last: the release may sleep or wake others. */
 	if (old)
 		file_put(old);
@@ -126,75 +181,118 @@ int fd_alloc(struct fdtable *fdt, int minfd, struct file *f, bool cloexec)
 		return -EINVAL;
 	if ((unsigned long)minfd >= lim)
 		return -EMFILE;
-	int fd = minfd;
-	while (fd < fdt->cap && fdt->files[fd])
-		fd++;
-	if ((unsigned long)fd >= lim)
-		return -EMFILE;
-	int r = fdtable_grow(fdt, fd);
-	if (r)
+	kmutex_lock(&fdt->lock);
+	int fd = idmap_alloc(&fdt->open, (unsigned)minfd, (unsigned)lim);
+	if (fd < 0) {
+		kmutex_unlock(&fdt->lock);
+		return fd;
+	}
+	int r = fdtable_grow(fdt, (unsigned)fd);
+	if (!r && cloexec)
+		r = idmap_set(&fdt->cloexec, (unsigned)fd);
+	if (r) {
+		idmap_clear(&fdt->open, (unsigned)fd);
+		kmutex_unlock(&fdt->lock);
 		return r;
+	}
+	if (!cloexec)
+		idmap_clear(&fdt->cloexec, (unsigned)fd);
 	file_get(f);
 	fdt->files[fd] = f;
-	fdt->cloexec[fd] = cloexec;
+	kmutex_unlock(&fdt->lock);
 	return fd;
 }
 
 struct file *fd_get(struct fdtable *fdt, int fd)
 {
-	if (!fdt || fd < 0 || fd >= fdt->cap || !fdt->files[fd])
+	if (!fdt || fd < 0)
 		return NULL;
-	file_get(fdt->files[fd]);
-	return fdt->files[fd];
+	kmutex_lock(&fdt->lock);
+	struct file *f = (unsigned)fd < fdt->cap ? fdt->files[fd] : NULL;
+	if (f)
+		file_get(f);
+	kmutex_unlock(&fdt->lock);
+	return f;
 }
 
 int fd_close(struct fdtable *fdt, int fd)
 {
-	if (!fdt || fd < 0 || fd >= fdt->cap || !fdt->files[fd])
+	if (!fdt || fd < 0)
 		return -EBADF;
-	struct file *f = fdt->files[fd];
-	fdt->files[fd] = NULL;
-	fdt->cloexec[fd] = false;
+	kmutex_lock(&fdt->lock);
+	struct file *f = (unsigned)fd < fdt->cap ? fdt->files[fd] : NULL;
+	if (f) {
+		fdt->files[fd] = NULL;
+		idmap_clear(&fdt->open, (unsigned)fd);
+		idmap_clear(&fdt->cloexec, (unsigned)fd);
+	}
+	kmutex_unlock(&fdt->lock);
+	if (!f)
+		return -EBADF;
 	file_put(f);
 	return 0;
 }
 
 int fd_get_cloexec(struct fdtable *fdt, int fd)
 {
-	if (fd < 0 || fd >= fdt->cap || !fdt->files[fd])
-		return -EBADF;
-	return fdt->cloexec[fd];
+	kmutex_lock(&fdt->lock);
+	int r = fd >= 0 && (unsigned)fd < fdt->cap && fdt->files[fd]
+		    ? idmap_test(&fdt->cloexec, (unsigned)fd)
+		    : -EBADF;
+	kmutex_unlock(&fdt->lock);
+	return r;
 }
 
 int fd_set_cloexec(struct fdtable *fdt, int fd, bool on)
 {
-	if (fd < 0 || fd >= fdt->cap || !fdt->files[fd])
-		return -EBADF;
-	fdt->cloexec[fd] = on;
-	return 0;
+	kmutex_lock(&fdt->lock);
+	int r = -EBADF;
+	if (fd >= 0 && (unsigned)fd < fdt->cap && fdt->files[fd]) {
+		r = 0;
+		if (on)
+			r = idmap_set(&fdt->cloexec, (unsigned)fd);
+		else
+			idmap_clear(&fdt->cloexec, (unsigned)fd);
+	}
+	kmutex_unlock(&fdt->lock);
+	return r;
 }
 
 int fdtable_next(struct fdtable *fdt, int from)
 {
-	for (int i = from < 0 ? 0 : from; i < fdt->cap; i++)
-		if (fdt->files[i])
-			return i;
-	return -1;
+	kmutex_lock(&fdt->lock);
+	int fd = idmap_next_set(&fdt->open, from < 0 ? 0 : (unsigned)from);
+	kmutex_unlock(&fdt->lock);
+	return fd;
+}
+
+int fdtable_count(struct fdtable *fdt, int *highest)
+{
+	int n = 0, last = -1;
+	kmutex_lock(&fdt->lock);
+	for (int fd = idmap_next_set(&fdt->open, 0); fd >= 0;
+	     fd = idmap_next_set(&fdt->open, (unsigned)fd + 1)) {
+		n++;
+		last = fd;
+	}
+	kmutex_unlock(&fdt->lock);
+	if (highest)
+		*highest = last;
+	return n;
 }
 
 void fd_close_range(struct fdtable *fdt, unsigned lo, unsigned hi,
 		    bool cloexec_only)
 {
-	for (unsigned i = lo; i <= hi && i < (unsigned)fdt->cap; i++) {
-		if (!fdt->files[i])
-			continue;
-		if (cloexec_only) {
-			fdt->cloexec[i] = true;
-		} else {
-			struct file *f = fdt->files[i];
-			fdt->files[i] = NULL;
-			fdt->cloexec[i] = false;
-			file_put(f);
-		}
+	if (!cloexec_only) {
+		close_range_of(fdt, lo, hi, false);
+		return;
 	}
+	kmutex_lock(&fdt->lock);
+	for (int fd = idmap_next_set(&fdt->open, lo);
+	     fd >= 0 && (unsigned)fd <= hi;
+	     fd = idmap_next_set(&fdt->open, (unsigned)fd + 1))
+		if (idmap_set(&fdt->cloexec, (unsigned)fd) < 0)
+			break;
+	kmutex_unlock(&fdt->lock);
 }

@@ -14,6 +14,8 @@ int fd_get_cloexec(struct fdtable *fdt, int fd);
 int fd_set_cloexec(struct fdtable *fdt, int fd, bool on);
 /* The lowest open fd >= from, or -1. */
 int fdtable_next(struct fdtable *fdt, int from);
+/* Open fds, and the highest one in *highest (-1 if none). */
+int fdtable_count(struct fdtable *fdt, int *highest);
 /* The soft RLIMIT_NOFILE of the current task (FD_MAX_DEFAULT without). */
 unsigned long fd_limit(void);
 /* Close fds in [lo, hi] (close_range); cloexec_only marks them instead. */

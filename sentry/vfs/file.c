@@ -37,12 +37,13 @@ struct file *file_alloc(const struct path *p, struct inode *inode, int flags)
 
 void file_get(struct file *f)
 {
-	f->refs++;
+	atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
 }
 
 void file_put(struct file *f)
 {
-	if (!f || --f->refs > 0)
+	if (!f || atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) >
+		      1)
 		return;
 	if (f->fops && f->fops->release)
 		f->fops->release(f);

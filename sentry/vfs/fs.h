@@ -199,7 +199,7 @@ struct file_ops {
 };
 
 struct file {
-	int refs;
+	_Atomic int refs;
 	int flags; /* O_* status flags and access mode */
 	unsigned fmode;
 	uint64_t pos;

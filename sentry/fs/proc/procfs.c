@@ -177,9 +177,8 @@ long procfs_render_status(struct process *p, struct task *tk, char **out)
 	int ppid = p->parent ? p->parent->pid : 0;
 	int fdsize = 64;
 	if (p->files) {
-		int last = -1, fd;
-		while ((fd = fdtable_next(p->files, last + 1)) >= 0)
-			last = fd;
+		int last;
+		fdtable_count(p->files, &last);
 		while (fdsize <= last)
 			fdsize *= 2;
 	}
@@ -400,16 +399,7 @@ static long render_pid_file(const struct pnode *n, char **out)
 		sb_printf(&b, "%.16s\n", p->comm);
 		break;
 	case F_MAPS:
-		if (p->mm) {
-			size_t cap = 256 * 1024;
-			char *buf = malloc(cap);
-			if (!buf)
-				return -ENOMEM;
-			size_t len = mm_render_maps(p->mm, buf, cap);
-			sb_put(&b, buf, len < cap ? len : cap);
-			free(buf);
-		}
-		break;
+		break; /* rendered as it is read: proc_maps_fill */
 	case F_ENVIRON:
 		if (p->mm && tk && p->mm->env_end > p->mm->env_start) {
 			uint64_t len = p->mm->env_end - p->mm->env_start;
@@ -795,10 +785,38 @@ static int proc_get_link(struct inode *inode, struct task *t, struct path *out)
 	return link_target(n, out);
 }
 
+/* An open /proc file. Most are rendered whole at open, so one read
+ * sequence sees one snapshot. maps is rendered as it is read, a window of
+ * whole lines at a time (Linux's seq_file), so it has no size cap and costs
+ * memory for one window, however many mappings there are. */
+#define MAPS_WINDOW (64u << 10)
 struct proc_data {
 	char *buf;
-	size_t len;
+	size_t len;    /* bytes in buf */
+	struct mm *mm; /* maps: a reference, or NULL */
+	uint64_t off;  /* maps: file offset of buf[0] */
+	uint64_t next; /* maps: address to render from after buf */
+	bool eof;      /* maps: nothing after buf */
 };
+
+/* Make the window hold the byte at pos (or reach the end). */
+static int proc_maps_fill(struct proc_data *d, uint64_t pos)
+{
+	if (pos < d->off) {
+		d->off = 0;
+		d->len = 0;
+		d->next = 0;
+		d->eof = false;
+	}
+	while (pos >= d->off + d->len && !d->eof) {
+		d->off += d->len;
+		uint64_t from = d->next;
+		d->len = mm_render_maps(d->mm, &from, d->buf, MAPS_WINDOW);
+		d->eof = d->len == 0;
+		d->next = from;
+	}
+	return 0;
+}
 
 static int proc_open(struct inode *inode, struct file *f)
 {
@@ -809,6 +827,23 @@ static int proc_open(struct inode *inode, struct file *f)
 		return -EACCES;
 	char *buf = NULL;
 	long len;
+	if (n->kind == PK_PID_FILE && n->idx == F_MAPS) {
+		struct process *p = proc_of(n->pid);
+		if (!p)
+			return -ESRCH;
+		struct proc_data *d = calloc(1, sizeof(*d));
+		if (!d || !(d->buf = malloc(MAPS_WINDOW))) {
+			free(d);
+			return -ENOMEM;
+		}
+		d->mm = p->mm;
+		if (d->mm)
+			mm_get(d->mm);
+		d->eof = !d->mm;
+		f->priv = d;
+		f->fops = &proc_file_fops;
+		return 0;
+	}
 	if (n->kind == PK_GLOBAL)
 		len = render_global(n->idx, &buf);
 	else if (n->kind == PK_SYS_KERNEL_FILE)
@@ -819,7 +854,7 @@ static int proc_open(struct inode *inode, struct file *f)
 		return -ENXIO;
 	if (len < 0)
 		return (int)len;
-	struct proc_data *d = malloc(sizeof(*d));
+	struct proc_data *d = calloc(1, sizeof(*d));
 	if (!d) {
 		free(buf);
 		return -ENOMEM;
@@ -834,18 +869,36 @@ static int proc_open(struct inode *inode, struct file *f)
 static ssize_t proc_read(struct file *f, struct uio *u, uint64_t *pos)
 {
 	struct proc_data *d = f->priv;
-	if (*pos >= d->len)
-		return 0;
-	size_t n = d->len - *pos;
-	ssize_t r = uio_copy_out(u, d->buf + *pos, n);
-	if (r > 0)
+	if (!d->mm) {
+		if (*pos >= d->len)
+			return 0;
+		ssize_t r = uio_copy_out(u, d->buf + *pos, d->len - *pos);
+		if (r > 0)
+			*pos += (uint64_t)r;
+		return r;
+	}
+	size_t done = 0;
+	while (uio_resid(u) > 0) {
+		proc_maps_fill(d, *pos);
+		if (*pos >= d->off + d->len)
+			break;
+		size_t at = (size_t)(*pos - d->off);
+		ssize_t r = uio_copy_out(u, d->buf + at, d->len - at);
+		if (r < 0)
+			return done ? (ssize_t)done : r;
 		*pos += (uint64_t)r;
-	return r;
+		done += (size_t)r;
+		if ((size_t)r < d->len - at)
+			break;
+	}
+	return (ssize_t)done;
 }
 
 static int64_t proc_llseek(struct file *f, int64_t off, int whence)
 {
 	struct proc_data *d = f->priv;
+	if (whence == SEEK_END && d->mm)
+		return -EINVAL; /* as seq_file: its length is not known */
 	int64_t base = whence == SEEK_SET   ? 0
 		       : whence == SEEK_CUR ? (int64_t)f->pos
 		       : whence == SEEK_END ? (int64_t)d->len
@@ -860,6 +913,8 @@ static void proc_release(struct file *f)
 {
 	struct proc_data *d = f->priv;
 	if (d) {
+		if (d->mm)
+			mm_put(d->mm);
 		free(d->buf);
 		free(d);
 	}
