@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "bulkhead/htable.h"
 #include "bulkhead/log.h"
+#include "sentry/kernel/pid.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/timer.h"
 #include "sentry/mm/mm.h"
@@ -178,8 +181,15 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 		return tr;
 	}
 
+	uint8_t key[16];
+	if (getrandom(key, sizeof(key), 0) == sizeof(key))
+		hash_set_key(key); /* guest names must not pick their buckets */
+	int pr = pid_init();
+	if (pr < 0) {
+		snprintf(err, errlen, "out of memory");
+		return pr;
+	}
 	klock();
-	kernel.last_pid = 1;
 	struct process *p = process_alloc(1);
 	if (!p) {
 		kunlock();
@@ -187,7 +197,8 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	kernel.init = p;
-	p->pgid = p->sid = 1;
+	pid_set_pgid(p, 1);
+	pid_set_sid(p, 1);
 	struct cred *c = &p->cred;
 	c->uid = c->euid = c->suid = c->fsuid = cfg->uid;
 	c->gid = c->egid = c->sgid = c->fsgid = cfg->gid;

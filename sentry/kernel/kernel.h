@@ -24,8 +24,6 @@
 #define ERESTARTNOHAND	      514
 #define ERESTART_RESTARTBLOCK 516
 
-#define PID_MAX 32768 /* virtual pids wrap below this, like pid_max */
-
 struct process;
 struct task;
 
@@ -36,9 +34,8 @@ struct kernel {
 	bool strace;
 	struct list_head processes; /* every live or zombie process */
 	struct process *init;	    /* pid 1 */
-	int last_pid;
-	uint64_t boot_ns; /* CLOCK_MONOTONIC at boot, for uptime */
-	int nprocs;	  /* live processes, bounded by RLIMIT_NPROC-ish cap */
+	uint64_t boot_ns;	    /* CLOCK_MONOTONIC at boot, for uptime */
+	int nprocs; /* live processes, bounded by RLIMIT_NPROC-ish cap */
 };
 
 extern struct kernel kernel;
@@ -53,8 +50,6 @@ static inline void kunlock(void)
 	pthread_mutex_unlock(&kernel_lock);
 }
 
-/* Allocate a free virtual pid (also used for tids), or -EAGAIN. */
-int kernel_alloc_pid(void);
 /* Lookup by virtual pid: the process whose pid (tgid) is pid, or NULL. */
 struct process *kernel_find_process(int pid);
 /* The task with virtual tid, or NULL. */

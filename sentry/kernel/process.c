@@ -11,6 +11,7 @@
 #include "bulkhead/log.h"
 #include "sentry/kernel/exit_notify.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/pid.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -32,6 +33,8 @@ struct process *process_alloc(int pid)
 	p->refs = 1;
 	list_init(&p->children);
 	list_init(&p->sibling);
+	list_init(&p->pgrp_node);
+	list_init(&p->session_node);
 	list_init(&p->threads);
 	list_init(&p->shared_pending.queue);
 	waitq_init(&p->child_wait);
@@ -40,6 +43,7 @@ struct process *process_alloc(int pid)
 	p->exit_signal = SIGCHLD;
 	p->start_ns = kernel_now_ns(CLOCK_MONOTONIC);
 	list_add_tail(&p->all_node, &kernel.processes);
+	pid_attach_process(p);
 	kernel.nprocs++;
 	return p;
 }
@@ -69,6 +73,8 @@ void process_reap(struct process *p)
 	p->state = PROC_DEAD;
 	list_del(&p->sibling);
 	p->parent = NULL;
+	pid_leave_groups(p);
+	pid_detach_process(p);
 	process_put(p);
 }
 
@@ -82,6 +88,8 @@ static void clone_failed_cleanup(struct process *p)
 		mm_put(p->mm);
 	kernel.nprocs--;
 	p->state = PROC_DEAD;
+	pid_leave_groups(p);
+	pid_detach_process(p);
 	process_put(p);
 }
 
@@ -105,7 +113,7 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 		return -EINVAL;
 	bool thread = flags & CLONE_THREAD;
 
-	int pid = kernel_alloc_pid();
+	int pid = pid_alloc();
 	if (pid < 0)
 		return pid;
 	struct plat_thread *cpt;
@@ -116,8 +124,10 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 	bool share_vm = (flags & CLONE_VM) && !thread;
 	int r = platform->clone(
 	    t->pt, thread ? CLONE_THREAD : (share_vm ? CLONE_VM : 0), &cpt);
-	if (r < 0)
+	if (r < 0) {
+		pid_unreserve(pid);
 		return r == -ENOMEM ? -ENOMEM : -EAGAIN;
+	}
 
 	struct process *p;
 	struct task *c;
@@ -126,12 +136,14 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 		c = task_alloc(p, pid);
 		if (!c) {
 			platform->release(cpt);
+			pid_unreserve(pid);
 			return -ENOMEM;
 		}
 	} else {
 		p = process_alloc(pid);
 		if (!p) {
 			platform->release(cpt);
+			pid_unreserve(pid);
 			return -EAGAIN;
 		}
 		struct process *pp = (flags & CLONE_PARENT) && parent->parent
@@ -139,8 +151,8 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 					 : parent;
 		p->parent = pp;
 		list_add_tail(&p->sibling, &pp->children);
-		p->pgid = parent->pgid;
-		p->sid = parent->sid;
+		pid_set_pgid(p, parent->pgid);
+		pid_set_sid(p, parent->sid);
 		p->cred = parent->cred;
 		memcpy(p->rlimits, parent->rlimits, sizeof(p->rlimits));
 		memcpy(p->sigactions, parent->sigactions,
@@ -309,7 +321,10 @@ int task_exec_begin(struct task *t)
 	if (p->nthreads > 1)
 		return -EINTR; /* killed meanwhile: the group is going */
 	/* The survivor takes over the leader's id: after exec, tid == pid. */
-	t->tid = p->pid;
+	if (t->tid != p->pid) {
+		pid_detach_task(t);
+		pid_attach_task(t, p->pid);
+	}
 	return 0;
 }
 

@@ -53,8 +53,10 @@ struct process {
 	struct process *parent;
 	struct list_head children; /* struct process.sibling */
 	struct list_head sibling;
-	struct list_head all_node; /* in kernel.processes */
-	struct list_head threads;  /* struct task.thread_node */
+	struct list_head all_node;     /* in kernel.processes */
+	struct list_head pgrp_node;    /* in its kpid(pgid)'s pgrp list */
+	struct list_head session_node; /* in its kpid(sid)'s session list */
+	struct list_head threads;      /* struct task.thread_node */
 	int nthreads;
 	_Atomic int refs; /* lifetime: threads + tree link + users */
 

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "bulkhead/log.h"
+#include "sentry/kernel/pid.h"
 #include "sentry/mm/usercopy.h"
 
 #define SIG_KERNEL_ONLY (sigbit(SIGKILL) | sigbit(SIGSTOP))
@@ -307,24 +308,27 @@ int signal_kill(struct task *sender, int pid, int sig)
 	}
 	int pgid = pid == 0 ? (sender ? sender->proc->pgid : 1) : -pid;
 	bool found = false, sent = false;
-	struct list_head *pos;
-	list_for_each(pos, &kernel.processes)
+	struct list_head *pos, *head;
+	if (pid == -1)
+		head = &kernel.processes;
+	else if (!(head = pid_pgrp(pgid)))
+		return -ESRCH;
+	list_for_each(pos, head)
 	{
-		struct process *p = list_entry(pos, struct process, all_node);
-		if (p->state != PROC_ALIVE)
+		struct process *p =
+		    pid == -1 ? list_entry(pos, struct process, all_node)
+			      : list_entry(pos, struct process, pgrp_node);
+		/* Everyone but init and the sender, for -1. */
+		if (pid == -1 && (p->pid == 1 || (sender && p == sender->proc)))
 			continue;
-		if (pid == -1) {
-			/* Everyone but init and the sender. */
-			if (p->pid == 1 || (sender && p == sender->proc))
-				continue;
-		} else if (p->pgid != pgid) {
+		if (p->state == PROC_DEAD)
 			continue;
-		}
 		found = true;
 		if (!may_signal(sender, p))
 			continue;
 		sent = true;
-		if (sig)
+		/* A zombie member is found, and a signal to it is a no-op. */
+		if (sig && p->state == PROC_ALIVE)
 			signal_send_process(p, sig, &si);
 	}
 	if (!found)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bulkhead/log.h"
+#include "sentry/kernel/pid.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/strace.h"
 #include "sentry/mm/usercopy.h"
@@ -231,7 +232,7 @@ struct task *task_alloc(struct process *p, int tid)
 	struct task *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->tid = tid;
+	pid_attach_task(t, tid);
 	t->proc = p;
 	t->state = TASK_RUNNING;
 	list_init(&t->pending.queue);
@@ -243,6 +244,7 @@ struct task *task_alloc(struct process *p, int tid)
 
 void task_free(struct task *t)
 {
+	pid_detach_task(t);
 	struct list_head *pos, *n;
 	list_for_each_safe(pos, n, &t->pending.queue)
 	{

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 
+#include "sentry/kernel/pid.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/usercopy.h"
@@ -442,20 +443,13 @@ static long sys_setpgid(struct task *t, const uint64_t a[6])
 		return -EPERM;
 	if (pgid != p->pid) {
 		/* The group must exist in the same session. */
-		bool ok = false;
-		struct list_head *pos;
-		list_for_each(pos, &kernel.processes)
-		{
-			struct process *q =
-			    list_entry(pos, struct process, all_node);
-			if (q->state == PROC_ALIVE && q->pgid == pgid &&
-			    q->sid == t->proc->sid)
-				ok = true;
-		}
-		if (!ok)
+		struct list_head *g = pid_pgrp(pgid);
+		if (!g || list_entry(g->next, struct process, pgrp_node)->sid !=
+			      t->proc->sid)
 			return -EPERM;
 	}
-	p->pgid = pgid;
+	if (p->pgid != pgid)
+		pid_set_pgid(p, pgid);
 	return 0;
 }
 
@@ -487,16 +481,12 @@ static long sys_setsid(struct task *t, const uint64_t a[6])
 {
 	(void)a;
 	struct process *p = t->proc;
-	/* Fails for a process group leader, as on Linux. */
-	struct list_head *pos;
-	list_for_each(pos, &kernel.processes)
-	{
-		struct process *q = list_entry(pos, struct process, all_node);
-		if (q->state == PROC_ALIVE && q->pgid == p->pid)
-			return -EPERM;
-	}
-	p->sid = p->pid;
-	p->pgid = p->pid;
+	/* Fails when a process group has this pid (the caller leads one),
+	 * as on Linux. */
+	if (pid_pgrp(p->pid))
+		return -EPERM;
+	pid_set_sid(p, p->pid);
+	pid_set_pgid(p, p->pid);
 	return p->sid;
 }
 

@@ -12,6 +12,7 @@
 
 #include "sentry/fs/proc/procfs.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/pid.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/uio.h"
@@ -329,7 +330,7 @@ static long render_global(int idx, char **out)
 		int n = 0;
 		struct list_head *pos;
 		list_for_each(pos, &kernel.processes) n++;
-		sb_printf(&b, "0.00 0.00 0.00 1/%d %d\n", n, kernel.last_pid);
+		sb_printf(&b, "0.00 0.00 0.00 1/%d %d\n", n, pid_last());
 		break;
 	}
 	case G_FILESYSTEMS:
