@@ -8,11 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "bulkhead/htable.h"
 #include "bulkhead/log.h"
 #include "sentry/kernel/pid.h"
 #include "sentry/kernel/task.h"
@@ -181,9 +179,6 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 		return tr;
 	}
 
-	uint8_t key[16];
-	if (getrandom(key, sizeof(key), 0) == sizeof(key))
-		hash_set_key(key); /* guest names must not pick their buckets */
 	int pr = pid_init();
 	if (pr < 0) {
 		snprintf(err, errlen, "out of memory");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "bulkhead/config.h"
+#include "bulkhead/htable.h"
 #include "bulkhead/log.h"
 #include "sentry/boot.h"
 #include "sentry/confine.h"
@@ -257,6 +259,11 @@ static void *signal_forwarder(void *arg)
 
 int main(int argc, char **argv)
 {
+	/* First, before any table is filled: guest names must not be able to
+	 * choose their hash buckets. */
+	uint8_t key[16];
+	if (getrandom(key, sizeof(key), 0) == sizeof(key))
+		hash_set_key(key);
 	struct opts o;
 	parse_args(argc, argv, &o);
 	bool json = o.log_format && strcmp(o.log_format, "json") == 0;

@@ -76,7 +76,7 @@ static long do_getdents(struct task *t, int fd, uint64_t udirp, uint64_t count,
 	}
 	uint64_t start = f->pos;
 	r = vfs_iterate_dir(f, &g.ctx);
-	if (r == 0 && g.len == 0 && vfs_dir_has_more(f))
+	if (r == 0 && g.len == 0 && g.ctx.full)
 		r = -EINVAL; /* the next entry does not fit in count */
 	if (r == 0 && g.len) {
 		if (copy_to_user(t, udirp, g.buf, g.len)) {

@@ -47,7 +47,6 @@ void file_put(struct file *f)
 		return;
 	if (f->fops && f->fops->release)
 		f->fops->release(f);
-	dir_snapshot_free(f->dir);
 	path_put(&f->path);
 	inode_put(f->inode);
 	free(f);

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "bulkhead/htable.h"
 #include "bulkhead/list.h"
 #include "sentry/vfs/vfs.h"
 
@@ -54,9 +55,12 @@ struct super_block {
 	void *priv;
 };
 
-/* One directory entry as a filesystem reports it (readdir). */
+/* One directory entry as a filesystem reports it (readdir), with the
+ * cookie to resume after it. Returns 0 to take the entry, > 0 to stop
+ * before it (the caller's buffer is full: the entry is not consumed), < 0
+ * to stop with that error. */
 typedef int (*dir_emit_fn)(void *arg, const char *name, size_t len,
-			   uint64_t ino, unsigned char type);
+			   uint64_t ino, unsigned char type, uint64_t next);
 
 /* setattr request (Linux struct iattr). */
 #define ATTR_MODE  (1u << 0)
@@ -109,8 +113,12 @@ struct inode_ops {
 	int (*setattr)(struct inode *inode, const struct iattr *ia);
 	/* Fill f->fops/f->priv for an open of this inode. */
 	int (*open)(struct inode *inode, struct file *f);
-	/* Every entry except "." and "..". */
-	int (*readdir)(struct inode *dir, dir_emit_fn emit, void *arg);
+	/* Every entry except "." and "..", from the one cookie names (0: the
+	 * first) until emit stops it. Cookies stay valid while entries come
+	 * and go: an entry is reported at most once per pass, and every entry
+	 * present for the whole pass is reported. Returns 0 or -errno. */
+	int (*readdir)(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
+		       void *arg);
 	/* A cached dentry child of this directory still names inode? */
 	bool (*revalidate)(struct inode *dir, const char *name,
 			   struct inode *inode);
@@ -132,16 +140,19 @@ struct inode {
 	void *priv;
 };
 
+/* A name in the tree. Every field is under the dcache lock; the name and
+ * parent change only by dentry_move (rename). */
 struct dentry {
 	int refs; /* users + one per child; 0: cached, on the LRU */
 	char *name;
+	size_t namelen;
 	struct dentry *parent; /* NULL for a filesystem root / anon dentry */
 	struct inode *inode;
-	struct list_head children;
-	struct list_head sibling;
+	struct hnode hn; /* in the dcache hash by (parent, name) */
 	struct list_head lru;
 	int mounted;   /* mounts on this dentry */
-	bool unhashed; /* removed from its parent's children (deleted) */
+	bool in_hash;  /* in the hash (it has a parent and a live name) */
+	bool unhashed; /* removed from its parent (deleted) */
 };
 
 struct mount {
@@ -207,8 +218,7 @@ struct file {
 	struct inode *inode;
 	const struct file_ops *fops;
 	void *priv;
-	struct dir_snapshot *dir; /* directories: entries since rewind */
-	int lock_state;		  /* flock (advisory, always granted) */
+	int lock_state; /* flock (advisory, always granted) */
 };
 
 /* ---- inode.c ---- */
@@ -310,15 +320,17 @@ ssize_t vfs_write(struct file *f, struct uio *u, uint64_t *pos);
 
 /* ---- readdir.c ---- */
 struct dir_ctx {
-	/* Returns 0 to accept the entry, > 0 when the buffer is full. */
+	/* Returns 0 to accept the entry, > 0 when the buffer is full. off is
+	 * the position after the entry (its d_off). */
 	int (*actor)(struct dir_ctx *ctx, const char *name, size_t len,
 		     uint64_t off, uint64_t ino, unsigned char type);
+	bool full; /* set when an entry did not fit */
 };
-/* Emit entries of directory f starting at f->pos (advancing it). */
+/* Emit entries of directory f starting at f->pos (advancing it). "." and
+ * ".." are positions 0 and 1; after them a position is 2 + the
+ * filesystem's cookie, so reading goes on where it stopped however the
+ * directory changed meanwhile. */
 int vfs_iterate_dir(struct file *f, struct dir_ctx *ctx);
-void dir_snapshot_free(struct dir_snapshot *s);
-/* Entries remain after f->pos (in the current snapshot)? */
-bool vfs_dir_has_more(struct file *f);
 unsigned char mode_to_dtype(mode_t mode);
 
 /* ---- anon.c: inodes without a place in the tree (pipes, host fds) */

@@ -1,8 +1,6 @@
-/* Directory reading. The first getdents after open or a rewind takes a
- * snapshot of the entries ("." and ".." included); later calls resume by
- * index, so d_off values are small and stable and a concurrent unlink
- * cannot make the guest skip or repeat an entry (POSIX leaves entries added
- * after the rewind unspecified). */
+/* Directory reading. Positions 0 and 1 are "." and ".."; the rest are the
+ * filesystem's own cookies plus 2, which resume exactly where the last
+ * getdents stopped, with no copy of the directory kept per open file. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -11,53 +9,11 @@
 
 #include "sentry/vfs/fs.h"
 
-#define DIR_SNAPSHOT_MAX (1u << 20) /* entries; bounds sentry memory */
-
-struct dir_ent {
-	char *name;
-	uint64_t ino;
-	unsigned char type;
-};
-
-struct dir_snapshot {
-	size_t n, cap;
-	struct dir_ent *ents;
-};
+#define DIR_POS_FS 2 /* the first position the filesystem's cookies use */
 
 unsigned char mode_to_dtype(mode_t mode)
 {
 	return (unsigned char)((mode & S_IFMT) >> 12);
-}
-
-void dir_snapshot_free(struct dir_snapshot *s)
-{
-	if (!s)
-		return;
-	for (size_t i = 0; i < s->n; i++)
-		free(s->ents[i].name);
-	free(s->ents);
-	free(s);
-}
-
-static int snap_add(void *arg, const char *name, size_t len, uint64_t ino,
-		    unsigned char type)
-{
-	struct dir_snapshot *s = arg;
-	if (s->n >= DIR_SNAPSHOT_MAX)
-		return -EOVERFLOW;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 32;
-		struct dir_ent *e = realloc(s->ents, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		s->ents = e;
-		s->cap = cap;
-	}
-	char *n = strndup(name, len);
-	if (!n)
-		return -ENOMEM;
-	s->ents[s->n++] = (struct dir_ent){n, ino, type};
-	return 0;
 }
 
 static uint64_t parent_ino(struct file *f)
@@ -73,22 +29,24 @@ static uint64_t parent_ino(struct file *f)
 	return d->parent ? d->parent->inode->ino : d->inode->ino;
 }
 
-static int dir_snapshot_take(struct file *f)
+struct iter {
+	struct file *f;
+	struct dir_ctx *ctx;
+};
+
+static int iter_emit(void *arg, const char *name, size_t len, uint64_t ino,
+		     unsigned char type, uint64_t next)
 {
-	struct dir_snapshot *s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	int r = snap_add(s, ".", 1, f->inode->ino, DT_DIR);
-	if (!r)
-		r = snap_add(s, "..", 2, parent_ino(f), DT_DIR);
-	if (!r && f->inode->iops && f->inode->iops->readdir)
-		r = f->inode->iops->readdir(f->inode, snap_add, s);
-	if (r) {
-		dir_snapshot_free(s);
+	struct iter *it = arg;
+	/* A cookie too large for a d_off cannot be resumed from: end. */
+	uint64_t off = next > INT64_MAX - DIR_POS_FS ? (uint64_t)INT64_MAX
+						     : next + DIR_POS_FS;
+	int r = it->ctx->actor(it->ctx, name, len, off, ino, type);
+	if (r > 0) {
+		it->ctx->full = true;
 		return r;
 	}
-	dir_snapshot_free(f->dir);
-	f->dir = s;
+	it->f->pos = off;
 	return 0;
 }
 
@@ -96,29 +54,29 @@ int vfs_iterate_dir(struct file *f, struct dir_ctx *ctx)
 {
 	if (!S_ISDIR(f->inode->mode))
 		return -ENOTDIR;
-	if (f->inode->nlink == 0 && f->pos == 0) {
-		/* A removed directory reads as empty, like Linux. */
+	/* A removed directory reads as empty, like Linux. */
+	if (f->inode->nlink == 0)
 		return 0;
+	if (f->pos == 0) {
+		if (ctx->actor(ctx, ".", 1, 1, f->inode->ino, DT_DIR)) {
+			ctx->full = true;
+			return 0;
+		}
+		f->pos = 1;
 	}
-	if (!f->dir || f->pos == 0) {
-		int r = dir_snapshot_take(f);
-		if (r)
-			return r;
+	if (f->pos == 1) {
+		if (ctx->actor(ctx, "..", 2, 2, parent_ino(f), DT_DIR)) {
+			ctx->full = true;
+			return 0;
+		}
+		f->pos = DIR_POS_FS;
 	}
-	struct dir_snapshot *s = f->dir;
-	while (f->pos < s->n) {
-		struct dir_ent *e = &s->ents[f->pos];
-		if (ctx->actor(ctx, e->name, strlen(e->name), f->pos + 1,
-			       e->ino, e->type))
-			break;
-		f->pos++;
-	}
-	return 0;
-}
-
-bool vfs_dir_has_more(struct file *f)
-{
-	return f->dir && f->pos < f->dir->n;
+	if (f->pos == (uint64_t)INT64_MAX || !f->inode->iops ||
+	    !f->inode->iops->readdir)
+		return 0;
+	struct iter it = {f, ctx};
+	return f->inode->iops->readdir(f->inode, f->pos - DIR_POS_FS, iter_emit,
+				       &it);
 }
 
 static int64_t dir_llseek(struct file *f, int64_t off, int whence)

@@ -481,34 +481,37 @@ static int gofer_open_op(struct inode *inode, struct file *f)
 struct readdir_arg {
 	dir_emit_fn emit;
 	void *arg;
-	uint64_t cookie;
-	int err;
+	uint64_t cookie; /* after the last entry taken */
+	int stop;	 /* emit's stop (> 0) or error (< 0) */
 };
 
+/* Runs with the gofer connection locked: emit must only fill the caller's
+ * sentry buffer (getdents copies it out after). */
 static int readdir_one(void *arg, const struct gofer_dirent *d)
 {
 	struct readdir_arg *ra = arg;
-	int r = ra->emit(ra->arg, d->name, d->namelen, d->ino, d->type);
-	if (r < 0) {
-		ra->err = r;
-		return r;
-	}
-	ra->cookie = d->next_cookie;
-	return 0;
+	int r = ra->emit(ra->arg, d->name, d->namelen, d->ino, d->type,
+			 d->next_cookie);
+	if (r)
+		ra->stop = r;
+	else
+		ra->cookie = d->next_cookie;
+	return r;
 }
 
-static int gofer_readdir(struct inode *dir, dir_emit_fn emit, void *arg)
+/* The gofer's cookies are the host directory's offsets, which resume a
+ * host readdir exactly. */
+static int gofer_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
+			 void *arg)
 {
-	struct readdir_arg ra = {.emit = emit, .arg = arg};
+	struct readdir_arg ra = {.emit = emit, .arg = arg, .cookie = cookie};
 	for (;;) {
 		int r = gofer_getdents(&conn, GI(dir)->node, ra.cookie,
 				       readdir_one, &ra);
-		if (ra.err)
-			return ra.err;
-		if (r < 0)
+		if (ra.stop)
+			return ra.stop < 0 ? ra.stop : 0;
+		if (r <= 0)
 			return r;
-		if (r == 0)
-			return 0;
 	}
 }
 

@@ -621,83 +621,136 @@ static uint64_t name_ino(const char *name)
 	return h | 1;
 }
 
-static int emitf(dir_emit_fn emit, void *arg, const char *name,
-		 unsigned char type)
+/* Cookies: the fixed entries of a directory are 0..n-1 in order; numbered
+ * ones (pids, tids, fds) are NUM_BASE + number, listed in increasing order,
+ * so a reader resumes after the last number it saw whatever came or went. */
+#define NUM_BASE (1ull << 32)
+
+struct proc_emit {
+	dir_emit_fn emit;
+	void *arg;
+	uint64_t cookie; /* resume from here */
+	int stop;	 /* emit said stop (> 0) or failed (< 0) */
+};
+
+/* Emit the fixed entry with cookie idx, if not yet read. */
+static bool emit_fixed(struct proc_emit *pe, uint64_t idx, const char *name,
+		       unsigned char type)
 {
-	return emit(arg, name, strlen(name), name_ino(name), type);
+	if (pe->stop)
+		return false;
+	if (idx < pe->cookie)
+		return true;
+	pe->stop = pe->emit(pe->arg, name, strlen(name), name_ino(name), type,
+			    idx + 1);
+	return !pe->stop;
 }
 
-static int proc_readdir(struct inode *dir, dir_emit_fn emit, void *arg)
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* Emit numbers nums[0..n) (sorted here) not yet read. */
+static void emit_nums(struct proc_emit *pe, int *nums, size_t n,
+		      unsigned char type)
+{
+	qsort(nums, n, sizeof(*nums), cmp_int);
+	char num[16];
+	for (size_t i = 0; i < n && !pe->stop; i++) {
+		uint64_t c = NUM_BASE + (uint64_t)nums[i];
+		if (c < pe->cookie)
+			continue;
+		snprintf(num, sizeof(num), "%d", nums[i]);
+		pe->stop = pe->emit(pe->arg, num, strlen(num), name_ino(num),
+				    type, c + 1);
+	}
+}
+
+static int proc_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
+			void *arg)
 {
 	const struct pnode *d = dir->priv;
-	char num[16];
-	int r = 0;
+	struct proc_emit pe = {emit, arg, cookie, 0};
 	struct list_head *pos;
+	int *nums = NULL;
+	size_t n = 0;
+	uint64_t k = 0;
 	switch (d->kind) {
 	case PK_ROOT:
-		r = emitf(emit, arg, "self", DT_LNK);
-		if (!r)
-			r = emitf(emit, arg, "thread-self", DT_LNK);
-		if (!r)
-			r = emitf(emit, arg, "sys", DT_DIR);
-		for (int i = 0; !r && i < G_NR; i++)
-			r = emitf(emit, arg, global_files[i], DT_REG);
+		emit_fixed(&pe, k++, "self", DT_LNK);
+		emit_fixed(&pe, k++, "thread-self", DT_LNK);
+		emit_fixed(&pe, k++, "sys", DT_DIR);
+		for (int i = 0; i < G_NR; i++)
+			emit_fixed(&pe, k++, global_files[i], DT_REG);
+		if (pe.stop)
+			break;
+		nums = malloc((size_t)(kernel.nprocs + 1) * 2 * sizeof(int));
+		if (!nums)
+			return -ENOMEM;
 		list_for_each(pos, &kernel.processes)
 		{
 			struct process *p =
 			    list_entry(pos, struct process, all_node);
-			if (r)
-				break;
-			if (p->state == PROC_DEAD)
-				continue;
-			snprintf(num, sizeof(num), "%d", p->pid);
-			r = emitf(emit, arg, num, DT_DIR);
+			if (p->state != PROC_DEAD &&
+			    n < (size_t)(kernel.nprocs + 1) * 2)
+				nums[n++] = p->pid;
 		}
-		return r;
+		emit_nums(&pe, nums, n, DT_DIR);
+		break;
 	case PK_SYS:
-		return emitf(emit, arg, "kernel", DT_DIR);
+		emit_fixed(&pe, 0, "kernel", DT_DIR);
+		break;
 	case PK_SYS_KERNEL:
-		for (int i = 0; !r && i < K_NR; i++)
-			r = emitf(emit, arg, sysk_files[i], DT_REG);
-		return r;
+		for (int i = 0; i < K_NR; i++)
+			emit_fixed(&pe, k++, sysk_files[i], DT_REG);
+		break;
 	case PK_PID:
-		for (int i = 0; !r && i < F_NR; i++)
-			r = emitf(emit, arg, pid_files[i], DT_REG);
-		for (int i = 0; !r && i < L_NR; i++)
-			r = emitf(emit, arg, pid_links[i], DT_LNK);
-		if (!r)
-			r = emitf(emit, arg, "fd", DT_DIR);
-		if (!r && !d->tid)
-			r = emitf(emit, arg, "task", DT_DIR);
-		return r;
+		for (int i = 0; i < F_NR; i++)
+			emit_fixed(&pe, k++, pid_files[i], DT_REG);
+		for (int i = 0; i < L_NR; i++)
+			emit_fixed(&pe, k++, pid_links[i], DT_LNK);
+		emit_fixed(&pe, k++, "fd", DT_DIR);
+		if (!d->tid)
+			emit_fixed(&pe, k++, "task", DT_DIR);
+		break;
 	case PK_TASKDIR: {
 		struct process *p = proc_of(d->pid);
 		if (!p)
 			return 0;
+		nums = malloc((size_t)(p->nthreads + 1) * sizeof(int));
+		if (!nums)
+			return -ENOMEM;
 		list_for_each(pos, &p->threads)
 		{
-			struct task *t =
-			    list_entry(pos, struct task, thread_node);
-			snprintf(num, sizeof(num), "%d", t->tid);
-			if ((r = emitf(emit, arg, num, DT_DIR)))
-				return r;
+			if (n < (size_t)p->nthreads + 1)
+				nums[n++] =
+				    list_entry(pos, struct task, thread_node)
+					->tid;
 		}
-		return 0;
+		emit_nums(&pe, nums, n, DT_DIR);
+		break;
 	}
 	case PK_FDDIR: {
 		struct process *p = proc_of(d->pid);
 		if (!p || !p->files)
 			return 0;
-		for (int fd = fdtable_next(p->files, 0); fd >= 0 && !r;
+		char num[16];
+		int from = cookie > NUM_BASE ? (int)(cookie - NUM_BASE) : 0;
+		for (int fd = fdtable_next(p->files, from); fd >= 0 && !pe.stop;
 		     fd = fdtable_next(p->files, fd + 1)) {
 			snprintf(num, sizeof(num), "%d", fd);
-			r = emitf(emit, arg, num, DT_LNK);
+			pe.stop = emit(arg, num, strlen(num), name_ino(num),
+				       DT_LNK, NUM_BASE + (uint64_t)fd + 1);
 		}
-		return r;
+		break;
 	}
 	default:
 		return -ENOTDIR;
 	}
+	free(nums);
+	return pe.stop < 0 ? pe.stop : 0;
 }
 
 static long copy_link(const char *s, size_t n, char *buf, size_t cap)

@@ -1,4 +1,8 @@
-/* tmpfs: directories are lists of (name, inode) in the inode itself; the
+/* tmpfs: a directory holds its entries itself, in a hash table by name
+ * (lookups O(1) however large it grows) and in a tree by cookie, a number
+ * each entry gets when it arrives, never reused in that directory: readdir
+ * resumes at the first cookie after the last one it returned, so entries
+ * added or removed meanwhile never make it skip or repeat another. The
  * dentry cache above is only a cache, as on every other filesystem. */
 #include <dirent.h>
 #include <errno.h>
@@ -9,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "bulkhead/rbtree.h"
 #include "sentry/fs/dev/devfs.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/mm/uio.h"
@@ -19,15 +24,22 @@ struct tmpfs_sb {
 };
 
 struct tmpfs_dirent {
-	struct list_head node;
+	struct hnode hn;   /* in the directory's names */
+	struct rb_node rb; /* in the directory's bycookie */
+	uint64_t cookie;
 	char *name;
+	size_t len;
 	struct inode *inode; /* reference held */
 };
 
 struct tmpfs_inode {
-	struct list_head entries; /* directories */
-	int memfd;		  /* regular files: -1 until first data */
-	char *target;		  /* symlinks */
+	/* Directories: */
+	struct htable names;	 /* struct tmpfs_dirent by name */
+	struct rb_root bycookie; /* the same, by cookie */
+	uint64_t next_cookie;	 /* the next entry's (starts at 1) */
+	size_t nentries;
+	int memfd;    /* regular files: -1 until first data */
+	char *target; /* symlinks */
 };
 
 static const struct inode_ops tmpfs_iops;
@@ -47,16 +59,17 @@ static void tmpfs_evict(struct inode *inode)
 	struct tmpfs_inode *ti = TI(inode);
 	if (!ti)
 		return;
-	struct list_head *pos, *n;
-	list_for_each_safe(pos, n, &ti->entries)
-	{
-		struct tmpfs_dirent *e =
-		    list_entry(pos, struct tmpfs_dirent, node);
-		list_del(&e->node);
+	struct rb_node *rn;
+	while ((rn = ti->bycookie.node)) {
+		struct tmpfs_dirent *e = rb_entry(rn, struct tmpfs_dirent, rb);
+		rb_erase(rn, &ti->bycookie);
+		htable_remove(&ti->names, &e->hn);
 		inode_put(e->inode);
 		free(e->name);
 		free(e);
 	}
+	if (S_ISDIR(inode->mode))
+		htable_destroy(&ti->names);
 	if (ti->memfd >= 0)
 		close(ti->memfd);
 	if (S_ISREG(inode->mode))
@@ -95,8 +108,13 @@ static struct inode *tmpfs_inode_new(struct super_block *sb, mode_t mode,
 	struct tmpfs_inode *ti = calloc(1, sizeof(*ti));
 	if (!ti)
 		return NULL;
-	list_init(&ti->entries);
 	ti->memfd = -1;
+	ti->bycookie = (struct rb_root)RB_ROOT_INIT;
+	ti->next_cookie = 1;
+	if (S_ISDIR(mode) && htable_init(&ti->names, 2) < 0) {
+		free(ti);
+		return NULL;
+	}
 	struct inode *inode = inode_new(sb, mode);
 	if (!inode) {
 		free(ti);
@@ -144,15 +162,42 @@ int tmpfs_new(uint64_t size, mode_t mode, uid_t uid, gid_t gid,
 
 static struct tmpfs_dirent *find(struct inode *dir, const char *name)
 {
-	struct list_head *pos;
-	list_for_each(pos, &TI(dir)->entries)
-	{
+	struct tmpfs_inode *ti = TI(dir);
+	size_t len = strlen(name);
+	uint64_t h = hash_bytes(name, len);
+	for (struct hnode *n = htable_first(&ti->names, h); n;
+	     n = htable_next(&ti->names, n)) {
 		struct tmpfs_dirent *e =
-		    list_entry(pos, struct tmpfs_dirent, node);
-		if (strcmp(e->name, name) == 0)
+		    htable_entry(n, struct tmpfs_dirent, hn);
+		if (e->len == len && memcmp(e->name, name, len) == 0)
 			return e;
 	}
 	return NULL;
+}
+
+/* Link e into dir under e->name with a fresh cookie. */
+static void link_entry(struct inode *dir, struct tmpfs_dirent *e)
+{
+	struct tmpfs_inode *ti = TI(dir);
+	e->cookie = ti->next_cookie++;
+	htable_insert(&ti->names, &e->hn, hash_bytes(e->name, e->len));
+	/* Cookies only grow: the new entry is the rightmost. */
+	struct rb_node **link = &ti->bycookie.node, *parent = NULL;
+	while (*link) {
+		parent = *link;
+		link = &parent->right;
+	}
+	rb_link_node(&e->rb, parent, link);
+	rb_insert_color(&e->rb, &ti->bycookie);
+	ti->nentries++;
+}
+
+static void unlink_entry(struct inode *dir, struct tmpfs_dirent *e)
+{
+	struct tmpfs_inode *ti = TI(dir);
+	htable_remove(&ti->names, &e->hn);
+	rb_erase(&e->rb, &ti->bycookie);
+	ti->nentries--;
 }
 
 static int add_entry(struct inode *dir, const char *name, struct inode *inode)
@@ -164,9 +209,10 @@ static int add_entry(struct inode *dir, const char *name, struct inode *inode)
 		free(e);
 		return -ENOMEM;
 	}
+	e->len = strlen(name);
 	e->inode = inode;
 	inode_get(inode);
-	list_add_tail(&e->node, &TI(dir)->entries);
+	link_entry(dir, e);
 	if (S_ISDIR(inode->mode))
 		dir->nlink++;
 	inode_touch(dir, false, true, true);
@@ -175,7 +221,7 @@ static int add_entry(struct inode *dir, const char *name, struct inode *inode)
 
 static void del_entry(struct inode *dir, struct tmpfs_dirent *e)
 {
-	list_del(&e->node);
+	unlink_entry(dir, e);
 	if (S_ISDIR(e->inode->mode)) {
 		dir->nlink--;
 		e->inode->nlink = 0;
@@ -296,7 +342,7 @@ static int tmpfs_unlink(struct inode *dir, const char *name,
 
 static bool dir_empty(struct inode *inode)
 {
-	return list_empty(&TI(inode)->entries);
+	return TI(inode)->nentries == 0;
 }
 
 static int tmpfs_rmdir(struct inode *dir, const char *name,
@@ -355,10 +401,12 @@ static int tmpfs_rename(struct inode *odir, const char *oname,
 	char *n = strdup(nname);
 	if (!n)
 		return -ENOMEM;
+	/* The entry arrives anew in ndir: a new cookie there. */
+	unlink_entry(odir, oe);
 	free(oe->name);
 	oe->name = n;
-	list_del(&oe->node);
-	list_add_tail(&oe->node, &TI(ndir)->entries);
+	oe->len = strlen(n);
+	link_entry(ndir, oe);
 	if (odirp && odir != ndir) {
 		odir->nlink--;
 		ndir->nlink++;
@@ -510,17 +558,26 @@ static int tmpfs_open(struct inode *inode, struct file *f)
 	return -ENXIO;
 }
 
-static int tmpfs_readdir(struct inode *dir, dir_emit_fn emit, void *arg)
+static int tmpfs_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
+			 void *arg)
 {
-	struct list_head *pos;
-	list_for_each(pos, &TI(dir)->entries)
-	{
-		struct tmpfs_dirent *e =
-		    list_entry(pos, struct tmpfs_dirent, node);
-		int r = emit(arg, e->name, strlen(e->name), e->inode->ino,
-			     mode_to_dtype(e->inode->mode));
+	/* The first entry with a cookie above the last one read. */
+	struct rb_node *n = TI(dir)->bycookie.node, *first = NULL;
+	while (n) {
+		struct tmpfs_dirent *e = rb_entry(n, struct tmpfs_dirent, rb);
+		if (e->cookie > cookie) {
+			first = n;
+			n = n->left;
+		} else {
+			n = n->right;
+		}
+	}
+	for (n = first; n; n = rb_next(n)) {
+		struct tmpfs_dirent *e = rb_entry(n, struct tmpfs_dirent, rb);
+		int r = emit(arg, e->name, e->len, e->inode->ino,
+			     mode_to_dtype(e->inode->mode), e->cookie);
 		if (r)
-			return r;
+			return r < 0 ? r : 0;
 	}
 	return 0;
 }
