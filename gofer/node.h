@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "bulkhead/list.h"
+#include "gofer/childidx.h"
 
 #define GOFER_NODE_MAX (1u << 20)
 
@@ -29,7 +30,10 @@ struct gofer_node {
 	struct gofer_node *parent; /* NULL: export root, or unlinked */
 	char *name;		   /* name in parent, NULL when no parent */
 	struct gofer_node *hnext;  /* id hash chain */
-	struct gofer_node *tmp;	   /* scratch chain for batch updates */
+	/* Child index chain (childidx.h), while the node has a parent. */
+	struct gofer_node *cnext, **cpprev;
+	uint64_t chash;
+	struct gofer_node *tmp; /* scratch chain for batch updates */
 	int tmp_action;
 	struct list_head all;
 };
@@ -40,6 +44,7 @@ struct gofer_node_table {
 	uint64_t next_id;
 	size_t count, max;
 	struct list_head all;
+	struct gofer_child_index children;
 };
 
 int gofer_node_table_init(struct gofer_node_table *t, size_t max);
@@ -59,7 +64,9 @@ int gofer_node_new(struct gofer_node_table *t, int fd, uint32_t export,
 void gofer_node_close(struct gofer_node_table *t, struct gofer_node *n);
 
 /* dir/name (an inode matching st) was removed: nodes that named it lose
- * their parent, so reopening them fails with -ESTALE. */
+ * their parent, so reopening them fails with -ESTALE. Both this and
+ * gofer_node_renamed look the names up in the child index: O(1) expected
+ * in the number of nodes. */
 void gofer_node_unlinked(struct gofer_node_table *t, struct gofer_node *dir,
 			 const char *name, const struct stat *st);
 
