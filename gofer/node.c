@@ -5,9 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gofer/nodefd.h"
+
 #define NODE_BUCKETS 65536u
 
-int gofer_node_table_init(struct gofer_node_table *t, size_t max)
+int gofer_node_table_init(struct gofer_node_table *t, size_t max, size_t fd_cap)
 {
 	memset(t, 0, sizeof(*t));
 	t->nbuckets = NODE_BUCKETS;
@@ -22,7 +24,11 @@ int gofer_node_table_init(struct gofer_node_table *t, size_t max)
 	}
 	t->next_id = 1;
 	t->max = max;
+	t->fd_cap = fd_cap;
+	t->gen = 1;
 	list_init(&t->all);
+	list_init(&t->lru);
+	list_init(&t->lru_orphan);
 	return 0;
 }
 
@@ -31,10 +37,7 @@ static void node_free_one(struct gofer_node_table *t, struct gofer_node *n)
 	list_del(&n->all);
 	gofer_child_index_del(&t->children, n);
 	t->count--;
-	if (n->fd >= 0)
-		close(n->fd);
-	if (n->dirfd >= 0)
-		close(n->dirfd);
+	gofer_node_fd_release(t, n);
 	free(n->name);
 	free(n);
 }
@@ -83,7 +86,8 @@ int gofer_node_new(struct gofer_node_table *t, int fd, uint32_t export,
 		   const char *name, bool is_root, struct gofer_node **out)
 {
 	if (t->count >= t->max) {
-		close(fd);
+		if (!is_root)
+			close(fd);
 		return -ENFILE;
 	}
 	struct gofer_node *n = calloc(1, sizeof(*n));
@@ -91,7 +95,8 @@ int gofer_node_new(struct gofer_node_table *t, int fd, uint32_t export,
 	if (!n || (name && !nm)) {
 		free(n);
 		free(nm);
-		close(fd);
+		if (!is_root)
+			close(fd);
 		return -ENOMEM;
 	}
 	n->id = t->next_id++;
@@ -115,6 +120,7 @@ int gofer_node_new(struct gofer_node_table *t, int fd, uint32_t export,
 	t->buckets[b] = n;
 	list_add_tail(&n->all, &t->all);
 	t->count++;
+	gofer_node_fd_update(t, n, true);
 	*out = n;
 	return 0;
 }
@@ -148,6 +154,8 @@ static void node_detach(struct gofer_node_table *t, struct gofer_node *n)
 	n->parent = NULL;
 	free(n->name);
 	n->name = NULL;
+	/* Now unreopenable: its fd moves to lru_orphan. */
+	gofer_node_fd_update(t, n, false);
 	node_put(t, p);
 }
 
