@@ -8,6 +8,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "gofer/nodefd.h"
+
 int gofer_fs_openat(int dirfd, const char *name, int flags, unsigned mode)
 {
 	static int no_openat2;
@@ -29,7 +31,8 @@ int gofer_fs_openat(int dirfd, const char *name, int flags, unsigned mode)
 	return fd < 0 ? -errno : fd;
 }
 
-static int reopen_file(const struct gofer_export *exports, struct gofer_node *n,
+static int reopen_file(struct gofer_node_table *t,
+		       const struct gofer_export *exports, struct gofer_node *n,
 		       int flags)
 {
 	int acc = flags & O_ACCMODE;
@@ -38,16 +41,25 @@ static int reopen_file(const struct gofer_export *exports, struct gofer_node *n,
 		int src = acc == O_RDONLY ? e->file_ro_fd : e->file_rw_fd;
 		if (src < 0)
 			return e->ro ? -EROFS : -EACCES;
-		int fd = fcntl(src, F_DUPFD_CLOEXEC, 0);
-		return fd < 0 ? -errno : fd;
+		unsigned tries = 0;
+		int fd;
+		do {
+			fd = fcntl(src, F_DUPFD_CLOEXEC, 0);
+			if (fd < 0)
+				fd = -errno;
+		} while (gofer_node_shed(t, fd, &tries));
+		return fd;
 	}
 	if (!n->parent)
 		return -ESTALE;
+	int pfd = gofer_node_fd(t, n->parent);
+	if (pfd < 0)
+		return pfd;
 	/* O_NONBLOCK and O_NOCTTY: if something else was swapped in under the
 	 * name, opening it must neither hang (fifo) nor acquire a tty before
 	 * the inode check below rejects it. */
-	int fd = gofer_fs_openat(n->parent->fd, n->name,
-				 flags | O_NONBLOCK | O_NOCTTY, 0);
+	int fd = gofer_node_openat(t, pfd, n->name,
+				   flags | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd < 0)
 		return fd == -ELOOP ? -ESTALE : fd;
 	struct stat st;
@@ -65,19 +77,22 @@ static int reopen_file(const struct gofer_export *exports, struct gofer_node *n,
 	return fd;
 }
 
-int gofer_fs_reopen(const struct gofer_export *exports, struct gofer_node *n,
+int gofer_fs_reopen(struct gofer_node_table *t,
+		    const struct gofer_export *exports, struct gofer_node *n,
 		    int flags)
 {
 	switch (n->type) {
 	case S_IFREG:
-		return reopen_file(exports, n, flags);
+		return reopen_file(t, exports, n, flags);
 	case S_IFDIR: {
 		if ((flags & O_ACCMODE) != O_RDONLY)
 			return -EISDIR;
-		int fd = openat(n->fd, ".",
-				O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-				    (flags & O_NONBLOCK));
-		return fd < 0 ? -errno : fd;
+		int nfd = gofer_node_fd(t, n);
+		if (nfd < 0)
+			return nfd;
+		return gofer_node_openat(
+		    t, nfd, ".", O_RDONLY | O_DIRECTORY | (flags & O_NONBLOCK),
+		    0);
 	}
 	case S_IFLNK:
 		return -ELOOP;

@@ -21,8 +21,10 @@ int gofer_fs_openat(int dirfd, const char *name, int flags, unsigned mode);
  * O_CREAT/O_TRUNC). Regular files are reopened from the parent by name and
  * must still be the node's inode (-ESTALE otherwise); an export's single-
  * file root comes from the fds opened before confinement; directories are
- * opened read-only. Other types: -EPERM (symlinks -ELOOP). */
-int gofer_fs_reopen(const struct gofer_export *exports, struct gofer_node *n,
+ * opened read-only. Other types: -EPERM (symlinks -ELOOP). Node fds come
+ * from t's LRU (nodefd.h); the returned fd is the caller's. */
+int gofer_fs_reopen(struct gofer_node_table *t,
+		    const struct gofer_export *exports, struct gofer_node *n,
 		    int flags);
 
 void gofer_fs_attr(const struct stat *st, struct gp_attr *a);

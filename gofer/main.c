@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,17 +135,9 @@ int main(int argc, char **argv)
 		keep[nkeep++] = exports[i].file_ro_fd;
 		keep[nkeep++] = exports[i].file_rw_fd;
 	}
-	/* Every node the sentry caches holds an O_PATH fd here: take all the
-	 * fds the hard limit allows (no capability needed), so a walk over a
-	 * big tree is not cut short at a soft limit of 1024. */
-	struct rlimit nofile;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
-	    nofile.rlim_cur < nofile.rlim_max) {
-		nofile.rlim_cur = nofile.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &nofile);
-	}
-	/* Everything that allocates up front or reads host files (the time
-	 * zone, for log time stamps) happens before the seccomp filter. */
+	/* Everything that allocates up front, reads host files (the time
+	 * zone, for log time stamps) or sets limits (gofer_server_init sizes
+	 * its fd LRU from RLIMIT_NOFILE) happens before the seccomp filter. */
 	tzset();
 	struct gofer_server s;
 	r = gofer_server_init(&s, exports, nexp);

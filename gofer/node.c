@@ -5,29 +5,39 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gofer/nodefd.h"
+
 #define NODE_BUCKETS 65536u
 
-int gofer_node_table_init(struct gofer_node_table *t, size_t max)
+int gofer_node_table_init(struct gofer_node_table *t, size_t max, size_t fd_cap)
 {
 	memset(t, 0, sizeof(*t));
 	t->nbuckets = NODE_BUCKETS;
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
 	if (!t->buckets)
 		return -ENOMEM;
+	int r = gofer_child_index_init(&t->children);
+	if (r) {
+		free(t->buckets);
+		t->buckets = NULL;
+		return r;
+	}
 	t->next_id = 1;
 	t->max = max;
+	t->fd_cap = fd_cap;
+	t->gen = 1;
 	list_init(&t->all);
+	list_init(&t->lru);
+	list_init(&t->lru_orphan);
 	return 0;
 }
 
 static void node_free_one(struct gofer_node_table *t, struct gofer_node *n)
 {
 	list_del(&n->all);
+	gofer_child_index_del(&t->children, n);
 	t->count--;
-	if (n->fd >= 0)
-		close(n->fd);
-	if (n->dirfd >= 0)
-		close(n->dirfd);
+	gofer_node_fd_release(t, n);
 	free(n->name);
 	free(n);
 }
@@ -52,6 +62,7 @@ void gofer_node_table_destroy(struct gofer_node_table *t)
 	}
 	free(t->buckets);
 	t->buckets = NULL;
+	gofer_child_index_destroy(&t->children);
 }
 
 static size_t node_bucket(const struct gofer_node_table *t, uint64_t id)
@@ -75,7 +86,8 @@ int gofer_node_new(struct gofer_node_table *t, int fd, uint32_t export,
 		   const char *name, bool is_root, struct gofer_node **out)
 {
 	if (t->count >= t->max) {
-		close(fd);
+		if (!is_root)
+			close(fd);
 		return -ENFILE;
 	}
 	struct gofer_node *n = calloc(1, sizeof(*n));
@@ -83,7 +95,8 @@ int gofer_node_new(struct gofer_node_table *t, int fd, uint32_t export,
 	if (!n || (name && !nm)) {
 		free(n);
 		free(nm);
-		close(fd);
+		if (!is_root)
+			close(fd);
 		return -ENOMEM;
 	}
 	n->id = t->next_id++;
@@ -98,13 +111,16 @@ int gofer_node_new(struct gofer_node_table *t, int fd, uint32_t export,
 	n->refs = 1;
 	n->name = nm;
 	n->parent = parent && nm ? parent : NULL;
-	if (n->parent)
+	if (n->parent) {
 		n->parent->refs++;
+		gofer_child_index_add(&t->children, n);
+	}
 	size_t b = node_bucket(t, n->id);
 	n->hnext = t->buckets[b];
 	t->buckets[b] = n;
 	list_add_tail(&n->all, &t->all);
 	t->count++;
+	gofer_node_fd_update(t, n, true);
 	*out = n;
 	return 0;
 }
@@ -121,21 +137,12 @@ void gofer_node_close(struct gofer_node_table *t, struct gofer_node *n)
 	node_put(t, n);
 }
 
-static bool same_inode_dir(const struct gofer_node *a,
-			   const struct gofer_node *b)
+/* n, found in the child index as dir/name, is still the inode st. Only
+ * nodes of dir's export are indexed under it: others keep their stale name,
+ * which the dev/ino check on reopen turns into -ESTALE. */
+static bool node_is(const struct gofer_node *n, const struct stat *st)
 {
-	return a == b || (a->dev == b->dev && a->ino == b->ino);
-}
-
-/* n is dir/name and still the inode st. Only nodes of dir's export are
- * matched: others keep their stale name, which the dev/ino check on reopen
- * turns into -ESTALE. */
-static bool node_is(const struct gofer_node *n, const struct gofer_node *dir,
-		    const char *name, const struct stat *st)
-{
-	return n->parent && n->export == dir->export &&
-	       same_inode_dir(n->parent, dir) && strcmp(n->name, name) == 0 &&
-	       n->dev == (uint64_t)st->st_dev && n->ino == (uint64_t)st->st_ino;
+	return n->dev == (uint64_t)st->st_dev && n->ino == (uint64_t)st->st_ino;
 }
 
 enum { ACT_DETACH = 1, ACT_TO_NEW, ACT_TO_OLD };
@@ -143,9 +150,12 @@ enum { ACT_DETACH = 1, ACT_TO_NEW, ACT_TO_OLD };
 static void node_detach(struct gofer_node_table *t, struct gofer_node *n)
 {
 	struct gofer_node *p = n->parent;
+	gofer_child_index_del(&t->children, n);
 	n->parent = NULL;
 	free(n->name);
 	n->name = NULL;
+	/* Now unreopenable: its fd moves to lru_orphan. */
+	gofer_node_fd_update(t, n, false);
 	node_put(t, p);
 }
 
@@ -158,10 +168,12 @@ static void node_move(struct gofer_node_table *t, struct gofer_node *n,
 		return;
 	}
 	struct gofer_node *p = n->parent;
+	gofer_child_index_del(&t->children, n);
 	dir->refs++;
 	n->parent = dir;
 	free(n->name);
 	n->name = nm;
+	gofer_child_index_add(&t->children, n);
 	node_put(t, p);
 }
 
@@ -183,6 +195,7 @@ static void node_apply(struct gofer_node_table *t, struct gofer_node *chain,
 	while (chain) {
 		struct gofer_node *next = chain->tmp;
 		chain->tmp = NULL;
+		chain->tmp_action = 0;
 		node_put(t, chain);
 		chain = next;
 	}
@@ -191,6 +204,8 @@ static void node_apply(struct gofer_node_table *t, struct gofer_node *chain,
 static void chain_add(struct gofer_node **chain, struct gofer_node *n,
 		      int action)
 {
+	if (n->tmp_action)
+		return; /* already chained */
 	n->refs++;
 	n->tmp_action = action;
 	n->tmp = *chain;
@@ -201,13 +216,11 @@ void gofer_node_unlinked(struct gofer_node_table *t, struct gofer_node *dir,
 			 const char *name, const struct stat *st)
 {
 	struct gofer_node *chain = NULL;
-	struct list_head *pos;
-	for (pos = t->all.next; pos != &t->all; pos = pos->next) {
-		struct gofer_node *n =
-		    container_of(pos, struct gofer_node, all);
-		if (node_is(n, dir, name, st))
+	for (struct gofer_node *n =
+		 gofer_child_index_first(&t->children, dir, name);
+	     n; n = gofer_child_index_next(n, dir, name))
+		if (node_is(n, st))
 			chain_add(&chain, n, ACT_DETACH);
-	}
 	node_apply(t, chain, NULL, NULL, NULL, NULL);
 }
 
@@ -217,16 +230,18 @@ void gofer_node_renamed(struct gofer_node_table *t, struct gofer_node *olddir,
 			const struct stat *newst, bool exchange)
 {
 	struct gofer_node *chain = NULL;
-	struct list_head *pos;
-	for (pos = t->all.next; pos != &t->all; pos = pos->next) {
-		struct gofer_node *n =
-		    container_of(pos, struct gofer_node, all);
-		if (node_is(n, olddir, oldname, oldst))
+	for (struct gofer_node *n =
+		 gofer_child_index_first(&t->children, olddir, oldname);
+	     n; n = gofer_child_index_next(n, olddir, oldname))
+		if (node_is(n, oldst))
 			chain_add(&chain, n, ACT_TO_NEW);
-		else if (newst && node_is(n, newdir, newname, newst))
-			chain_add(&chain, n,
-				  exchange ? ACT_TO_OLD : ACT_DETACH);
-	}
+	if (newst)
+		for (struct gofer_node *n =
+			 gofer_child_index_first(&t->children, newdir, newname);
+		     n; n = gofer_child_index_next(n, newdir, newname))
+			if (node_is(n, newst))
+				chain_add(&chain, n,
+					  exchange ? ACT_TO_OLD : ACT_DETACH);
 	/* Keep both directories alive across the moves. */
 	olddir->refs++;
 	newdir->refs++;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "bulkhead/gofer_proto.h"
+#include "gofer/nodefd.h"
 #include "gofer/serve.h"
 
 typedef int (*gofer_op_fn)(struct gofer_server *s, struct gp_buf *req,
@@ -75,16 +76,20 @@ static inline int gofer_op_node_req(struct gofer_server *s, struct gp_buf *req,
 	return r ? r : gofer_op_node(s, q.node, out);
 }
 
-/* A directory node of a writable export, for the mutating ops. */
+/* A directory node of a writable export, for the mutating ops, and its fd
+ * (open until the request ends). */
 static inline int gofer_op_wdir(struct gofer_server *s, uint64_t id,
-				struct gofer_node **out)
+				struct gofer_node **out, int *fd)
 {
 	int r = gofer_op_node(s, id, out);
 	if (r)
 		return r;
 	if ((*out)->type != S_IFDIR)
 		return -ENOTDIR;
-	return s->exports[(*out)->export].ro ? -EROFS : 0;
+	if (s->exports[(*out)->export].ro)
+		return -EROFS;
+	*fd = gofer_node_fd(&s->nodes, *out);
+	return *fd < 0 ? *fd : 0;
 }
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gofer/fsutil.h"
+#include "gofer/nodefd.h"
 
 /* Decodes a name and checks it once the whole request is decoded. */
 static int get_name_done(struct gp_buf *req, char *name)
@@ -23,13 +24,13 @@ static int get_name_done(struct gp_buf *req, char *name)
 	return gp_name_valid(name) ? 0 : -EINVAL;
 }
 
-/* Adds a node for dir/name, which must be the inode behind fd (if >= 0),
- * and puts the standard node response. */
-static int new_child(struct gofer_server *s, struct gofer_node *dir,
+/* Adds a node for dir/name (dfd is dir's fd) of type want_type, and puts
+ * the standard node response. */
+static int new_child(struct gofer_server *s, struct gofer_node *dir, int dfd,
 		     const char *name, uint32_t want_type, struct gp_buf *resp,
 		     struct gofer_node **out, struct stat *st)
 {
-	int pfd = gofer_fs_openat(dir->fd, name, O_PATH, 0);
+	int pfd = gofer_node_openat(&s->nodes, dfd, name, O_PATH, 0);
 	if (pfd < 0)
 		return pfd;
 	if (fstat(pfd, st) < 0 || (st->st_mode & S_IFMT) != want_type) {
@@ -55,17 +56,17 @@ static int new_child(struct gofer_server *s, struct gofer_node *dir,
 	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT |     \
 	 O_NOATIME | O_LARGEFILE)
 
-static int create_open(struct gofer_node *dir, const char *name,
+static int create_open(struct gofer_server *s, int dfd, const char *name,
 		       const struct gp_create_req *q, bool *created)
 {
 	int keep = ((int)q->flags & CREATE_KEEP) | O_NONBLOCK | O_NOCTTY;
-	int fd = gofer_fs_openat(dir->fd, name, keep | O_CREAT | O_EXCL,
-				 q->mode & 07777);
+	int fd = gofer_node_openat(&s->nodes, dfd, name,
+				   keep | O_CREAT | O_EXCL, q->mode & 07777);
 	*created = fd >= 0;
 	/* Creating exclusively first tells us whether the owner must be set;
 	 * O_NONBLOCK keeps a fifo found under the name from hanging us. */
 	if (fd == -EEXIST && !(q->flags & O_EXCL))
-		fd = gofer_fs_openat(dir->fd, name, keep, 0);
+		fd = gofer_node_openat(&s->nodes, dfd, name, keep, 0);
 	if (fd < 0)
 		return fd;
 	struct stat st;
@@ -86,7 +87,7 @@ static int create_open(struct gofer_node *dir, const char *name,
 		r = -errno;
 	if (r) {
 		if (*created)
-			unlinkat(dir->fd, name, 0);
+			unlinkat(dfd, name, 0);
 		close(fd);
 		return r;
 	}
@@ -99,10 +100,11 @@ int gofer_op_create(struct gofer_server *s, struct gp_buf *req,
 	struct gp_create_req q;
 	char name[GP_NAME_MAX + 1];
 	struct gofer_node *dir;
+	int dfd;
 	gp_get(req, &q, sizeof(q));
 	int r = get_name_done(req, name);
 	if (!r)
-		r = gofer_op_wdir(s, q.dir, &dir);
+		r = gofer_op_wdir(s, q.dir, &dir, &dfd);
 	if (r)
 		return r;
 	if ((q.flags & O_ACCMODE) == O_ACCMODE ||
@@ -110,12 +112,12 @@ int gofer_op_create(struct gofer_server *s, struct gp_buf *req,
 	    ((q.mode & S_IFMT) && (q.mode & S_IFMT) != S_IFREG))
 		return -EINVAL;
 	bool created;
-	int ofd = create_open(dir, name, &q, &created);
+	int ofd = create_open(s, dfd, name, &q, &created);
 	if (ofd < 0)
 		return ofd;
 	struct gofer_node *n;
 	struct stat st;
-	r = new_child(s, dir, name, S_IFREG, NULL, &n, &st);
+	r = new_child(s, dir, dfd, name, S_IFREG, NULL, &n, &st);
 	struct stat ost;
 	if (!r && (fstat(ofd, &ost) < 0 || ost.st_ino != st.st_ino ||
 		   ost.st_dev != st.st_dev)) {
@@ -140,25 +142,27 @@ int gofer_op_mkdir(struct gofer_server *s, struct gp_buf *req,
 	struct gp_mkdir_req q;
 	char name[GP_NAME_MAX + 1];
 	struct gofer_node *dir;
+	int dfd;
 	gp_get(req, &q, sizeof(q));
 	int r = get_name_done(req, name);
 	if (!r)
-		r = gofer_op_wdir(s, q.dir, &dir);
+		r = gofer_op_wdir(s, q.dir, &dir, &dfd);
 	if (r)
 		return r;
 	if ((q.mode & S_IFMT) && (q.mode & S_IFMT) != S_IFDIR)
 		return -EINVAL;
-	if (mkdirat(dir->fd, name, q.mode & 07777) < 0)
+	if (mkdirat(dfd, name, q.mode & 07777) < 0)
 		return -errno;
 	struct gofer_node *n;
 	struct stat st;
-	r = new_child(s, dir, name, S_IFDIR, NULL, &n, &st);
+	r = new_child(s, dir, dfd, name, S_IFDIR, NULL, &n, &st);
+	/* A new node's fd stays open for the request. */
 	if (!r && fchownat(n->fd, "", q.uid, q.gid, AT_EMPTY_PATH) < 0) {
 		r = -errno;
 		gofer_node_close(&s->nodes, n);
 	}
 	if (r) {
-		unlinkat(dir->fd, name, AT_REMOVEDIR);
+		unlinkat(dfd, name, AT_REMOVEDIR);
 		return r;
 	}
 	struct gp_node_resp o = {.node = n->id};
@@ -185,23 +189,24 @@ int gofer_op_symlink(struct gofer_server *s, struct gp_buf *req,
 		return -EINVAL;
 	if (target[0] == '\0')
 		return -ENOENT;
-	r = gofer_op_wdir(s, q.dir, &dir);
+	int dfd;
+	r = gofer_op_wdir(s, q.dir, &dir, &dfd);
 	if (r)
 		return r;
 	/* The target is stored, never followed here: the sentry resolves it
 	 * within its own view of the container. */
-	if (symlinkat(target, dir->fd, name) < 0)
+	if (symlinkat(target, dfd, name) < 0)
 		return -errno;
 	struct gofer_node *n;
 	struct stat st;
-	r = new_child(s, dir, name, S_IFLNK, NULL, &n, &st);
+	r = new_child(s, dir, dfd, name, S_IFLNK, NULL, &n, &st);
 	if (!r && fchownat(n->fd, "", q.uid, q.gid,
 			   AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
 		r = -errno;
 		gofer_node_close(&s->nodes, n);
 	}
 	if (r) {
-		unlinkat(dir->fd, name, 0);
+		unlinkat(dfd, name, 0);
 		return r;
 	}
 	struct gp_node_resp o = {.node = n->id};
@@ -228,28 +233,32 @@ int gofer_op_link(struct gofer_server *s, struct gp_buf *req,
 		return r;
 	if (target->export != dir->export)
 		return -EXDEV;
-	r = gofer_op_wdir(s, q.dir, &dir);
+	int dfd;
+	r = gofer_op_wdir(s, q.dir, &dir, &dfd);
 	if (r)
 		return r;
 	if (target->type == S_IFDIR)
 		return -EPERM;
 	if (!target->parent)
 		return -ENOENT;
+	int tfd = gofer_node_fd(&s->nodes, target->parent);
+	if (tfd < 0)
+		return tfd;
 	/* By the target's parent and name rather than AT_EMPTY_PATH, which
 	 * would need CAP_DAC_READ_SEARCH (and with it open_by_handle_at); the
 	 * result is checked to be the target's inode. */
-	if (linkat(target->parent->fd, target->name, dir->fd, name, 0) < 0)
+	if (linkat(tfd, target->name, dfd, name, 0) < 0)
 		return -errno;
 	struct stat st;
 	struct gofer_node *n;
-	r = new_child(s, dir, name, target->type, NULL, &n, &st);
+	r = new_child(s, dir, dfd, name, target->type, NULL, &n, &st);
 	if (!r && ((uint64_t)st.st_dev != target->dev ||
 		   (uint64_t)st.st_ino != target->ino)) {
 		gofer_node_close(&s->nodes, n);
 		r = -ESTALE;
 	}
 	if (r) {
-		unlinkat(dir->fd, name, 0);
+		unlinkat(dfd, name, 0);
 		return r;
 	}
 	struct gp_node_resp o = {.node = n->id};
@@ -266,18 +275,19 @@ int gofer_op_unlink(struct gofer_server *s, struct gp_buf *req,
 	struct gp_unlink_req q;
 	char name[GP_NAME_MAX + 1];
 	struct gofer_node *dir;
+	int dfd;
 	gp_get(req, &q, sizeof(q));
 	int r = get_name_done(req, name);
 	if (!r && (q.flags & ~(uint32_t)AT_REMOVEDIR))
 		r = -EINVAL;
 	if (!r)
-		r = gofer_op_wdir(s, q.dir, &dir);
+		r = gofer_op_wdir(s, q.dir, &dir, &dfd);
 	if (r)
 		return r;
 	struct stat st;
-	if (fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	if (unlinkat(dir->fd, name, (int)q.flags) < 0)
+	if (unlinkat(dfd, name, (int)q.flags) < 0)
 		return -errno;
 	gofer_node_unlinked(&s->nodes, dir, name, &st);
 	return 0;
@@ -307,18 +317,17 @@ int gofer_op_rename(struct gofer_server *s, struct gp_buf *req,
 		return r;
 	if (olddir->export != newdir->export)
 		return -EXDEV;
-	r = gofer_op_wdir(s, q.olddir, &olddir);
+	int ofd, nfd;
+	r = gofer_op_wdir(s, q.olddir, &olddir, &ofd);
 	if (!r)
-		r = gofer_op_wdir(s, q.newdir, &newdir);
+		r = gofer_op_wdir(s, q.newdir, &newdir, &nfd);
 	if (r)
 		return r;
 	struct stat ost, nst;
-	if (fstatat(olddir->fd, oldname, &ost, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(ofd, oldname, &ost, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	bool have_new =
-	    fstatat(newdir->fd, newname, &nst, AT_SYMLINK_NOFOLLOW) == 0;
-	if (syscall(SYS_renameat2, olddir->fd, oldname, newdir->fd, newname,
-		    q.flags) < 0)
+	bool have_new = fstatat(nfd, newname, &nst, AT_SYMLINK_NOFOLLOW) == 0;
+	if (syscall(SYS_renameat2, ofd, oldname, nfd, newname, q.flags) < 0)
 		return -errno;
 	/* Renaming onto another link of the same inode does nothing. */
 	if (have_new && nst.st_dev == ost.st_dev && nst.st_ino == ost.st_ino)
@@ -376,17 +385,13 @@ int gofer_op_getdents(struct gofer_server *s, struct gp_buf *req,
 		return -ENOTDIR;
 	if (q.cookie > INT64_MAX)
 		return -EINVAL;
-	if (n->dirfd < 0) {
-		n->dirfd = gofer_fs_reopen(s->exports, n, O_RDONLY);
-		if (n->dirfd < 0) {
-			r = n->dirfd;
-			n->dirfd = -1;
-			return r;
-		}
-	}
+	int dfd = gofer_node_dirfd(&s->nodes, n);
+	if (dfd < 0)
+		return dfd;
 	/* The cookie is the host's d_off of the last entry the sentry took,
-	 * so every batch starts with a seek and no position is kept here. */
-	if (lseek(n->dirfd, (off_t)q.cookie, SEEK_SET) < 0)
+	 * so every batch starts with a seek and no position is kept here;
+	 * that is also why the fd may be evicted between batches. */
+	if (lseek(dfd, (off_t)q.cookie, SEEK_SET) < 0)
 		return -errno;
 	size_t at = resp->len;
 	struct gp_getdents_resp o = {0};
@@ -394,7 +399,7 @@ int gofer_op_getdents(struct gofer_server *s, struct gp_buf *req,
 	char buf[16384] __attribute__((aligned(8)));
 	bool full = false;
 	while (!full) {
-		long nr = syscall(SYS_getdents64, n->dirfd, buf, sizeof(buf));
+		long nr = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
 		if (nr < 0) {
 			if (o.n)
 				break;
@@ -409,7 +414,7 @@ int gofer_op_getdents(struct gofer_server *s, struct gp_buf *req,
 			if (strcmp(d->d_name, ".") == 0 ||
 			    strcmp(d->d_name, "..") == 0)
 				continue;
-			int added = put_dirent(resp, n->dirfd, d);
+			int added = put_dirent(resp, dfd, d);
 			if (added < 0) {
 				full = true;
 				break;

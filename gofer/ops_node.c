@@ -10,15 +10,20 @@
 #include <unistd.h>
 
 #include "gofer/fsutil.h"
+#include "gofer/nodefd.h"
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
 #endif
 
-static int node_stat(struct gofer_node *n, struct gp_attr *a)
+static int node_stat(struct gofer_server *s, struct gofer_node *n,
+		     struct gp_attr *a)
 {
+	int fd = gofer_node_fd(&s->nodes, n);
+	if (fd < 0)
+		return fd;
 	struct stat st;
-	if (fstat(n->fd, &st) < 0)
+	if (fstat(fd, &st) < 0)
 		return -errno;
 	gofer_fs_attr(&st, a);
 	return 0;
@@ -36,18 +41,14 @@ int gofer_op_attach(struct gofer_server *s, struct gp_buf *req,
 	if (q.export_idx >= s->nexports)
 		return -ENOENT;
 	const struct gofer_export *e = &s->exports[q.export_idx];
-	int nfd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
-	if (nfd < 0)
-		return -errno;
 	struct stat st;
-	if (fstat(nfd, &st) < 0) {
-		r = -errno;
-		close(nfd);
-		return r;
-	}
+	if (fstat(e->fd, &st) < 0)
+		return -errno;
+	/* The root borrows the export's fd: however often the sentry
+	 * attaches, roots cost no fds, and every reopen has an anchor. */
 	struct gofer_node *n;
-	r = gofer_node_new(&s->nodes, nfd, q.export_idx, &st, NULL, NULL, true,
-			   &n);
+	r = gofer_node_new(&s->nodes, e->fd, q.export_idx, &st, NULL, NULL,
+			   true, &n);
 	if (r)
 		return r;
 	struct gp_node_resp o = {.node = n->id, .export_ro = e->ro};
@@ -81,7 +82,10 @@ int gofer_op_walk(struct gofer_server *s, struct gp_buf *req,
 	struct gp_walk_ent ents[GP_WALK_MAX];
 	struct gp_walk_resp w = {0};
 	for (uint32_t i = 0; i < q.nnames; i++) {
-		int nfd = gofer_fs_openat(cur->fd, names[i], O_PATH, 0);
+		int nfd = gofer_node_fd(&s->nodes, cur);
+		if (nfd >= 0)
+			nfd = gofer_node_openat(&s->nodes, nfd, names[i],
+						O_PATH, 0);
 		struct stat st;
 		if (nfd >= 0 && fstat(nfd, &st) < 0) {
 			r = -errno;
@@ -118,7 +122,7 @@ int gofer_op_stat(struct gofer_server *s, struct gp_buf *req,
 	int r = gofer_op_node_req(s, req, &n);
 	struct gp_attr_resp o;
 	if (!r)
-		r = node_stat(n, &o.attr);
+		r = node_stat(s, n, &o.attr);
 	if (!r)
 		gp_put(resp, &o, sizeof(o));
 	return r;
@@ -153,7 +157,7 @@ int gofer_op_open(struct gofer_server *s, struct gp_buf *req,
 		return -ENOTDIR;
 	if (n->type == S_IFDIR && (flags & O_TRUNC))
 		return -EISDIR;
-	int ofd = gofer_fs_reopen(s->exports, n, flags & OPEN_KEEP);
+	int ofd = gofer_fs_reopen(&s->nodes, s->exports, n, flags & OPEN_KEEP);
 	if (ofd < 0)
 		return ofd;
 	/* Truncation only after the reopen proved it is the node's inode. */
@@ -181,8 +185,11 @@ int gofer_op_readlink(struct gofer_server *s, struct gp_buf *req,
 		return r;
 	if (n->type != S_IFLNK)
 		return -EINVAL;
+	int nfd = gofer_node_fd(&s->nodes, n);
+	if (nfd < 0)
+		return nfd;
 	char buf[GP_PATH_MAX + 1];
-	ssize_t len = readlinkat(n->fd, "", buf, sizeof(buf));
+	ssize_t len = readlinkat(nfd, "", buf, sizeof(buf));
 	if (len < 0)
 		return -errno;
 	if ((size_t)len > GP_PATH_MAX)
@@ -193,18 +200,19 @@ int gofer_op_readlink(struct gofer_server *s, struct gp_buf *req,
 	return 0;
 }
 
-static int set_mode(struct gofer_server *s, struct gofer_node *n, uint32_t mode)
+static int set_mode(struct gofer_server *s, struct gofer_node *n, int nfd,
+		    uint32_t mode)
 {
 	if (mode & ~07777u)
 		return -EINVAL;
 	if (n->type == S_IFLNK)
 		return -EOPNOTSUPP;
-	if (syscall(SYS_fchmodat2, n->fd, "", mode, AT_EMPTY_PATH) == 0)
+	if (syscall(SYS_fchmodat2, nfd, "", mode, AT_EMPTY_PATH) == 0)
 		return 0;
 	if (errno != ENOSYS)
 		return -errno;
 	/* Kernels before 6.6: fchmod needs a real fd, not O_PATH. */
-	int fd = gofer_fs_reopen(s->exports, n, O_RDONLY);
+	int fd = gofer_fs_reopen(&s->nodes, s->exports, n, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	int r = fchmod(fd, mode) < 0 ? -errno : 0;
@@ -220,7 +228,7 @@ static int set_size(struct gofer_server *s, struct gofer_node *n, uint64_t size)
 		return -EINVAL;
 	if (size > INT64_MAX)
 		return -EINVAL;
-	int fd = gofer_fs_reopen(s->exports, n, O_WRONLY);
+	int fd = gofer_fs_reopen(&s->nodes, s->exports, n, O_WRONLY);
 	if (fd < 0)
 		return fd;
 	int r = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
@@ -256,16 +264,19 @@ int gofer_op_setattr(struct gofer_server *s, struct gp_buf *req,
 	if (((q.mask & GP_SET_ATIME) && !time_valid(q.atime_nsec)) ||
 	    ((q.mask & GP_SET_MTIME) && !time_valid(q.mtime_nsec)))
 		return -EINVAL;
+	int nfd = gofer_node_fd(&s->nodes, n);
+	if (nfd < 0)
+		return nfd;
 	/* Linux's order: owner first (it clears set-id bits), then mode, size,
 	 * and times last so that truncation does not overwrite them. */
 	if (q.mask & (GP_SET_UID | GP_SET_GID)) {
 		uid_t uid = (q.mask & GP_SET_UID) ? q.uid : (uid_t)-1;
 		gid_t gid = (q.mask & GP_SET_GID) ? q.gid : (gid_t)-1;
-		if (fchownat(n->fd, "", uid, gid,
+		if (fchownat(nfd, "", uid, gid,
 			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 	}
-	if ((q.mask & GP_SET_MODE) && (r = set_mode(s, n, q.mode)))
+	if ((q.mask & GP_SET_MODE) && (r = set_mode(s, n, nfd, q.mode)))
 		return r;
 	if ((q.mask & GP_SET_SIZE) && (r = set_size(s, n, q.size)))
 		return r;
@@ -275,12 +286,12 @@ int gofer_op_setattr(struct gofer_server *s, struct gp_buf *req,
 			ts[0] = (struct timespec){q.atime_sec, q.atime_nsec};
 		if (q.mask & GP_SET_MTIME)
 			ts[1] = (struct timespec){q.mtime_sec, q.mtime_nsec};
-		if (utimensat(n->fd, "", ts,
+		if (utimensat(nfd, "", ts,
 			      AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 	}
 	struct gp_attr_resp o;
-	r = node_stat(n, &o.attr);
+	r = node_stat(s, n, &o.attr);
 	if (!r)
 		gp_put(resp, &o, sizeof(o));
 	return r;
@@ -294,8 +305,11 @@ int gofer_op_statfs(struct gofer_server *s, struct gp_buf *req,
 	int r = gofer_op_node_req(s, req, &n);
 	if (r)
 		return r;
+	int nfd = gofer_node_fd(&s->nodes, n);
+	if (nfd < 0)
+		return nfd;
 	struct statfs sf;
-	if (fstatfs(n->fd, &sf) < 0)
+	if (fstatfs(nfd, &sf) < 0)
 		return -errno;
 	struct gp_statfs_resp o = {
 	    .type = (uint64_t)sf.f_type,

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "bulkhead/log.h"
+#include "gofer/fdbudget.h"
+#include "gofer/nodefd.h"
 #include "gofer/ops.h"
 
 static const gofer_op_fn op_table[GP_OP_MAX] = {
@@ -31,7 +33,8 @@ int gofer_server_init(struct gofer_server *s, struct gofer_export *exports,
 	s->rx = malloc(GP_MSG_MAX);
 	s->tx = malloc(GP_MSG_MAX);
 	int r = s->rx && s->tx
-		    ? gofer_node_table_init(&s->nodes, GOFER_NODE_MAX)
+		    ? gofer_node_table_init(&s->nodes, GOFER_NODE_MAX,
+					    gofer_fd_budget(nexports))
 		    : -ENOMEM;
 	if (r) {
 		free(s->rx);
@@ -106,6 +109,7 @@ static int serve_one(struct gofer_server *s, int sock, size_t len,
 	}
 	int fd = -1;
 	gp_begin(&resp, h.op, h.tag, 0);
+	gofer_node_begin_request(&s->nodes);
 	if (!r)
 		r = op_table[h.op](s, &req, &resp, &fd);
 	if (!r && resp.err)

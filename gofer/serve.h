@@ -15,7 +15,9 @@ struct gofer_server {
 	uint8_t *rx, *tx; /* GP_MSG_MAX each */
 };
 
-/* Also sets umask 0: the sentry applies the guest's umask to modes. */
+/* Also sets umask 0 (the sentry applies the guest's umask to modes) and
+ * raises RLIMIT_NOFILE to its hard limit to size the node fd LRU
+ * (fdbudget.h): call it before confinement. */
 int gofer_server_init(struct gofer_server *s, struct gofer_export *exports,
 		      unsigned nexports);
 void gofer_server_destroy(struct gofer_server *s);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -63,7 +64,9 @@ static char *at(struct env *e, const char *rel)
 	return p[i];
 }
 
-static int setup(void **state)
+/* nofile > 0: the gofer runs with RLIMIT_NOFILE nofile, so that a few
+ * hundred nodes evict every older fd. */
+static int setup_nofile(void **state, rlim_t nofile)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	strcpy(e->base, "/tmp/gofer-escape-XXXXXX");
@@ -101,6 +104,9 @@ static int setup(void **state)
 	assert_true(e->pid >= 0);
 	if (e->pid == 0) {
 		close(sv[0]);
+		struct rlimit rl = {nofile, nofile};
+		if (nofile && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(2);
 		struct gofer_export ex[NEXP];
 		for (int i = 0; i < NEXP; i++)
 			if (gofer_export_open(&ex[i], e->path[i], i == EXP_RO))
@@ -131,6 +137,18 @@ static int setup(void **state)
 	}
 	*state = e;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_nofile(state, 0);
+}
+
+#define SMALL_NOFILE 128
+
+static int setup_small(void **state)
+{
+	return setup_nofile(state, SMALL_NOFILE);
 }
 
 static int teardown(void **state)
@@ -828,6 +846,261 @@ static void test_raw_protocol(void **state)
 	assert_int_equal(gofer_stat(&e->c, e->root[EXP_ROOT], &a), 0);
 }
 
+/* ---- The reopen path: nodes whose fds the LRU evicted ---------------- */
+
+/* How many of the gofer's fds point at a path containing sub. */
+static unsigned gofer_fds_at(struct env *e, const char *sub)
+{
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", e->pid);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	unsigned n = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		char p[400], target[PATH_MAX + 1];
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		ssize_t l = readlink(p, target, sizeof(target) - 1);
+		if (l < 0)
+			continue;
+		target[l] = '\0';
+		n += strstr(target, sub) != NULL;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Holds 2 * SMALL_NOFILE fresh nodes (walks of "g"), which pushes every
+ * older node fd out of the gofer's LRU; returns them for evict_done. */
+static uint64_t *evict_all(struct env *e)
+{
+	uint64_t *nodes = calloc(2 * SMALL_NOFILE, sizeof(*nodes));
+	for (unsigned i = 0; i < 2 * SMALL_NOFILE; i++) {
+		int64_t g = walk(e, e->root[EXP_ROOT], "g");
+		assert_true(g > 0);
+		nodes[i] = (uint64_t)g;
+	}
+	return nodes;
+}
+
+static void evict_done(struct env *e, uint64_t *nodes)
+{
+	for (unsigned i = 0; i < 2 * SMALL_NOFILE; i++)
+		assert_int_equal(gofer_close(&e->c, nodes[i]), 0);
+	free(nodes);
+}
+
+/* Everything that needs dir's or f's fd back must fail, and nothing may
+ * reach, create in, or change outside/. */
+static void assert_all_stale(struct env *e, uint64_t dir, uint64_t f)
+{
+	struct gp_attr a;
+	int fd = -1;
+	assert_int_equal(gofer_open(&e->c, f, O_RDONLY, &fd, NULL), -ESTALE);
+	assert_int_equal(fd, -1);
+	assert_int_equal(gofer_stat(&e->c, f, &a), -ESTALE);
+	struct gp_setattr_req q = {
+	    .node = f, .mask = GP_SET_MODE, .mode = 0777};
+	assert_int_equal(gofer_setattr(&e->c, &q, &a), -ESTALE);
+	q.mask = GP_SET_SIZE;
+	q.size = 0;
+	assert_int_equal(gofer_setattr(&e->c, &q, &a), -ESTALE);
+	const char *names[1] = {"f"};
+	struct gp_walk_ent ent;
+	unsigned got;
+	assert_int_equal(gofer_walk(&e->c, dir, names, 1, &ent, &got), -ESTALE);
+	struct collect c = {.names = calloc(8, 32), .cap = 8, .limit = 8};
+	assert_int_equal(gofer_getdents(&e->c, dir, 0, collect_fn, &c),
+			 -ESTALE);
+	assert_int_equal(c.n, 0);
+	free(c.names);
+	uint64_t node;
+	assert_int_equal(gofer_create(&e->c, dir, "planted", O_RDWR, 0644,
+				      geteuid(), getegid(), &node, &a, &fd),
+			 -ESTALE);
+	assert_int_equal(fd, -1);
+	assert_int_equal(
+	    gofer_mkdir(&e->c, dir, "planted-d", 0755, 0, 0, &node, &a),
+	    -ESTALE);
+	assert_int_equal(
+	    gofer_symlink(&e->c, dir, "planted-l", "x", 0, 0, &node, &a),
+	    -ESTALE);
+	assert_int_equal(gofer_unlink(&e->c, dir, "f", 0), -ESTALE);
+	assert_int_equal(
+	    gofer_rename(&e->c, dir, "f", e->root[EXP_ROOT], "stolen", 0),
+	    -ESTALE);
+	assert_int_equal(
+	    gofer_link(&e->c, e->root[EXP_ROOT], "stolen", f, &node, &a),
+	    -ESTALE);
+	const char *never[] = {"outside/planted", "outside/planted-d",
+			       "outside/planted-l", "root/stolen"};
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(access(at(e, never[i]), F_OK), -1);
+	struct stat st;
+	assert_int_equal(stat(at(e, "outside/f"), &st), 0);
+	assert_int_equal(st.st_size, 8); /* "SECRET-F", not truncated */
+	assert_int_equal(st.st_mode & 07777, 0644);
+}
+
+static void test_evicted_dir_swapped_for_symlink(void **state)
+{
+	struct env *e = *state;
+	int64_t d = walk(e, e->root[EXP_ROOT], "dir");
+	int64_t f = walk(e, (uint64_t)d, "f");
+	assert_true(d > 0 && f > 0);
+	uint64_t *fill = evict_all(e);
+	assert_int_equal(gofer_fds_at(e, "/root/dir"), 0);
+	/* outside/ holds an "f" too: a reopen that followed the link would
+	 * find it. */
+	assert_int_equal(rename(at(e, "root/dir"), at(e, "root/dir.old")), 0);
+	assert_int_equal(symlink(at(e, "outside"), at(e, "root/dir")), 0);
+	assert_all_stale(e, (uint64_t)d, (uint64_t)f);
+	/* A relative link, and a link to a directory inside the export with
+	 * an "f" of its own: the same. */
+	unlink(at(e, "root/dir"));
+	assert_int_equal(symlink("../outside", at(e, "root/dir")), 0);
+	assert_all_stale(e, (uint64_t)d, (uint64_t)f);
+	unlink(at(e, "root/dir"));
+	assert_int_equal(mkdir(at(e, "root/dir2"), 0755), 0);
+	xwrite(at(e, "root/dir2/f"), "IMPOSTOR");
+	assert_int_equal(symlink("dir2", at(e, "root/dir")), 0);
+	assert_all_stale(e, (uint64_t)d, (uint64_t)f);
+	/* The same directory back under its name: the same inodes, so the
+	 * nodes work again. */
+	unlink(at(e, "root/dir"));
+	assert_int_equal(rename(at(e, "root/dir.old"), at(e, "root/dir")), 0);
+	int fd = -1;
+	assert_int_equal(gofer_open(&e->c, (uint64_t)f, O_RDONLY, &fd, NULL),
+			 0);
+	char buf[32];
+	read_fd(fd, buf, sizeof(buf));
+	close(fd);
+	assert_string_equal(buf, "hello");
+	evict_done(e, fill);
+	gofer_close(&e->c, (uint64_t)f);
+	gofer_close(&e->c, (uint64_t)d);
+}
+
+static void test_evicted_dir_moved_outside(void **state)
+{
+	struct env *e = *state;
+	int64_t d = walk(e, e->root[EXP_ROOT], "dir");
+	int64_t f = walk(e, (uint64_t)d, "f");
+	uint64_t *fill = evict_all(e);
+	assert_int_equal(gofer_fds_at(e, "/root/dir"), 0);
+	/* Moved out of the export while nothing held it: it is gone for the
+	 * gofer, though its inode lives on outside. */
+	assert_int_equal(rename(at(e, "root/dir"), at(e, "outside/dir")), 0);
+	int fd = -1;
+	assert_int_equal(gofer_open(&e->c, (uint64_t)f, O_RDONLY, &fd, NULL),
+			 -ESTALE);
+	struct gp_attr a;
+	assert_int_equal(gofer_stat(&e->c, (uint64_t)d, &a), -ESTALE);
+	uint64_t node;
+	assert_int_equal(gofer_create(&e->c, (uint64_t)d, "planted", O_RDWR,
+				      0644, geteuid(), getegid(), &node, &a,
+				      &fd),
+			 -ESTALE);
+	assert_int_equal(access(at(e, "outside/dir/planted"), F_OK), -1);
+	assert_int_equal(rename(at(e, "outside/dir"), at(e, "root/dir")), 0);
+	evict_done(e, fill);
+	gofer_close(&e->c, (uint64_t)f);
+	gofer_close(&e->c, (uint64_t)d);
+}
+
+static void test_evicted_file_swapped(void **state)
+{
+	struct env *e = *state;
+	int64_t g = walk(e, e->root[EXP_ROOT], "dir/f");
+	uint64_t *fill = evict_all(e);
+	assert_int_equal(gofer_fds_at(e, "/root/dir/f"), 0);
+	/* A fifo: no hang, no open of it. A symlink out: not followed. */
+	assert_int_equal(rename(at(e, "root/dir/f"), at(e, "root/dir/f.old")),
+			 0);
+	assert_int_equal(mkfifo(at(e, "root/dir/f"), 0666), 0);
+	struct gp_attr a;
+	int fd = -1;
+	assert_int_equal(gofer_stat(&e->c, (uint64_t)g, &a), -ESTALE);
+	assert_int_equal(gofer_open(&e->c, (uint64_t)g, O_RDWR, &fd, NULL),
+			 -ESTALE);
+	unlink(at(e, "root/dir/f"));
+	assert_int_equal(symlink(at(e, "outside/f"), at(e, "root/dir/f")), 0);
+	assert_int_equal(gofer_stat(&e->c, (uint64_t)g, &a), -ESTALE);
+	assert_int_equal(gofer_open(&e->c, (uint64_t)g, O_RDONLY, &fd, NULL),
+			 -ESTALE);
+	char buf[GP_PATH_MAX + 1];
+	assert_int_equal(gofer_readlink(&e->c, (uint64_t)g, buf, sizeof(buf)),
+			 -EINVAL); /* still a file node, never the link */
+	assert_int_equal(fd, -1);
+	unlink(at(e, "root/dir/f"));
+	rename(at(e, "root/dir/f.old"), at(e, "root/dir/f"));
+	evict_done(e, fill);
+	gofer_close(&e->c, (uint64_t)g);
+}
+
+static void test_evicted_read_only(void **state)
+{
+	struct env *e = *state;
+	uint64_t ro = e->root[EXP_RO];
+	int64_t sub = walk(e, ro, "sub");
+	int64_t r = walk(e, ro, "r");
+	uint64_t *fill = evict_all(e);
+	assert_int_equal(gofer_fds_at(e, "/ro/"), 0);
+	/* Reopened nodes of a read-only export stay read-only. */
+	int fd = -1;
+	assert_int_equal(gofer_open(&e->c, (uint64_t)r, O_RDWR, &fd, NULL),
+			 -EROFS);
+	assert_int_equal(
+	    gofer_open(&e->c, (uint64_t)r, O_RDONLY | O_TRUNC, &fd, NULL),
+	    -EROFS);
+	struct gp_attr a;
+	struct gp_setattr_req q = {
+	    .node = (uint64_t)r, .mask = GP_SET_SIZE, .size = 0};
+	assert_int_equal(gofer_setattr(&e->c, &q, &a), -EROFS);
+	uint64_t node;
+	assert_int_equal(gofer_create(&e->c, (uint64_t)sub, "n", O_RDWR, 0644,
+				      0, 0, &node, &a, &fd),
+			 -EROFS);
+	assert_int_equal(gofer_unlink(&e->c, ro, "r", 0), -EROFS);
+	assert_int_equal(fd, -1);
+	assert_int_equal(gofer_open(&e->c, (uint64_t)r, O_RDONLY, &fd, NULL),
+			 0);
+	char buf[32];
+	read_fd(fd, buf, sizeof(buf));
+	assert_int_equal(write(fd, "x", 1), -1);
+	close(fd);
+	assert_string_equal(buf, "readonly");
+	evict_done(e, fill);
+	gofer_close(&e->c, (uint64_t)r);
+	gofer_close(&e->c, (uint64_t)sub);
+}
+
+/* Host renames behind the gofer's back, then a RENAME through a stale
+ * node, can make two nodes each other's parent. Reopening them must fail,
+ * not loop. */
+static void test_evicted_parent_cycle(void **state)
+{
+	struct env *e = *state;
+	uint64_t root = e->root[EXP_ROOT];
+	assert_int_equal(mkdir(at(e, "root/cyc"), 0755), 0);
+	assert_int_equal(mkdir(at(e, "root/cyc/b"), 0755), 0);
+	int64_t x = walk(e, root, "cyc");
+	int64_t y = walk(e, (uint64_t)x, "b");
+	assert_true(x > 0 && y > 0);
+	/* y's inode leaves x on the host; then x is renamed into y. */
+	assert_int_equal(rename(at(e, "root/cyc/b"), at(e, "root/yb")), 0);
+	assert_int_equal(gofer_rename(&e->c, root, "cyc", (uint64_t)y, "a", 0),
+			 0);
+	assert_int_equal(access(at(e, "root/yb/a"), F_OK), 0);
+	uint64_t *fill = evict_all(e);
+	assert_int_equal(gofer_fds_at(e, "/root/yb"), 0);
+	struct gp_attr a;
+	assert_int_equal(gofer_stat(&e->c, (uint64_t)x, &a), -ESTALE);
+	assert_int_equal(gofer_stat(&e->c, (uint64_t)y, &a), -ESTALE);
+	evict_done(e, fill);
+	gofer_close(&e->c, (uint64_t)x);
+	gofer_close(&e->c, (uint64_t)y);
+}
+
 /* The real binary, confined, as the CLI starts it. */
 static void test_confined_binary(void **state)
 {
@@ -949,6 +1222,16 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_single_file_export, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_raw_protocol, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_evicted_dir_swapped_for_symlink, setup_small, teardown),
+	    cmocka_unit_test_setup_teardown(test_evicted_dir_moved_outside,
+					    setup_small, teardown),
+	    cmocka_unit_test_setup_teardown(test_evicted_file_swapped,
+					    setup_small, teardown),
+	    cmocka_unit_test_setup_teardown(test_evicted_read_only, setup_small,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_evicted_parent_cycle,
+					    setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(test_confined_binary, setup,
 					    teardown),
 	};
