@@ -54,6 +54,8 @@ struct call {
 
 static void call_begin(struct call *k, struct gofer_conn *c, uint16_t op)
 {
+	if (c->before_call)
+		c->before_call();
 	pthread_mutex_lock(&c->mu);
 	k->c = c;
 	k->op = op;

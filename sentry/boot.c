@@ -14,7 +14,6 @@
 #include "bulkhead/log.h"
 #include "sentry/kernel/pid.h"
 #include "sentry/kernel/task.h"
-#include "sentry/kernel/timer.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
@@ -29,6 +28,8 @@
 #define DEFAULT_PATH                                                           \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* Under boot_lock: */
+static struct kmutex boot_lock = KMUTEX_INITIALIZER("boot", LR_LEAF);
 static pthread_cond_t boot_cond = PTHREAD_COND_INITIALIZER;
 static int boot_state; /* 0 loading, 1 loaded, < 0 failed */
 static bool boot_started;
@@ -97,19 +98,23 @@ static void init_hook(struct task *t)
 		if (!boot_err[0])
 			snprintf(boot_err, sizeof(boot_err),
 				 "loading the init process failed");
+		kmutex_lock(&boot_lock);
 		boot_state = r == -EXEC_FATAL ? -EIO : r;
 		pthread_cond_broadcast(&boot_cond);
+		kmutex_unlock(&boot_lock);
 		process_exit_group(t, 127 << 8);
 	}
+	kmutex_lock(&boot_lock);
 	boot_state = 1;
 	pthread_cond_broadcast(&boot_cond);
 	while (!boot_started)
-		pthread_cond_wait(&boot_cond, &kernel_lock);
+		kcond_wait(&boot_cond, &boot_lock);
+	kmutex_unlock(&boot_lock);
 }
 
 int boot_start(void)
 {
-	klock();
+	kmutex_lock(&boot_lock);
 	int r = 0;
 	if (boot_started)
 		r = -EALREADY;
@@ -118,11 +123,11 @@ int boot_start(void)
 	else
 		boot_started = true;
 	pthread_cond_broadcast(&boot_cond);
-	kunlock();
+	kmutex_unlock(&boot_lock);
 	return r;
 }
 
-static void init_stdio(struct process *p)
+static void init_stdio(struct task *t)
 {
 	for (int fd = 0; fd < 3; fd++) {
 		int fl = fcntl(fd, F_GETFL);
@@ -131,7 +136,7 @@ static void init_stdio(struct process *p)
 		struct file *f = file_new_host(fd, fl);
 		if (!f)
 			continue;
-		fd_install_at(p->files, fd, f, false);
+		fd_install_at(t->files, fd, f, false);
 		file_put(f);
 	}
 }
@@ -172,29 +177,29 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 		syscall_prefetch_table(pf, sizeof(pf));
 		platform->set_prefetch(pf, sizeof(pf));
 	}
-	int tr = timer_init();
-	if (tr < 0) {
-		snprintf(err, errlen, "starting the timer thread: %s",
-			 strerror(-tr));
-		return tr;
-	}
 
 	int pr = pid_init();
 	if (pr < 0) {
 		snprintf(err, errlen, "out of memory");
 		return pr;
 	}
-	klock();
+	tasklist_lock_take();
 	struct process *p = process_alloc(1);
 	if (!p) {
-		kunlock();
+		tasklist_unlock();
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	kernel.init = p;
 	pid_set_pgid(p, 1);
 	pid_set_sid(p, 1);
-	struct cred *c = &p->cred;
+	struct task *t = task_alloc(p, 1);
+	tasklist_unlock();
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	struct cred *c = &t->cred;
 	c->uid = c->euid = c->suid = c->fsuid = cfg->uid;
 	c->gid = c->egid = c->sgid = c->fsgid = cfg->gid;
 	for (size_t i = 0; i < cfg->nadditional_gids && i < 32; i++)
@@ -212,18 +217,15 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 	init_limits(p, cfg);
 	snprintf(p->comm, sizeof(p->comm), "init");
 	p->mm = mm_new();
-	p->files = fdtable_new();
-	p->fs = fs_new_root();
-	struct task *t = task_alloc(p, 1);
-	if (!p->mm || !p->files || !p->fs || !t) {
-		kunlock();
+	t->files = fdtable_new();
+	t->fs = fs_new_root();
+	if (!p->mm || !t->files || !t->fs) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	init_stdio(p);
+	init_stdio(t);
 	int r = platform->spawn(&t->pt);
 	if (r < 0) {
-		kunlock();
 		snprintf(err, errlen, "starting the first stub process: %s",
 			 strerror(-r));
 		return r;
@@ -231,16 +233,16 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 	t->start_hook = init_hook;
 	r = task_start(t);
 	if (r < 0) {
-		kunlock();
 		snprintf(err, errlen, "starting the init task: %s",
 			 strerror(-r));
 		return r;
 	}
+	kmutex_lock(&boot_lock);
 	while (boot_state == 0)
-		pthread_cond_wait(&boot_cond, &kernel_lock);
+		kcond_wait(&boot_cond, &boot_lock);
 	r = boot_state < 0 ? boot_state : 0;
+	kmutex_unlock(&boot_lock);
 	if (r < 0)
 		snprintf(err, errlen, "%s", boot_err);
-	kunlock();
 	return r;
 }

@@ -73,6 +73,7 @@ static const int allowed[] = {
     SCMP_SYS(epoll_wait), /* the host-fd notifier (created at boot) */
     SCMP_SYS(epoll_pwait),
     SCMP_SYS(epoll_ctl),
+    SCMP_SYS(timerfd_settime), /* the timer thread's (created at boot) */
     SCMP_SYS(sendmsg),
     SCMP_SYS(recvmsg),
     SCMP_SYS(sendto),

@@ -77,7 +77,7 @@ static json_t *handle(json_t *req)
 		if (sig < 0 || sig > BH_NSIG)
 			return err_reply("invalid signal");
 		bool all = json_is_true(json_object_get(req, "all"));
-		klock();
+		tasklist_lock_take();
 		int r = 0;
 		if (all) {
 			struct list_head *pos;
@@ -86,19 +86,20 @@ static json_t *handle(json_t *req)
 				struct process *p =
 				    list_entry(pos, struct process, all_node);
 				if (p->state == PROC_ALIVE && sig)
-					signal_send_process(p, (int)sig, NULL);
+					signal_send_process_locked(p, (int)sig,
+								   NULL);
 			}
 		} else {
-			r = signal_kill(NULL, 1, (int)sig);
+			r = signal_kill_locked(NULL, 1, (int)sig);
 		}
-		kunlock();
+		tasklist_unlock();
 		if (r < 0)
 			return err_reply(strerror(-r));
 		return json_pack("{s:b}", "ok", 1);
 	}
 	if (strcmp(cmd, "ps") == 0) {
 		json_t *pids = json_array();
-		klock();
+		tasklist_lock_take();
 		struct list_head *pos;
 		list_for_each(pos, &kernel.processes)
 		{
@@ -108,7 +109,7 @@ static json_t *handle(json_t *req)
 				json_array_append_new(pids,
 						      json_integer(p->pid));
 		}
-		kunlock();
+		tasklist_unlock();
 		return json_pack("{s:b,s:o}", "ok", 1, "pids", pids);
 	}
 	return err_reply("unknown command");

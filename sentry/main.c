@@ -27,6 +27,7 @@
 #include "sentry/kernel/notifier.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/platform/platform.h"
 #include "sentry/stub/stub.h"
 #include "sentry/vfs/vfs.h"
@@ -250,9 +251,7 @@ static void *signal_forwarder(void *arg)
 		int sig;
 		if (sigwait(set, &sig) != 0)
 			continue;
-		klock();
 		signal_kill(NULL, 1, sig);
-		kunlock();
 	}
 	return NULL;
 }
@@ -303,6 +302,9 @@ int main(int argc, char **argv)
 	r = notifier_init();
 	if (r < 0)
 		fail("starting the host-fd notifier: %s", strerror(-r));
+	r = timer_init();
+	if (r < 0)
+		fail("starting the timer thread: %s", strerror(-r));
 	r = vfs_init(&cfg, o.gofer_fd, err, sizeof(err));
 	if (r < 0)
 		fail("%s", err);
@@ -328,9 +330,7 @@ int main(int argc, char **argv)
 		fail("starting the control socket: %s", strerror(-r));
 	report(NULL);
 
-	klock();
 	int status = exit_wait_init();
-	kunlock();
 	int code =
 	    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	bh_info("container %s: init exited, status %d", o.id ? o.id : "?",

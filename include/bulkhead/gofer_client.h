@@ -26,6 +26,9 @@ struct gofer_conn {
 	pthread_mutex_t mu;
 	uint8_t *tx; /* GP_MSG_MAX bytes each, reused under mu */
 	uint8_t *rx;
+	/* Called before each request, unlocked (the sentry checks there
+	 * that no spin lock is held across the round trip); may be NULL. */
+	void (*before_call)(void);
 };
 
 /* Takes ownership of fd (closed by gofer_conn_destroy). */

@@ -4,7 +4,7 @@
 #define BULKHEAD_EXIT_NOTIFY_H
 
 void exit_notify_init(int status);
-/* Blocks (kernel_lock held) until init exited; returns its wait status. */
+/* Blocks until init exited; returns its wait status. */
 int exit_wait_init(void);
 
 #endif

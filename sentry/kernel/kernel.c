@@ -9,7 +9,8 @@
 struct kernel kernel = {
     .processes = LIST_HEAD_INIT(kernel.processes),
 };
-pthread_mutex_t kernel_lock = PTHREAD_MUTEX_INITIALIZER;
+struct kmutex tasklist_lock = KMUTEX_INITIALIZER("tasklist", LR_TASKLIST);
+struct kmutex uts_lock = KMUTEX_INITIALIZER("uts", LR_LEAF);
 
 struct process *kernel_find_process(int pid)
 {

@@ -1,12 +1,12 @@
-/* The guest kernel's global state and its one big lock.
+/* The guest kernel's global state.
  *
- * Concurrency model: one sentry thread per guest thread. Syscall handlers run
- * with kernel_lock held; a handler that must wait sleeps in task_block(),
- * which drops the lock. This keeps every guest-kernel structure simple (no
- * per-object locks) at the price of serialising handlers, which is cheap
- * next to the cost of trapping a syscall. Host I/O that can block (host
- * stdio, donated file fds) is done with the lock dropped (see task_block's
- * hostfd argument) or is short (regular file I/O).
+ * Concurrency model: one sentry thread per guest thread, and no big lock:
+ * state is split by subsystem (the lock order, and which lock guards what,
+ * is in lockorder.h). tasklist_lock guards the process tree, pids, process
+ * groups and sessions, signals, job control and the task and process
+ * states; it is a spin lock in lockorder.h's sense, never held across a
+ * host round trip. A handler that must wait sleeps in task_sleep() with no
+ * lock held.
  */
 #ifndef BULKHEAD_KERNEL_H
 #define BULKHEAD_KERNEL_H
@@ -17,6 +17,7 @@
 
 #include "bulkhead/config.h"
 #include "bulkhead/list.h"
+#include "sentry/kernel/lock.h"
 
 /* Linux's internal restart codes: never seen by the guest. */
 #define ERESTARTSYS	      512
@@ -28,31 +29,35 @@ struct process;
 struct task;
 
 struct kernel {
-	struct bh_config *cfg;
+	struct bh_config *cfg; /* immutable after boot */
+	bool strace;	       /* immutable after boot */
+	/* Under uts_lock (uts.c): */
 	char hostname[65];
 	char domainname[65];
-	bool strace;
+	/* Under tasklist_lock: */
 	struct list_head processes; /* every live or zombie process */
 	struct process *init;	    /* pid 1 */
-	uint64_t boot_ns;	    /* CLOCK_MONOTONIC at boot, for uptime */
-	int nprocs; /* live processes, bounded by RLIMIT_NPROC-ish cap */
+	int nprocs;		    /* live processes, bounded by NPROC_MAX */
+	uint64_t boot_ns; /* CLOCK_MONOTONIC at boot; immutable after */
 };
 
 extern struct kernel kernel;
-extern pthread_mutex_t kernel_lock;
+extern struct kmutex tasklist_lock;
+extern struct kmutex uts_lock;
 
-static inline void klock(void)
+static inline void tasklist_lock_take(void)
 {
-	pthread_mutex_lock(&kernel_lock);
+	kmutex_lock(&tasklist_lock);
 }
-static inline void kunlock(void)
+static inline void tasklist_unlock(void)
 {
-	pthread_mutex_unlock(&kernel_lock);
+	kmutex_unlock(&tasklist_lock);
 }
 
-/* Lookup by virtual pid: the process whose pid (tgid) is pid, or NULL. */
+/* Lookup by virtual pid (tasklist held): the process whose pid (tgid) is
+ * pid, or NULL. */
 struct process *kernel_find_process(int pid);
-/* The task with virtual tid, or NULL. */
+/* The task with virtual tid (tasklist held), or NULL. */
 struct task *kernel_find_task(int tid);
 
 uint64_t kernel_now_ns(int clockid); /* host clock, in ns */

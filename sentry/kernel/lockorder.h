@@ -25,32 +25,37 @@
 
 enum lock_rank {
 	/* ---- sleep locks ---- */
-	LR_EXEC = 4,	   /* process.exec_lock: one execve/de_thread */
-	LR_RENAME = 8,	   /* vfs rename_lock: cross-directory renames */
-	LR_DIR = 10,	   /* inode.dir_lock, +0/+1 in a rename */
-	LR_MM = 20,	   /* mm.lock: VMAs; spans its own stub's calls */
-	LR_CLOCK_SET = 22, /* clock_settime emulation (none yet) */
+	LR_FPOS = 4,   /* file.pos_lock: a shared offset across I/O */
+	LR_RENAME = 8, /* vfs rename_lock: cross-directory renames */
+	LR_DIR = 10,   /* inode.dir_lock, +0/+1 in a rename; for a
+			* regular file its write lock */
+	LR_PIPE =
+	    16,	    /* a pipe's buffer, across the copy to or from the guest */
+	LR_MM = 20, /* mm.lock: VMAs; spans its own stub's calls */
 	LR_STUB_CHAN = 24, /* a stub process's fd channel, per send+recv */
 	LR_SPAWN = 25,	   /* the stub master's request socket */
 	LR_GOFER = 26,	   /* a gofer connection, per request */
+	LR_FUTEX_PI = 28,  /* PI futex word changes (each a stub op) */
 
 	LR_SPIN_MIN = 32,
 	/* ---- spin locks ---- */
 	LR_EPOLL_MTX = 32,   /* eventpoll.mtx, +depth (<= EP_MAX_NESTS) */
 	LR_EPOLL_FILE = 40,  /* file.ep_lock: epoll items watching a file */
 	LR_FDTABLE = 44,     /* fdtable.lock */
-	LR_FS = 45,	     /* fs_struct.lock: cwd, root, umask */
-	LR_MOUNT = 46,	     /* the mount table */
-	LR_DCACHE = 47,	     /* the dentry tree, its hash and LRU */
-	LR_INODE = 48,	     /* inode.lock: attributes, fs-private data */
-	LR_GOFERFS = 49,     /* goferfs caches (read-only fds, closes) */
-	LR_TASKLIST = 52,    /* process tree, pids, signals, job control */
-	LR_FUTEX = 54,	     /* one futex hash bucket */
-	LR_TIMER = 56,	     /* the timer heap */
-	LR_WAITQ = 60,	     /* waitq.lock, +2*depth */
-	LR_EPOLL_READY = 61, /* eventpoll.lock (ready list), +2*depth */
-	LR_NOTIFIER = 58,    /* host-fd notifier: wakes under it */
-	LR_LEAF = 80,	     /* small leaf locks: pools, counters */
+	LR_FS = 46,	     /* fs_struct.lock: cwd, root, umask */
+	LR_MOUNT = 48,	     /* the mount table */
+	LR_DCACHE = 50,	     /* the dentry tree, its hash and LRU */
+	LR_INODE = 52,	     /* inode.lock, +1 for a child under its dir */
+	LR_GOFERFS = 56,     /* goferfs caches (read-only fds, closes) */
+	LR_TMPFS_SB = 57,    /* a tmpfs's space accounting */
+	LR_TASKLIST = 60,    /* process tree, pids, signals, job control */
+	LR_FUTEX = 62,	     /* one futex hash bucket, +1 for a second */
+	LR_CLOCKSET = 65,    /* the wall-clock-set hooks, while they run */
+	LR_TIMER = 66,	     /* the timer heap */
+	LR_NOTIFIER = 68,    /* host-fd notifier: wakes under it */
+	LR_WAITQ = 70,	     /* waitq.lock, +2*depth */
+	LR_EPOLL_READY = 71, /* eventpoll.lock (ready list), +2*depth */
+	LR_LEAF = 90,	     /* small leaf locks: pools, counters, uts */
 };
 
 #endif

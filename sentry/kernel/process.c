@@ -1,4 +1,7 @@
-/* Processes: creation (clone/fork/vfork), exit, reaping. */
+/* Processes: creation (clone/fork/vfork), exec's de_thread, exit, reaping.
+ * The process tree and the task lists are under tasklist_lock; everything
+ * that makes a host round trip (the platform's clone and release, the mm's
+ * copy, the puts of files and address spaces) happens outside it. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -11,6 +14,7 @@
 #include "bulkhead/log.h"
 #include "sentry/kernel/exit_notify.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/itimer.h"
 #include "sentry/kernel/pid.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
@@ -40,6 +44,10 @@ struct process *process_alloc(int pid)
 	waitq_init(&p->child_wait);
 	waitq_init(&p->vfork_wait);
 	waitq_init(&p->stop_wait);
+	itimer_init(p);
+	cputime_init(p);
+	list_init(&p->cpu_timers);
+	list_init(&p->ptimers);
 	p->exit_signal = SIGCHLD;
 	p->start_ns = kernel_now_ns(CLOCK_MONOTONIC);
 	list_add_tail(&p->all_node, &kernel.processes);
@@ -53,6 +61,8 @@ void process_get(struct process *p)
 	atomic_fetch_add(&p->refs, 1);
 }
 
+/* The last reference: p is out of every list (reaped, or a clone that
+ * failed) and its timers were stopped at exit. */
 void process_put(struct process *p)
 {
 	if (atomic_fetch_sub(&p->refs, 1) > 1)
@@ -63,34 +73,96 @@ void process_put(struct process *p)
 		list_del(pos);
 		free(list_entry(pos, struct sigqueue, node));
 	}
-	list_del(&p->all_node);
 	free(p->cmdline);
 	free(p);
 }
 
+const struct cred *process_cred(struct process *p)
+{
+	struct task *leader = NULL;
+	struct list_head *pos;
+	list_for_each(pos, &p->threads)
+	{
+		struct task *t = list_entry(pos, struct task, thread_node);
+		if (t->tid == p->pid)
+			return &t->cred;
+		if (!leader)
+			leader = t;
+	}
+	return leader ? &leader->cred : NULL;
+}
+
+uint32_t process_uid(struct process *p)
+{
+	const struct cred *c = process_cred(p);
+	return c ? c->uid : p->exit_uid;
+}
+
+/* tasklist held. */
 void process_reap(struct process *p)
 {
 	p->state = PROC_DEAD;
 	list_del(&p->sibling);
+	list_init(&p->sibling);
+	list_del(&p->all_node);
+	list_init(&p->all_node);
 	p->parent = NULL;
 	pid_leave_groups(p);
 	pid_detach_process(p);
 	process_put(p);
 }
 
-static void clone_failed_cleanup(struct process *p)
+/* Resources a clone made before it could link the child. */
+struct clone_res {
+	struct plat_thread *pt;
+	struct mm *mm;
+	struct fdtable *files;
+	struct fs_struct *fs;
+	int pid;
+};
+
+static void clone_res_drop(struct clone_res *cr)
 {
-	if (p->files)
-		fdtable_put(p->files);
-	if (p->fs)
-		fs_put(p->fs);
-	if (p->mm)
-		mm_put(p->mm);
-	kernel.nprocs--;
-	p->state = PROC_DEAD;
-	pid_leave_groups(p);
-	pid_detach_process(p);
-	process_put(p);
+	if (cr->pt)
+		platform->release(cr->pt);
+	if (cr->files)
+		fdtable_put(cr->files);
+	if (cr->fs)
+		fs_put(cr->fs);
+	if (cr->mm)
+		mm_put(cr->mm);
+	if (cr->pid > 0) {
+		tasklist_lock_take();
+		pid_unreserve(cr->pid);
+		tasklist_unlock();
+	}
+}
+
+/* A child that was linked but could not start: take it out again.
+ * tasklist held; returns with it dropped. */
+static void clone_unlink(struct task *c, bool thread, struct clone_res *cr)
+{
+	struct process *p = c->proc;
+	list_del(&c->thread_node);
+	p->nthreads--;
+	pid_detach_task(c);
+	cr->files = c->files;
+	cr->fs = c->fs;
+	c->files = NULL;
+	c->fs = NULL;
+	if (!thread) {
+		cr->mm = p->mm;
+		p->mm = NULL;
+		kernel.nprocs--;
+		process_reap(p); /* the tree's reference */
+	}
+	tasklist_unlock();
+	cr->pid = 0;
+	cr->pt = c->pt;
+	c->pt = NULL;
+	task_free(c);
+	process_put(p); /* the task's reference */
+	clone_res_drop(cr);
 }
 
 long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
@@ -112,38 +184,79 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 	if ((flags & CSIGNAL) > BH_NSIG)
 		return -EINVAL;
 	bool thread = flags & CLONE_THREAD;
-
-	int pid = pid_alloc();
-	if (pid < 0)
-		return pid;
-	struct plat_thread *cpt;
 	/* CLONE_VM without CLONE_THREAD (vfork, posix_spawn): the child runs
 	 * in another stub process that shares the memory; task_exec_begin()
 	 * moves it to a fresh stub, so its exec never tears down the
 	 * parent's address space. */
 	bool share_vm = (flags & CLONE_VM) && !thread;
-	int r = platform->clone(
-	    t->pt, thread ? CLONE_THREAD : (share_vm ? CLONE_VM : 0), &cpt);
+	struct clone_res cr = {0};
+
+	tasklist_lock_take();
+	cr.pid = pid_alloc();
+	tasklist_unlock();
+	if (cr.pid < 0)
+		return cr.pid;
+	unsigned long pflags = thread ? CLONE_THREAD : share_vm ? CLONE_VM : 0;
+	int r;
+	if (!thread && !share_vm) {
+		/* The host copies the memory at its clone: no sibling may
+		 * change the mappings between that and our copy of them. */
+		mm_lock(parent->mm);
+		r = platform->clone(t->pt, pflags, &cr.pt);
+		if (r == 0 && !(cr.mm = mm_dup(parent->mm)))
+			r = -ENOMEM;
+		mm_unlock(parent->mm);
+	} else {
+		r = platform->clone(t->pt, pflags, &cr.pt);
+	}
+	if (r == 0 && share_vm) {
+		cr.mm = parent->mm;
+		mm_get(cr.mm);
+	}
+	if (r == 0) {
+		if (flags & CLONE_FILES) {
+			cr.files = t->files;
+			fdtable_get(cr.files);
+		} else if (!(cr.files = fdtable_dup(t->files))) {
+			r = -ENOMEM;
+		}
+	}
+	if (r == 0) {
+		if (flags & CLONE_FS) {
+			cr.fs = t->fs;
+			fs_get(cr.fs);
+		} else if (!(cr.fs = fs_dup(t->fs))) {
+			r = -ENOMEM;
+		}
+	}
 	if (r < 0) {
-		pid_unreserve(pid);
+		clone_res_drop(&cr);
 		return r == -ENOMEM ? -ENOMEM : -EAGAIN;
 	}
 
+	tasklist_lock_take();
+	/* Like Linux's copy_process: a parent being killed makes no child;
+	 * the syscall restarts, and the return to the guest ends the task. */
+	if (parent->group_exiting || task_should_stop(t)) {
+		tasklist_unlock();
+		clone_res_drop(&cr);
+		return -ERESTARTNOINTR;
+	}
 	struct process *p;
 	struct task *c;
 	if (thread) {
 		p = parent;
-		c = task_alloc(p, pid);
+		c = task_alloc(p, cr.pid);
 		if (!c) {
-			platform->release(cpt);
-			pid_unreserve(pid);
+			tasklist_unlock();
+			clone_res_drop(&cr);
 			return -ENOMEM;
 		}
 	} else {
-		p = process_alloc(pid);
+		p = process_alloc(cr.pid);
 		if (!p) {
-			platform->release(cpt);
-			pid_unreserve(pid);
+			tasklist_unlock();
+			clone_res_drop(&cr);
 			return -EAGAIN;
 		}
 		struct process *pp = (flags & CLONE_PARENT) && parent->parent
@@ -153,8 +266,8 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 		list_add_tail(&p->sibling, &pp->children);
 		pid_set_pgid(p, parent->pgid);
 		pid_set_sid(p, parent->sid);
-		p->cred = parent->cred;
-		memcpy(p->rlimits, parent->rlimits, sizeof(p->rlimits));
+		for (int i = 0; i < RLIM_NLIMITS; i++)
+			p->rlimits[i] = parent->rlimits[i];
 		memcpy(p->sigactions, parent->sigactions,
 		       sizeof(p->sigactions));
 		memcpy(p->comm, parent->comm, sizeof(p->comm));
@@ -168,37 +281,39 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 			}
 		}
 		p->exit_signal = (int)(flags & CSIGNAL);
-		if (share_vm) {
-			p->mm = parent->mm;
-			mm_get(p->mm);
-		} else {
-			p->mm = mm_dup(parent->mm);
-		}
-		if (flags & CLONE_FILES) {
-			p->files = parent->files;
-			fdtable_get(p->files);
-		} else {
-			p->files = fdtable_dup(parent->files);
-		}
-		p->fs = (flags & CLONE_FS) ? parent->fs : fs_dup(parent->fs);
-		if (flags & CLONE_FS)
-			fs_get(p->fs);
-		c = p->mm && p->files && p->fs ? task_alloc(p, pid) : NULL;
+		p->mm = cr.mm;
+		cr.mm = NULL;
+		c = task_alloc(p, cr.pid);
 		if (!c) {
-			platform->release(cpt);
-			list_del(&p->sibling);
-			clone_failed_cleanup(p);
+			cr.mm = p->mm;
+			p->mm = NULL;
+			kernel.nprocs--;
+			pid_unreserve(cr.pid);
+			cr.pid = 0;
+			process_reap(p);
+			tasklist_unlock();
+			clone_res_drop(&cr);
 			return -ENOMEM;
 		}
 	}
-	c->pt = cpt;
+	c->cred = t->cred;
+	c->blocked = t->blocked;
+	c->files = cr.files;
+	c->fs = cr.fs;
+	cr.files = NULL;
+	cr.fs = NULL;
+	int pid = cr.pid;
+	tasklist_unlock();
+	cr.pid = 0;
+
+	c->pt = cr.pt;
+	cr.pt = NULL;
 	c->regs = t->regs;
 	c->regs.rax = 0;
 	if (stack)
 		c->regs.rsp = stack;
 	if (flags & CLONE_SETTLS)
 		c->regs.fs_base = tls;
-	c->blocked = t->blocked;
 	c->altstack_sp = t->altstack_sp;
 	c->altstack_size = t->altstack_size;
 	c->altstack_flags = t->altstack_flags;
@@ -211,51 +326,50 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 	 * its address space is not reachable before its thread adopted it. */
 	if (flags & CLONE_CHILD_SETTID)
 		c->set_child_tid = ctid;
+	if (!thread)
+		process_get(p); /* for the vfork wait below */
 
 	r = task_start(c);
 	if (r < 0) {
-		/* Unwind as an immediate exit of the child. */
-		platform->release(c->pt);
-		c->pt = NULL;
 		bh_error("clone: cannot start a sentry thread: %s",
 			 strerror(-r));
-		list_del(&c->thread_node);
-		p->nthreads--;
-		task_free(c);
-		process_put(p); /* the task's reference */
-		if (!thread) {
-			list_del(&p->sibling);
-			clone_failed_cleanup(p);
-		}
+		tasklist_lock_take();
+		clone_unlink(c, thread, &cr);
+		if (!thread)
+			process_put(p);
 		return -EAGAIN;
 	}
 	if ((flags & CLONE_VFORK) && !thread) {
 		/* Like Linux, a vfork parent is killable but otherwise waits;
 		 * its signals are handled after the child let go. */
-		process_get(p);
 		struct wait_entry we;
 		wait_entry_init_task(&we, t, 0);
 		waitq_add(&p->vfork_wait, &we);
-		while (!p->vfork_done) {
+		for (;;) {
 			uint32_t seq = task_wake_seq(t);
-			if (p->vfork_done)
-				break;
-			if (task_sleep(t, seq, NULL, SLEEP_KILLABLE) == -EINTR)
+			tasklist_lock_take();
+			bool done = p->vfork_done;
+			tasklist_unlock();
+			if (done ||
+			    task_sleep(t, seq, NULL, SLEEP_KILLABLE) == -EINTR)
 				break;
 		}
 		waitq_remove(&we);
-		process_put(p);
 	}
+	if (!thread)
+		process_put(p);
 	return pid;
 }
 
 void task_exec_done(struct task *t)
 {
 	struct process *p = t->proc;
+	tasklist_lock_take();
 	if (!p->vfork_done) {
 		p->vfork_done = true;
 		waitq_wake_all(&p->vfork_wait);
 	}
+	tasklist_unlock();
 }
 
 /* An exec'ing process that shares its memory with another (a vfork child)
@@ -277,27 +391,35 @@ static int exec_new_address_space(struct task *t)
 		return -ENOMEM;
 	}
 	struct plat_thread *old = t->pt;
+	tasklist_lock_take();
 	t->pt = npt;
-	platform->release(old);
-	mm_put(t->proc->mm);
+	struct mm *omm = t->proc->mm;
 	t->proc->mm = mm;
+	tasklist_unlock();
+	platform->release(old);
+	mm_put(omm);
 	return 0;
 }
 
 int task_exec_begin(struct task *t)
 {
 	struct process *p = t->proc;
-	if (p->mm->refs > 1) {
+	if (atomic_load(&p->mm->refs) > 1) {
 		int r = exec_new_address_space(t);
 		if (r < 0)
 			return r;
 	}
-	if (p->nthreads == 1)
+	tasklist_lock_take();
+	if (p->nthreads == 1) {
+		tasklist_unlock();
 		return 0;
+	}
 	/* Like de_thread(): every other thread dies, then exec goes on. A
 	 * second thread exec'ing at the same time loses, as in Linux. */
-	if (p->exec_task || p->group_exiting)
+	if (p->exec_task || p->group_exiting) {
+		tasklist_unlock();
 		return -EINTR;
+	}
 	p->exec_task = t;
 	struct list_head *pos;
 	list_for_each(pos, &p->threads)
@@ -312,24 +434,27 @@ int task_exec_begin(struct task *t)
 	while (p->nthreads > 1 && !p->group_exiting &&
 	       t->state == TASK_RUNNING) {
 		uint32_t seq = task_wake_seq(t);
-		if (p->nthreads <= 1)
-			break;
+		tasklist_unlock();
 		task_sleep(t, seq, NULL, SLEEP_KILLABLE);
+		tasklist_lock_take();
 	}
 	waitq_remove(&we);
 	p->exec_task = NULL;
-	if (p->nthreads > 1)
+	if (p->nthreads > 1) {
+		tasklist_unlock();
 		return -EINTR; /* killed meanwhile: the group is going */
+	}
 	/* The survivor takes over the leader's id: after exec, tid == pid. */
 	if (t->tid != p->pid) {
 		pid_detach_task(t);
 		pid_attach_task(t, p->pid);
 	}
+	tasklist_unlock();
 	return 0;
 }
 
 /* Every other process of the sandbox, when init dies (a pid namespace's
- * init takes its namespace with it). */
+ * init takes its namespace with it). tasklist held. */
 static void kill_all_but(struct process *self)
 {
 	struct list_head *pos;
@@ -337,7 +462,7 @@ static void kill_all_but(struct process *self)
 	{
 		struct process *p = list_entry(pos, struct process, all_node);
 		if (p != self && p->state == PROC_ALIVE)
-			signal_send_process(p, SIGKILL, NULL);
+			signal_send_process_locked(p, SIGKILL, NULL);
 	}
 }
 
@@ -362,26 +487,15 @@ static void reparent_children(struct process *p)
 		list_add_tail(&c->sibling, &reaper->children);
 		if (c->state == PROC_ZOMBIE) {
 			waitq_wake_all(&reaper->child_wait);
-			signal_send_process(reaper, SIGCHLD, NULL);
+			signal_send_process_locked(reaper, SIGCHLD, NULL);
 		}
 	}
 }
 
-/* The last thread of p has gone: p becomes a zombie for its parent. */
+/* The last thread of p has gone and its resources are put: p becomes a
+ * zombie for its parent. tasklist held. */
 static void process_exit_notify(struct process *p)
 {
-	if (p->files) {
-		fdtable_put(p->files);
-		p->files = NULL;
-	}
-	if (p->fs) {
-		fs_put(p->fs);
-		p->fs = NULL;
-	}
-	if (p->mm) {
-		mm_put(p->mm);
-		p->mm = NULL;
-	}
 	p->vfork_done = true;
 	waitq_wake_all(&p->vfork_wait);
 	if (p == kernel.init)
@@ -408,7 +522,7 @@ static void process_exit_notify(struct process *p)
 		memset(&si, 0, sizeof(si));
 		si.si_signo = p->exit_signal;
 		si.si_pid = p->pid;
-		si.si_uid = p->cred.uid;
+		si.si_uid = p->exit_uid;
 		if (WIFSIGNALED(p->exit_status)) {
 			si.si_code =
 			    WCOREDUMP(p->exit_status) ? CLD_DUMPED : CLD_KILLED;
@@ -417,7 +531,7 @@ static void process_exit_notify(struct process *p)
 			si.si_code = CLD_EXITED;
 			si.si_status = WEXITSTATUS(p->exit_status);
 		}
-		signal_send_process(pp, p->exit_signal, &si);
+		signal_send_process_locked(pp, p->exit_signal, &si);
 	}
 	waitq_wake_all(&pp->child_wait);
 	if (autoreap)
@@ -427,39 +541,70 @@ static void process_exit_notify(struct process *p)
 void task_exit(struct task *t, int status)
 {
 	struct process *p = t->proc;
+	tasklist_lock_take();
 	t->state = TASK_EXITING;
 	if (!p->group_exiting && p->nthreads == 1)
 		p->exit_status = status;
-	if (t->clear_child_tid && p->nthreads > 1) {
+	bool others = p->nthreads > 1;
+	tasklist_unlock();
+	futex_exit_robust(t);
+	if (t->clear_child_tid && others) {
 		int32_t zero = 0;
 		if (copy_to_user(t, t->clear_child_tid, &zero, 4) == 0)
-			futex_wake(t, t->clear_child_tid, 1, FUTEX_BITSET_ALL);
+			futex_wake_addr(t, t->clear_child_tid, 1);
 	}
-	if (t->pt) {
-		/* The host thread may block briefly while it dies. */
-		struct plat_thread *pt = t->pt;
-		t->pt = NULL;
-		kunlock();
+	tasklist_lock_take();
+	struct plat_thread *pt = t->pt;
+	t->pt = NULL;
+	tasklist_unlock();
+	/* The host thread may block briefly while it dies. */
+	if (pt)
 		platform->release(pt);
-		klock();
-	}
+
+	tasklist_lock_take();
+	struct fdtable *files = t->files;
+	struct fs_struct *fs = t->fs;
+	t->files = NULL;
+	t->fs = NULL;
+	tasklist_unlock();
+	/* Closing the last reference to a file may be a round trip (a
+	 * gofer close, a socket's shutdown): no lock held. */
+	if (files)
+		fdtable_put(files);
+	if (fs)
+		fs_put(fs);
+
+	tasklist_lock_take();
 	list_del(&t->thread_node);
 	p->nthreads--;
 	t->state = TASK_DEAD;
-	if (p->nthreads == 0)
-		process_exit_notify(p);
-	else
+	bool last = p->nthreads == 0;
+	if (last)
+		p->exit_uid = t->cred.uid;
+	task_free(t); /* its tid goes back to the table */
+	if (!last) {
 		waitq_wake_all(&p->child_wait); /* exec waiting for threads */
+		tasklist_unlock();
+	} else {
+		struct mm *mm = p->mm;
+		p->mm = NULL;
+		tasklist_unlock();
+		itimer_exit(p);
+		if (mm)
+			mm_put(mm);
+		tasklist_lock_take();
+		process_exit_notify(p);
+		tasklist_unlock();
+	}
 	process_put(p);
 	current = NULL;
-	task_free(t);
-	kunlock();
 	task_leave();
 }
 
 void process_exit_group(struct task *t, int status)
 {
 	struct process *p = t->proc;
+	tasklist_lock_take();
 	if (!p->group_exiting) {
 		p->group_exiting = true;
 		p->exit_status = status;
@@ -472,5 +617,7 @@ void process_exit_group(struct task *t, int status)
 				task_kick(o);
 		}
 	}
-	task_exit(t, p->exit_status);
+	int st = p->exit_status;
+	tasklist_unlock();
+	task_exit(t, st);
 }

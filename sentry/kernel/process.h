@@ -12,7 +12,9 @@
 #include <sys/resource.h>
 
 #include "bulkhead/list.h"
+#include "sentry/kernel/cputime.h"
 #include "sentry/kernel/cred.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/kernel/waitq.h"
 
 #define BH_NSIG 64	    /* signals 1..64 */
@@ -30,9 +32,13 @@ struct ksigaction {
 	ksigset_t mask;
 };
 
+struct ptimer;
 struct sigqueue {
 	struct list_head node;
 	siginfo_t info;
+	/* The POSIX timer that queued it: its overrun count is read at
+	 * delivery. Cleared if the timer is deleted first. */
+	struct ptimer *timer;
 };
 
 struct sigpending {
@@ -60,14 +66,12 @@ struct process {
 	int nthreads;
 	_Atomic int refs; /* lifetime: threads + tree link + users */
 
-	/* Pointers change only at exec and exit, by the process's own
-	 * threads; others read them under tasklist and take a reference. */
+	/* Changes only at exec and exit, by the process's own threads
+	 * under tasklist; others read it under tasklist and take a
+	 * reference. (The fd table and fs_struct are the task's.) */
 	struct mm *mm;
-	struct fdtable *files;
-	struct fs_struct *fs;
 	struct ksigaction sigactions[BH_NSIG];
 	struct sigpending shared_pending;
-	struct cred cred;
 	/* Written under tasklist with atomic stores, read with
 	 * process_rlimit() without it. */
 	struct rlimit rlimits[RLIM_NLIMITS];
@@ -90,12 +94,27 @@ struct process {
 	int stop_sig;
 	bool stop_report, cont_report;
 	struct waitq stop_wait;
-	/* ITIMER_REAL: absolute CLOCK_MONOTONIC ns of the next SIGALRM (0:
-	 * disarmed) and the reload interval. Served by kernel/timer.c. */
+	/* ITIMER_REAL (itimer.c): the timer, and under tasklist its next
+	 * expiry (CLOCK_MONOTONIC ns, 0: disarmed) and reload interval. */
+	struct ktimer itimer_real;
 	uint64_t itimer_real_next, itimer_real_interval;
+	/* CPU-time accounting (cputime.c), under tasklist: the final times
+	 * once the last thread went, the CPU interval timers as absolute
+	 * process CPU times (0: off), the next RLIMIT_CPU check, and the
+	 * sampling timer that checks them. */
+	struct cputimes final_times;
+	bool have_final;
+	uint64_t itv_virt_exp, itv_virt_iv, itv_prof_exp, itv_prof_iv;
+	uint64_t rlim_cpu_next; /* CPU ns at which to send SIGXCPU next */
+	struct ktimer cpu_timer;
+	struct list_head cpu_timers; /* POSIX timers on CPU clocks */
+	struct list_head ptimers;    /* every POSIX timer (posix_timers.c) */
+	int next_timer_id;
 	uint64_t start_ns; /* for /proc/<pid>/stat; immutable */
-	uint64_t utime_ns, stime_ns;
-	char comm[16];
+	uint32_t exit_uid; /* a zombie's uid, for its parent's siginfo */
+	/* Reaped children's CPU time (tasklist), for RUSAGE_CHILDREN. */
+	uint64_t cutime_ns, cstime_ns;
+	char comm[16]; /* tasklist (and cmdline, exe_path) */
 	/* argv/envp of the last exec, kept for /proc/pid/cmdline|environ */
 	char *cmdline; /* NUL-separated */
 	size_t cmdline_len;
@@ -107,8 +126,14 @@ static inline rlim_t process_rlimit(const struct process *p, int res)
 	return __atomic_load_n(&p->rlimits[res].rlim_cur, __ATOMIC_RELAXED);
 }
 
+/* The credentials that speak for p to others (its leader's, or another
+ * thread's once the leader is gone), or NULL for a zombie. tasklist. */
+const struct cred *process_cred(struct process *p);
+/* p's uid as others see it (kill permission, siginfo), tasklist held. */
+uint32_t process_uid(struct process *p);
+
 /* A new process with one reference, linked into kernel.processes, with no
- * task yet. NULL on -EAGAIN/-ENOMEM. */
+ * task yet (tasklist held). NULL on -EAGAIN/-ENOMEM. */
 struct process *process_alloc(int pid);
 void process_get(struct process *p);
 void process_put(struct process *p);

@@ -14,6 +14,7 @@
 
 #include "bulkhead/log.h"
 #include "sentry/kernel/pid.h"
+#include "sentry/kernel/posix_timers.h"
 #include "sentry/mm/usercopy.h"
 
 #define SIG_KERNEL_ONLY (sigbit(SIGKILL) | sigbit(SIGSTOP))
@@ -100,31 +101,58 @@ bool task_signal_pending(struct task *t)
 	return (pend & ~t->blocked) != 0;
 }
 
+#define SIGQUEUE_MAX 1024 /* queued siginfos per pending set */
+
 static void queue_signal(struct sigpending *sp, int sig, const siginfo_t *info)
 {
 	/* Standard signals do not queue; real-time ones do (bounded). */
 	if (sig < SIGRTMIN && (sp->set & sigbit(sig)))
 		return;
-	struct sigqueue *q = calloc(1, sizeof(*q));
-	if (q) {
-		if (info) {
-			q->info = *info;
-		} else {
-			q->info.si_signo = sig;
-			q->info.si_code = SI_KERNEL;
-		}
-		int n = 0;
-		struct list_head *pos;
-		list_for_each(pos, &sp->queue) n++;
-		if (n < 1024)
+	if (sp->nqueued < SIGQUEUE_MAX) {
+		struct sigqueue *q = calloc(1, sizeof(*q));
+		if (q) {
+			if (info) {
+				q->info = *info;
+			} else {
+				q->info.si_signo = sig;
+				q->info.si_code = SI_KERNEL;
+			}
 			list_add_tail(&q->node, &sp->queue);
-		else
-			free(q);
+			sp->nqueued++;
+		}
 	}
 	sp->set |= sigbit(sig);
 }
 
-static bool dequeue_signal(struct sigpending *sp, int sig, siginfo_t *info)
+struct sigqueue *signal_queue_timer_locked(struct process *p, struct task *t,
+					   int sig, const siginfo_t *info,
+					   struct ptimer *timer)
+{
+	if (sig < 1 || sig > BH_NSIG || p->state != PROC_ALIVE)
+		return NULL;
+	if (sig_ignored(p, sig) && !((t ? t->blocked : 0) & sigbit(sig)))
+		return NULL;
+	struct sigpending *sp = t ? &t->pending : &p->shared_pending;
+	if (sp->nqueued >= SIGQUEUE_MAX)
+		return NULL;
+	struct sigqueue *q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->info = *info;
+	q->timer = timer;
+	list_add_tail(&q->node, &sp->queue);
+	sp->nqueued++;
+	sp->set |= sigbit(sig);
+	if (t) {
+		if (!(t->blocked & sigbit(sig)))
+			task_kick(t);
+	} else {
+		signal_wake_target(p, sig);
+	}
+	return q;
+}
+
+bool signal_dequeue(struct sigpending *sp, int sig, siginfo_t *info)
 {
 	struct list_head *pos;
 	bool found = false, more = false;
@@ -146,7 +174,12 @@ static bool dequeue_signal(struct sigpending *sp, int sig, siginfo_t *info)
 			struct sigqueue *q =
 			    list_entry(pos, struct sigqueue, node);
 			if (q->info.si_signo == sig) {
+				if (q->timer) {
+					posix_timers_delivered(q);
+					*info = q->info;
+				}
 				list_del(&q->node);
+				sp->nqueued--;
 				free(q);
 				break;
 			}
@@ -169,6 +202,11 @@ static void kill_process_now(struct process *p, int sig)
 	p->exit_status = sig; /* WIFSIGNALED with WTERMSIG == sig */
 	p->stopped = false;
 	waitq_wake_all(&p->stop_wait);
+	signal_kick_all(p);
+}
+
+void signal_kick_all(struct process *p)
+{
 	struct list_head *pos;
 	list_for_each(pos, &p->threads)
 	{
@@ -191,12 +229,34 @@ static void notify_parent_jobctl(struct process *p, int code, int sig)
 	si.si_signo = SIGCHLD;
 	si.si_code = code;
 	si.si_pid = p->pid;
-	si.si_uid = p->cred.uid;
+	si.si_uid = process_uid(p);
 	si.si_status = sig;
-	signal_send_process(pp, SIGCHLD, &si);
+	signal_send_process_locked(pp, SIGCHLD, &si);
+}
+
+/* The thread that takes a process-directed signal: the first that does
+ * not block it (NULL: all do; it waits in the shared set). */
+static struct task *pick_target(struct process *p, int sig)
+{
+	struct list_head *pos;
+	list_for_each(pos, &p->threads)
+	{
+		struct task *t = list_entry(pos, struct task, thread_node);
+		if (!(t->blocked & sigbit(sig)))
+			return t;
+	}
+	return NULL;
 }
 
 int signal_send_task(struct task *t, int sig, const siginfo_t *info)
+{
+	tasklist_lock_take();
+	int r = signal_send_task_locked(t, sig, info);
+	tasklist_unlock();
+	return r;
+}
+
+int signal_send_task_locked(struct task *t, int sig, const siginfo_t *info)
 {
 	if (sig < 1 || sig > BH_NSIG)
 		return -EINVAL;
@@ -216,6 +276,15 @@ int signal_send_task(struct task *t, int sig, const siginfo_t *info)
 }
 
 int signal_send_process(struct process *p, int sig, const siginfo_t *info)
+{
+	tasklist_lock_take();
+	int r = signal_send_process_locked(p, sig, info);
+	tasklist_unlock();
+	return r;
+}
+
+int signal_send_process_locked(struct process *p, int sig,
+			       const siginfo_t *info)
 {
 	if (sig < 1 || sig > BH_NSIG)
 		return -EINVAL;
@@ -247,23 +316,20 @@ int signal_send_process(struct process *p, int sig, const siginfo_t *info)
 	} else if (sig_default_action(sig) == SD_STOP) {
 		p->shared_pending.set &= ~sigbit(SIGCONT);
 	}
-	struct task *target = NULL;
-	struct list_head *pos;
-	list_for_each(pos, &p->threads)
-	{
-		struct task *t = list_entry(pos, struct task, thread_node);
-		if (!(t->blocked & sigbit(sig))) {
-			target = t;
-			break;
-		}
-	}
-	bool blocked_everywhere = target == NULL;
-	if (sig_ignored(p, sig) && !blocked_everywhere)
+	struct task *target = pick_target(p, sig);
+	if (sig_ignored(p, sig) && target)
 		return 0;
 	queue_signal(&p->shared_pending, sig, info);
 	if (target)
 		task_kick(target);
 	return 0;
+}
+
+void signal_wake_target(struct process *p, int sig)
+{
+	struct task *target = pick_target(p, sig);
+	if (target)
+		task_kick(target);
 }
 
 static void fill_user_info(siginfo_t *si, struct task *sender, int sig,
@@ -273,20 +339,30 @@ static void fill_user_info(siginfo_t *si, struct task *sender, int sig,
 	si->si_signo = sig;
 	si->si_code = code;
 	si->si_pid = sender ? sender->proc->pid : 0;
-	si->si_uid = sender ? sender->proc->cred.uid : 0;
+	si->si_uid = sender ? sender->cred.uid : 0;
 }
 
 static bool may_signal(struct task *sender, struct process *p)
 {
 	if (!sender)
 		return true;
-	const struct cred *c = &sender->proc->cred;
-	return cred_capable(c, CAP_KILL) || c->euid == p->cred.uid ||
-	       c->euid == p->cred.suid || c->uid == p->cred.uid ||
-	       c->uid == p->cred.suid;
+	const struct cred *c = &sender->cred;
+	const struct cred *tc = process_cred(p);
+	if (!tc)
+		return true; /* a zombie: signalling it does nothing */
+	return cred_capable(c, CAP_KILL) || c->euid == tc->uid ||
+	       c->euid == tc->suid || c->uid == tc->uid || c->uid == tc->suid;
 }
 
 int signal_kill(struct task *sender, int pid, int sig)
+{
+	tasklist_lock_take();
+	int r = signal_kill_locked(sender, pid, sig);
+	tasklist_unlock();
+	return r;
+}
+
+int signal_kill_locked(struct task *sender, int pid, int sig)
 {
 	if (sig < 0 || sig > BH_NSIG)
 		return -EINVAL;
@@ -304,7 +380,7 @@ int signal_kill(struct task *sender, int pid, int sig)
 		}
 		if (!may_signal(sender, p))
 			return -EPERM;
-		return sig ? signal_send_process(p, sig, &si) : 0;
+		return sig ? signal_send_process_locked(p, sig, &si) : 0;
 	}
 	int pgid = pid == 0 ? (sender ? sender->proc->pgid : 1) : -pid;
 	bool found = false, sent = false;
@@ -329,7 +405,7 @@ int signal_kill(struct task *sender, int pid, int sig)
 		sent = true;
 		/* A zombie member is found, and a signal to it is a no-op. */
 		if (sig && p->state == PROC_ALIVE)
-			signal_send_process(p, sig, &si);
+			signal_send_process_locked(p, sig, &si);
 	}
 	if (!found)
 		return -ESRCH;
@@ -338,6 +414,7 @@ int signal_kill(struct task *sender, int pid, int sig)
 
 void signal_force(struct task *t, int sig, const siginfo_t *info)
 {
+	tasklist_lock_take();
 	struct ksigaction *sa = &t->proc->sigactions[sig - 1];
 	if ((t->blocked & sigbit(sig)) ||
 	    sa->handler == (uint64_t)(uintptr_t)SIG_IGN) {
@@ -346,10 +423,12 @@ void signal_force(struct task *t, int sig, const siginfo_t *info)
 		t->blocked &= ~sigbit(sig);
 	}
 	queue_signal(&t->pending, sig, info);
+	atomic_store(&t->work, true);
+	tasklist_unlock();
 }
 
 /* Take the next deliverable signal: synchronous faults first (they are
- * thread-directed), then lowest number, as Linux does. */
+ * thread-directed), then lowest number, as Linux does. tasklist held. */
 static int next_signal(struct task *t, siginfo_t *info)
 {
 	ksigset_t mine = t->pending.set & ~t->blocked;
@@ -359,7 +438,7 @@ static int next_signal(struct task *t, siginfo_t *info)
 	struct sigpending *sp = mine ? &t->pending : &t->proc->shared_pending;
 	ksigset_t set = mine ? mine : shared;
 	int sig = __builtin_ctzll(set) + 1;
-	dequeue_signal(sp, sig, info);
+	signal_dequeue(sp, sig, info);
 	return sig;
 }
 
@@ -400,6 +479,24 @@ static void restart_syscall_after(struct task *t, bool has_handler,
 	t->in_syscall = false;
 }
 
+void signal_restart_done(struct task *t)
+{
+	if (t->in_syscall) {
+		long ret = (long)t->regs.rax;
+		if (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK)
+			restart_syscall_after(t, false, 0);
+	}
+	if (t->has_saved_mask) {
+		/* The mask a ppoll/pselect/sigsuspend set is put back. */
+		tasklist_lock_take();
+		t->blocked = t->saved_mask;
+		t->has_saved_mask = false;
+		task_recalc_work(t);
+		tasklist_unlock();
+	}
+}
+
+/* The frame for a handler, written with no lock held. */
 static int setup_frame(struct task *t, int sig, const siginfo_t *info,
 		       const struct ksigaction *sa, ksigset_t oldmask)
 {
@@ -466,8 +563,26 @@ static int setup_frame(struct task *t, int sig, const siginfo_t *info,
 	return 0;
 }
 
-/* A stop signal with its default action: the whole process stops until
- * SIGCONT or SIGKILL. (Orphaned process groups are not special-cased.) */
+/* The process is stopped (a stop signal's default action, taken by this
+ * thread or another): sleep until SIGCONT or SIGKILL. Pending signals do
+ * not end a stop: only SIGCONT and SIGKILL clear p->stopped, so the sleep
+ * is killable, not interruptible. (Orphaned process groups are not
+ * special-cased.) tasklist held; dropped while asleep. */
+static void stop_wait(struct task *t)
+{
+	struct process *p = t->proc;
+	struct wait_entry we;
+	wait_entry_init_task(&we, t, 0);
+	waitq_add(&p->stop_wait, &we);
+	while (p->stopped && !p->group_exiting) {
+		uint32_t seq = task_wake_seq(t);
+		tasklist_unlock();
+		task_sleep(t, seq, NULL, SLEEP_KILLABLE);
+		tasklist_lock_take();
+	}
+	waitq_remove(&we);
+}
+
 static void do_stop(struct task *t, int sig)
 {
 	struct process *p = t->proc;
@@ -477,26 +592,32 @@ static void do_stop(struct task *t, int sig)
 		p->stop_report = true;
 		p->cont_report = false;
 		notify_parent_jobctl(p, CLD_STOPPED, sig);
+		/* Every thread stops: each finds p->stopped on its way back
+		 * to the guest. */
+		signal_kick_all(p);
 	}
-	/* Pending signals do not end a stop: only SIGCONT and SIGKILL clear
-	 * p->stopped, so the sleep is killable, not interruptible. */
-	struct wait_entry we;
-	wait_entry_init_task(&we, t, 0);
-	waitq_add(&p->stop_wait, &we);
-	while (p->stopped && !p->group_exiting) {
-		uint32_t seq = task_wake_seq(t);
-		if (!p->stopped)
-			break;
-		task_sleep(t, seq, NULL, SLEEP_KILLABLE);
-	}
-	waitq_remove(&we);
+	stop_wait(t);
 }
 
 void signal_deliver(struct task *t)
 {
+	struct process *p = t->proc;
+	tasklist_lock_take();
 	for (;;) {
-		if (t->proc->group_exiting)
-			process_exit_group(t, t->proc->exit_status);
+		/* Cleared first: anything that arrives from here on sets it
+		 * again, and is seen by this loop or the next return. */
+		atomic_store(&t->work, false);
+		if (task_should_stop(t)) {
+			int st = p->exit_status;
+			tasklist_unlock();
+			if (p->group_exiting)
+				process_exit_group(t, st);
+			task_exit(t, st);
+		}
+		if (p->stopped) {
+			stop_wait(t);
+			continue;
+		}
 		siginfo_t info;
 		int sig = next_signal(t, &info);
 		if (!sig) {
@@ -505,9 +626,11 @@ void signal_deliver(struct task *t)
 				t->blocked = t->saved_mask;
 				t->has_saved_mask = false;
 			}
+			task_recalc_work(t);
+			tasklist_unlock();
 			return;
 		}
-		struct ksigaction *sa = &t->proc->sigactions[sig - 1];
+		struct ksigaction *sa = &p->sigactions[sig - 1];
 		if (sa->handler == (uint64_t)(uintptr_t)SIG_IGN)
 			continue;
 		if (sa->handler == (uint64_t)(uintptr_t)SIG_DFL) {
@@ -522,26 +645,29 @@ void signal_deliver(struct task *t)
 				/* No core files: the sandbox has nowhere to
 				 * write them; WCOREDUMP stays clear. */
 			case SD_TERM:
+				tasklist_unlock();
 				process_exit_group(t, sig);
 			}
 		}
-		restart_syscall_after(t, true, sa->flags);
+		struct ksigaction act = *sa;
+		restart_syscall_after(t, true, act.flags);
 		ksigset_t oldmask =
 		    t->has_saved_mask ? t->saved_mask : t->blocked;
 		t->has_saved_mask = false;
-		if (setup_frame(t, sig, &info, sa, oldmask) < 0) {
-			/* Like Linux: a frame that cannot be written kills
-			 * with SIGSEGV. */
-			process_exit_group(t, SIGSEGV);
-		}
-		ksigset_t block = sa->mask;
-		if (!(sa->flags & SA_NODEFER))
+		ksigset_t block = act.mask;
+		if (!(act.flags & SA_NODEFER))
 			block |= sigbit(sig);
 		t->blocked = (oldmask | block) & ~SIG_KERNEL_ONLY;
-		if (sa->flags & SA_RESETHAND) {
+		if (act.flags & SA_RESETHAND) {
 			sa->handler = (uint64_t)(uintptr_t)SIG_DFL;
 			sa->flags &= ~(uint64_t)SA_SIGINFO;
 		}
+		tasklist_unlock();
+		/* Like Linux: a frame that cannot be written kills with
+		 * SIGSEGV. */
+		if (setup_frame(t, sig, &info, &act, oldmask) < 0)
+			process_exit_group(t, SIGSEGV);
+		tasklist_lock_take();
 	}
 }
 
@@ -564,7 +690,6 @@ long signal_sigreturn(struct task *t)
 	r->eflags = (r->eflags & ~fix) | (sc->eflags & fix);
 	r->cs = 0x33;
 	r->ss = 0x2b;
-	t->blocked = f.uc.uc_sigmask & ~SIG_KERNEL_ONLY;
 	if (sc->fpstate) {
 		plat_fpregs fp;
 		if (copy_from_user(t, &fp, sc->fpstate, sizeof(fp)) < 0)
@@ -572,6 +697,10 @@ long signal_sigreturn(struct task *t)
 		fp.mxcsr &= 0xffff; /* reserved bits would make it fault */
 		platform->set_fpregs(t->pt, &fp);
 	}
+	tasklist_lock_take();
+	t->blocked = f.uc.uc_sigmask & ~SIG_KERNEL_ONLY;
+	task_recalc_work(t);
+	tasklist_unlock();
 	/* The restored rax is the interrupted code's, not a result. */
 	t->in_syscall = false;
 	return (long)r->rax;

@@ -37,16 +37,27 @@ void task_wake(struct task *t)
 
 void task_kick(struct task *t)
 {
+	/* seq_cst: pairs with task_run's store of in_guest then load of
+	 * work, so that either it sees the work or we see it in the guest. */
+	atomic_store_explicit(&t->work, true, memory_order_seq_cst);
 	task_wake(t);
 	if (atomic_load(&t->in_guest) && t->pt)
 		platform->interrupt(t->pt);
 }
 
-static bool task_should_stop(struct task *t)
+bool task_should_stop(struct task *t)
 {
 	struct process *p = t->proc;
 	return p->group_exiting || (p->exec_task && p->exec_task != t) ||
 	       t->state != TASK_RUNNING;
+}
+
+void task_recalc_work(struct task *t)
+{
+	struct process *p = t->proc;
+	bool w = task_signal_pending(t) || task_should_stop(t) || p->stopped;
+	if (w)
+		atomic_store_explicit(&t->work, true, memory_order_release);
 }
 
 /* Why a sleep ends early. A thread waiting in execve for its siblings to
@@ -55,9 +66,14 @@ static bool task_should_stop(struct task *t)
 static bool task_interrupted(struct task *t, enum sleep_kind kind)
 {
 	struct process *p = t->proc;
+	tasklist_lock_take();
+	bool r;
 	if (p->exec_task == t || kind == SLEEP_KILLABLE)
-		return p->group_exiting || t->state != TASK_RUNNING;
-	return task_signal_pending(t) || task_should_stop(t);
+		r = p->group_exiting || t->state != TASK_RUNNING;
+	else
+		r = task_signal_pending(t) || task_should_stop(t);
+	tasklist_unlock();
+	return r;
 }
 
 static bool ts_passed(const struct timespec *dl)
@@ -75,7 +91,6 @@ int task_sleep(struct task *t, uint32_t seq, const struct timespec *deadline,
 		return -EINTR;
 	if (deadline && ts_passed(deadline))
 		return -ETIMEDOUT;
-	kunlock();
 	lock_assert_none("task_sleep");
 	atomic_store_explicit(&t->sleeping, true, memory_order_seq_cst);
 	/* An absolute CLOCK_MONOTONIC timeout: FUTEX_WAIT_BITSET. */
@@ -88,7 +103,6 @@ int task_sleep(struct task *t, uint32_t seq, const struct timespec *deadline,
 			break;
 	}
 	atomic_store_explicit(&t->sleeping, false, memory_order_relaxed);
-	klock();
 	if (task_interrupted(t, kind))
 		return -EINTR;
 	if (deadline && ts_passed(deadline))
@@ -121,7 +135,6 @@ static void task_run(struct task *t)
 		return;
 	current = t;
 	int r = platform->adopt(t->pt);
-	klock();
 	if (r < 0) {
 		bh_error("task %d: cannot attach to its stub: %s", t->tid,
 			 strerror(-r));
@@ -135,15 +148,20 @@ static void task_run(struct task *t)
 	if (t->start_hook)
 		t->start_hook(t);
 	for (;;) {
-		if (task_should_stop(t))
-			task_exit(t, t->proc->exit_status);
-		signal_deliver(t);
+		/* Nothing to do (the common case) costs one load. */
+		if (atomic_load_explicit(&t->work, memory_order_acquire))
+			signal_deliver(t);
+		else
+			signal_restart_done(t);
 		t->in_syscall = false;
 		atomic_store(&t->in_guest, true);
-		kunlock();
+		/* A kick that came before in_guest was set is in t->work. */
+		if (atomic_load_explicit(&t->work, memory_order_seq_cst)) {
+			atomic_store(&t->in_guest, false);
+			continue;
+		}
 		struct plat_event ev;
 		platform->run(t->pt, &t->regs, &ev);
-		klock();
 		atomic_store(&t->in_guest, false);
 		switch (ev.kind) {
 		case PLAT_EV_SYSCALL:

@@ -34,6 +34,16 @@ struct task {
 	struct plat_thread *pt;
 	plat_regs regs;	       /* owner: guest registers while served */
 	enum task_state state; /* tasklist */
+	/* Per thread, as on Linux (glibc's setuid() calls it in every
+	 * thread). Written by the owner under tasklist; read by the owner
+	 * freely and by others under tasklist. */
+	struct cred cred;
+	/* The fd table and root/cwd/umask, per thread as on Linux (shared by
+	 * CLONE_FILES, CLONE_FS). Changed only by the owner, under tasklist;
+	 * read by the owner freely, by others under tasklist with a
+	 * reference taken. */
+	struct fdtable *files;
+	struct fs_struct *fs;
 
 	/* Written by the owner under tasklist; read by the owner freely and
 	 * by others under tasklist. */
@@ -46,6 +56,11 @@ struct task {
 
 	/* task_sleep() waits for this to move; task_wake() moves it. */
 	_Atomic uint32_t wake_seq;
+	/* Set (under tasklist) when the task may have something to do before
+	 * it returns to the guest: a signal it does not block, a stop, an
+	 * exit or exec request. Checked without a lock on every return;
+	 * cleared by the task under tasklist once it found nothing left. */
+	_Atomic bool work;
 	_Atomic bool in_guest; /* running guest code: kick with interrupt */
 	_Atomic bool sleeping; /* in task_sleep (for /proc: state S) */
 
@@ -56,7 +71,9 @@ struct task {
 	long (*restart_fn)(struct task *t);
 	uint64_t restart_args[4];
 	_Atomic uint64_t syscalls; /* count, for stats */
-	bool in_syscall;	   /* owner: regs.rax holds a syscall result */
+	/* The thread's CPU time when it last read it (cputime.c); atomic. */
+	_Atomic uint64_t cpu_sample;
+	bool in_syscall; /* owner: regs.rax holds a syscall result */
 	/* Runs once on the task's own sentry thread after it attached to its
 	 * stub, before the guest runs (boot uses it to exec init). */
 	void (*start_hook)(struct task *t);
@@ -85,9 +102,15 @@ enum sleep_kind {
 int task_sleep(struct task *t, uint32_t seq, const struct timespec *deadline,
 	       enum sleep_kind kind);
 
-/* Wake t if it is sleeping, or interrupt it if it runs guest code, so that
- * it notices a new signal or exit request. tasklist held. */
+/* Give t work (see struct task.work) and wake it if it is sleeping, or
+ * interrupt it if it runs guest code, so that it notices a new signal or
+ * exit request. tasklist held. */
 void task_kick(struct task *t);
+/* Recompute t's work flag after its blocked mask changed (tasklist). */
+void task_recalc_work(struct task *t);
+/* Does t have to stop running the guest (exit, another thread's exec)?
+ * tasklist held. */
+bool task_should_stop(struct task *t);
 
 /* Leave the calling sentry thread (end of task_exit). */
 __attribute__((noreturn)) void task_leave(void);

@@ -297,7 +297,7 @@ static int elf_map_segment(struct task *t, struct exec_elf *e,
 				return (int)r;
 		}
 		anon = page_up(fend);
-	} else if (vma_intersects(t->proc->mm, start, start + MM_PAGE)) {
+	} else if (mm_intersects(t->proc->mm, start, start + MM_PAGE)) {
 		/* A bss-only segment sharing its first page with the previous
 		 * segment: keep that page, zero our part of it. */
 		anon = page_up(vaddr);
@@ -494,7 +494,7 @@ static uint64_t stack_finish(struct exec_stack *s, uint64_t top,
 static void exec_reset_signals(struct task *t)
 {
 	struct process *p = t->proc;
-
+	tasklist_lock_take();
 	for (int i = 0; i < BH_NSIG; i++) {
 		struct ksigaction *ka = &p->sigactions[i];
 		if (ka->handler != (uint64_t)(uintptr_t)SIG_IGN)
@@ -510,36 +510,45 @@ static void exec_reset_signals(struct task *t)
 	t->clear_child_tid = 0;
 	t->robust_list = 0;
 	t->robust_len = 0;
+	tasklist_unlock();
 }
 
 static void exec_set_identity(struct task *t, const char *execfn,
 			      struct file *exe, const char *cmd, size_t cmdlen)
 {
 	struct process *p = t->proc;
-	const char *base = strrchr(execfn, '/');
-
-	base = base ? base + 1 : execfn;
-	if (*base == '\0' &&
-	    file_path(exe, p->exe_path, sizeof(p->exe_path)) > 0) {
-		const char *b2 = strrchr(p->exe_path, '/');
-		base = b2 ? b2 + 1 : p->exe_path;
+	/* Worked out first: the path walks the dentry tree, whose lock
+	 * ranks below tasklist's. */
+	char *path = malloc(sizeof(p->exe_path));
+	char *c = malloc(cmdlen ? cmdlen : 1);
+	if (!path || file_path(exe, path, sizeof(p->exe_path)) < 0) {
+		free(path);
+		path = strndup(execfn, sizeof(p->exe_path) - 1);
 	}
+	const char *base = strrchr(execfn, '/');
+	base = base ? base + 1 : execfn;
+	if (*base == '\0' && path) {
+		const char *b2 = strrchr(path, '/');
+		base = b2 ? b2 + 1 : path;
+	}
+	if (c)
+		memcpy(c, cmd, cmdlen);
+	tasklist_lock_take();
 	/* comm is TASK_COMM_LEN (16) with the NUL: cut at 15 bytes. */
 	size_t bl = strnlen(base, sizeof(p->comm) - 1);
 	memcpy(p->comm, base, bl);
 	p->comm[bl] = '\0';
-	if (file_path(exe, p->exe_path, sizeof(p->exe_path)) < 0) {
-		size_t el = strnlen(execfn, sizeof(p->exe_path) - 1);
-		memcpy(p->exe_path, execfn, el);
-		p->exe_path[el] = '\0';
-	}
-	char *c = malloc(cmdlen ? cmdlen : 1);
+	if (path)
+		snprintf(p->exe_path, sizeof(p->exe_path), "%s", path);
+	char *oldcmd = NULL;
 	if (c) {
-		memcpy(c, cmd, cmdlen);
-		free(p->cmdline);
+		oldcmd = p->cmdline;
 		p->cmdline = c;
 		p->cmdline_len = cmdlen;
 	}
+	tasklist_unlock();
+	free(oldcmd);
+	free(path);
 }
 
 /* After the point of no return: build the new image. */
@@ -547,7 +556,7 @@ static int exec_build(struct task *t, struct exec_elf *main_elf,
 		      struct exec_elf *interp, struct exec_stack *st)
 {
 	struct mm *mm = t->proc->mm;
-	struct cred *cr = &t->proc->cred;
+	struct cred *cr = &t->cred;
 	uint64_t hint = 0;
 	int err;
 
@@ -562,7 +571,9 @@ static int exec_build(struct task *t, struct exec_elf *main_elf,
 		if (err)
 			return err;
 	}
+	mm_lock(mm);
 	mm->brk_start = mm->brk = main_elf->info.max_vaddr + main_elf->bias;
+	mm_unlock(mm);
 
 	/* Below the stub, with a random gap, like a randomised stack top. */
 	uint64_t shint = STUB_BASE - GUEST_STACK_SIZE -
@@ -603,13 +614,15 @@ static int exec_build(struct task *t, struct exec_elf *main_elf,
 	    AT_MINSIGSTKSZ, minsig ? minsig : 2048,
 	    AT_NULL,	    0,
 	};
+	mm_lock(mm);
 	uint64_t sp = stack_finish(st, top, auxv, mm);
-	err = copy_to_user(t, sp, st->buf, st->size);
-	if (err)
-		return err;
 	mm->start_stack = sp;
 	memcpy(mm->auxv, auxv, sizeof(auxv));
 	mm->auxv_len = 2 * EXEC_NAUXV;
+	mm_unlock(mm);
+	err = copy_to_user(t, sp, st->buf, st->size);
+	if (err)
+		return err;
 
 	plat_fpregs fp;
 	memset(&fp, 0, sizeof(fp));
@@ -633,7 +646,7 @@ static int exec_open(struct task *t, int dirfd, const char *path, int flags,
 		     struct file **f)
 {
 	if ((flags & AT_EMPTY_PATH) && path[0] == '\0') {
-		*f = fd_get(t->proc->files, dirfd);
+		*f = fd_get(t->files, dirfd);
 		return *f ? 0 : -EBADF;
 	}
 	int oflags = O_RDONLY | O_CLOEXEC;
@@ -779,7 +792,14 @@ int kernel_execveat(struct task *t, int dirfd, const char *path,
 	if (err)
 		goto out;
 	exec_reset_signals(t);
-	fdtable_close_on_exec(t->proc->files);
+	/* The other threads are gone; a table still shared is another
+	 * process's (CLONE_FILES), and exec must not close its fds. */
+	err = fdtable_unshare(t);
+	if (err) {
+		err = -EXEC_FATAL;
+		goto out;
+	}
+	fdtable_close_on_exec(t->files);
 	err = exec_build(t, elf, interp, &st);
 	if (err) {
 		bh_warn("execve %s: failed after the point of no return: %s",

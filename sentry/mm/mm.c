@@ -81,6 +81,7 @@ struct mm *mm_new(void)
 	if (!mm)
 		return NULL;
 	mm->refs = 1;
+	kmutex_init(&mm->lock, "mm", LR_MM);
 	mm->vmas = (struct rb_root)RB_ROOT_INIT;
 	return mm;
 }
@@ -92,6 +93,7 @@ struct mm *mm_dup(struct mm *old)
 	if (!mm)
 		return NULL;
 	*mm = *old;
+	kmutex_init(&mm->lock, "mm", LR_MM);
 	mm->vmas = (struct rb_root)RB_ROOT_INIT;
 	mm->map_count = 0;
 	mm->total_pages = 0;
@@ -301,8 +303,9 @@ static long map_record(struct task *t, struct map_req *q, long r)
 	return (long)got;
 }
 
-long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
-		  int flags, struct file *file, uint64_t off, const char *name)
+static long map_named_locked(struct task *t, uint64_t addr, uint64_t len,
+			     int prot, int flags, struct file *file,
+			     uint64_t off, const char *name)
 {
 	struct map_req q;
 	long err = map_check(t, &q, addr, len, prot, flags, file, off, name);
@@ -311,8 +314,8 @@ long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
 	return map_record(t, &q, map_host(t, &q));
 }
 
-int mm_map_file_many(struct task *t, struct file *file, int n,
-		     const struct mm_file_map *maps)
+static int map_file_many_locked(struct task *t, struct file *file, int n,
+				const struct mm_file_map *maps)
 {
 	struct map_req q[MM_MAP_MANY_MAX];
 	struct plat_call c[MM_MAP_MANY_MAX];
@@ -397,7 +400,7 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
 	flags &= MAP_TYPE_MASK | MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_PASSED;
 
 	if (!(flags & MAP_ANONYMOUS)) {
-		f = fd_get(t->proc->files, fd);
+		f = fd_get(t->files, fd);
 		if (!f)
 			return -EBADF;
 	} else {
@@ -443,7 +446,7 @@ static long unmap_range(struct task *t, uint64_t s, uint64_t e)
 	return 0;
 }
 
-long mm_munmap(struct task *t, uint64_t addr, uint64_t len)
+static long munmap_locked(struct task *t, uint64_t addr, uint64_t len)
 {
 	if ((addr & ~MM_PAGE_MASK) || len == 0)
 		return -EINVAL;
@@ -455,7 +458,8 @@ long mm_munmap(struct task *t, uint64_t addr, uint64_t len)
 	return unmap_range(t, addr, addr + len);
 }
 
-long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot)
+static long mprotect_locked(struct task *t, uint64_t addr, uint64_t len,
+			    int prot)
 {
 	struct mm *mm = t->proc->mm;
 	struct vma_spares sp;
@@ -508,7 +512,7 @@ long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot)
 	return 0;
 }
 
-long mm_brk(struct task *t, uint64_t newbrk)
+static long brk_locked(struct task *t, uint64_t newbrk)
 {
 	struct mm *mm = t->proc->mm;
 	uint64_t old_end = page_up(mm->brk), new_end;
@@ -532,17 +536,17 @@ long mm_brk(struct task *t, uint64_t newbrk)
 	if (touches_stub(old_end, new_end) ||
 	    vma_intersects(mm, old_end, new_end))
 		return (long)mm->brk;
-	long r =
-	    mm_map_named(t, old_end, new_end - old_end, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-			 NULL, 0, "[heap]");
+	long r = map_named_locked(
+	    t, old_end, new_end - old_end, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, NULL, 0,
+	    "[heap]");
 	if (r >= 0)
 		mm->brk = newbrk;
 	return (long)mm->brk;
 }
 
-long mm_mremap(struct task *t, uint64_t old, uint64_t oldlen, uint64_t newlen,
-	       int flags, uint64_t newaddr)
+static long mremap_locked(struct task *t, uint64_t old, uint64_t oldlen,
+			  uint64_t newlen, int flags, uint64_t newaddr)
 {
 	struct mm *mm = t->proc->mm;
 	struct vma_spares sp;
@@ -631,7 +635,8 @@ out:
 	return r;
 }
 
-long mm_madvise(struct task *t, uint64_t addr, uint64_t len, int advice)
+static long madvise_locked(struct task *t, uint64_t addr, uint64_t len,
+			   int advice)
 {
 	struct mm *mm = t->proc->mm;
 	bool forward = false;
@@ -692,7 +697,7 @@ long mm_madvise(struct task *t, uint64_t addr, uint64_t len, int advice)
 	return vma_covers(mm, addr, end) ? 0 : -ENOMEM;
 }
 
-long mm_msync(struct task *t, uint64_t addr, uint64_t len, int flags)
+static long msync_locked(struct task *t, uint64_t addr, uint64_t len, int flags)
 {
 	struct mm *mm = t->proc->mm;
 
@@ -722,7 +727,7 @@ long mm_msync(struct task *t, uint64_t addr, uint64_t len, int flags)
 	return vma_covers(mm, addr, end) ? 0 : -ENOMEM;
 }
 
-void mm_unmap_all(struct task *t)
+static void unmap_all_locked(struct task *t)
 {
 	struct mm *mm = t->proc->mm;
 
@@ -789,4 +794,107 @@ size_t mm_render_maps(struct mm *mm, uint64_t *from, char *buf, size_t cap)
 		*from = v->end;
 	}
 	return len;
+}
+
+/* ---- the locked entry points: each change of an address space holds its
+ * lock across the stub's host calls that make it (lockorder.h: a sleep
+ * lock), so the VMAs and the host's mappings never disagree. ---- */
+
+long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
+		  int flags, struct file *file, uint64_t off, const char *name)
+{
+	struct mm *mm = t->proc->mm;
+	mm_lock(mm);
+	long r = map_named_locked(t, addr, len, prot, flags, file, off, name);
+	mm_unlock(mm);
+	return r;
+}
+
+int mm_map_file_many(struct task *t, struct file *file, int n,
+		     const struct mm_file_map *maps)
+{
+	struct mm *mm = t->proc->mm;
+	mm_lock(mm);
+	int r = map_file_many_locked(t, file, n, maps);
+	mm_unlock(mm);
+	return r;
+}
+
+long mm_munmap(struct task *t, uint64_t addr, uint64_t len)
+{
+	struct mm *mm = t->proc->mm;
+	mm_lock(mm);
+	long r = munmap_locked(t, addr, len);
+	mm_unlock(mm);
+	return r;
+}
+
+long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot)
+{
+	struct mm *mm = t->proc->mm;
+	mm_lock(mm);
+	long r = mprotect_locked(t, addr, len, prot);
+	mm_unlock(mm);
+	return r;
+}
+
+long mm_brk(struct task *t, uint64_t newbrk)
+{
+	struct mm *mm = t->proc->mm;
+	mm_lock(mm);
+	long r = brk_locked(t, newbrk);
+	mm_unlock(mm);
+	return r;
+}
+
+long mm_mremap(struct task *t, uint64_t old, uint64_t oldlen, uint64_t newlen,
+	       int flags, uint64_t newaddr)
+{
+	struct mm *mm = t->proc->mm;
+	mm_lock(mm);
+	long r = mremap_locked(t, old, oldlen, newlen, flags, newaddr);
+	mm_unlock(mm);
+	return r;
+}
+
+long mm_madvise(struct task *t, uint64_t addr, uint64_t len, int advice)
+{
+	struct mm *mm = t->proc->mm;
+	mm_lock(mm);
+	long r = madvise_locked(t, addr, len, advice);
+	mm_unlock(mm);
+	return r;
+}
+
+long mm_msync(struct task *t, uint64_t addr, uint64_t len, int flags)
+{
+	struct mm *mm = t->proc->mm;
+	mm_lock(mm);
+	long r = msync_locked(t, addr, len, flags);
+	mm_unlock(mm);
+	return r;
+}
+
+void mm_unmap_all(struct task *t)
+{
+	struct mm *mm = t->proc->mm;
+	mm_lock(mm);
+	unmap_all_locked(t);
+	mm_unlock(mm);
+}
+
+bool mm_intersects(struct mm *mm, uint64_t s, uint64_t e)
+{
+	mm_lock(mm);
+	bool r = vma_intersects(mm, s, e);
+	mm_unlock(mm);
+	return r;
+}
+
+bool mm_covers(struct mm *mm, uint64_t s, uint64_t e)
+{
+	mm_lock(mm);
+	bool r = vma_covers(mm, s, e);
+	mm_unlock(mm);
+	return r;
 }

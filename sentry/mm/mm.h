@@ -13,6 +13,7 @@
 
 #include "bulkhead/list.h"
 #include "bulkhead/rbtree.h"
+#include "sentry/kernel/lock.h"
 
 struct task;
 struct file;
@@ -39,8 +40,12 @@ struct vma {
 	char name[64]; /* "[stack]", "[heap]", or "" */
 };
 
+/* An address space. lock is a sleep lock (lockorder.h) held across the
+ * address space's own stub calls, so that the VMAs and the host's
+ * mappings change together; every field below refs is under it. */
 struct mm {
 	_Atomic int refs;
+	struct kmutex lock;
 	struct rb_root vmas; /* struct vma, by address */
 	uint64_t brk_start, brk;
 	uint64_t start_stack;
@@ -54,8 +59,17 @@ struct mm {
 #define MM_MAX_MAP_COUNT 65530
 
 struct mm *mm_new(void);
-/* Copy of the VMA list for fork (the host clone copies the memory). */
+/* Copy of the VMAs for fork (the host clone copies the memory); the
+ * caller holds mm->lock across the host clone and this copy. */
 struct mm *mm_dup(struct mm *mm);
+static inline void mm_lock(struct mm *mm)
+{
+	kmutex_lock(&mm->lock);
+}
+static inline void mm_unlock(struct mm *mm)
+{
+	kmutex_unlock(&mm->lock);
+}
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
 
@@ -86,6 +100,9 @@ long mm_map_file(struct task *t, uint64_t addr, uint64_t len, int prot,
 /* The same with a name for /proc/pid/maps ("[stack]"); name may be NULL. */
 long mm_map_named(struct task *t, uint64_t addr, uint64_t len, int prot,
 		  int flags, struct file *file, uint64_t off, const char *name);
+/* vma_intersects and vma_covers, under the mm's lock. */
+bool mm_intersects(struct mm *mm, uint64_t s, uint64_t e);
+bool mm_covers(struct mm *mm, uint64_t s, uint64_t e);
 /* Unmap every guest VMA (exec). */
 void mm_unmap_all(struct task *t);
 /* Render the /proc/pid/maps lines of the VMAs from the one holding *from

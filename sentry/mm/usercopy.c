@@ -13,6 +13,9 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/lock.h"
+#include "sentry/kernel/process.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/vma.h"
@@ -45,46 +48,32 @@ static bool uc_range_ok(uint64_t addr, size_t n)
  * then finds the exact end. */
 static bool uc_mapped(struct task *t, uint64_t addr, size_t n, int prot)
 {
-	if (!t->proc || !t->proc->mm)
+	struct mm *mm = t->proc ? t->proc->mm : NULL;
+	if (!mm)
 		return false;
 	uint64_t end = addr + n;
-	for (struct vma *v = vma_find(t->proc->mm, addr); v && addr < end;
-	     v = vma_next(t->proc->mm, v)) {
+	bool ok = false;
+	mm_lock(mm);
+	for (struct vma *v = vma_find(mm, addr); v && addr < end;
+	     v = vma_next(mm, v)) {
 		if (v->start > addr || !(v->prot & prot))
-			return false;
+			break;
 		addr = v->end;
 	}
-	return addr >= end;
+	ok = addr >= end;
+	mm_unlock(mm);
+	return ok;
 }
 
 /* The largest copy made through the stub's shared page. */
 #define UC_FAST_MAX (16UL << 10)
 
-/* Move up to n bytes; returns how many were moved before the first fault
- * (0 if the first page faults). write selects the direction. */
-static size_t uc_xfer(struct task *t, uint64_t addr, void *local, size_t n,
-		      bool write)
+/* process_vm_* on host process pid, page by page (see the top). */
+static size_t uc_vm_xfer(pid_t pid, uint64_t addr, void *local, size_t n,
+			 bool write)
 {
 	struct iovec riov[UC_IOV_BATCH];
-	pid_t pid = platform->host_pid(t->pt);
 	size_t done = 0;
-
-	/* In-arguments the stub read at the trap (by the shapes of the
-	 * syscall table): no round trip. Any write makes them stale. */
-	if (write && platform->prefetch_drop)
-		platform->prefetch_drop(t->pt);
-	if (!write && platform->prefetched && n <= UC_PAGE &&
-	    uc_mapped(t, addr, n, PROT_READ) &&
-	    platform->prefetched(t->pt, local, addr, n) == 0)
-		return n;
-	if (platform->copy_in && n <= UC_FAST_MAX &&
-	    uc_mapped(t, addr, n, write ? PROT_WRITE : PROT_READ)) {
-		int r = write ? platform->copy_out(t->pt, addr, local, n)
-			      : platform->copy_in(t->pt, local, addr, n);
-		if (r == 0)
-			return n;
-	}
-
 	while (done < n) {
 		size_t chunk = 0;
 		int cnt = 0;
@@ -114,6 +103,38 @@ static size_t uc_xfer(struct task *t, uint64_t addr, void *local, size_t n,
 	return done;
 }
 
+/* Move up to n bytes; returns how many were moved before the first fault
+ * (0 if the first page faults). write selects the direction. */
+static size_t uc_xfer(struct task *t, uint64_t addr, void *local, size_t n,
+		      bool write)
+{
+	lock_might_block("guest memory access");
+	/* Another task's memory: only process_vm_*, never its stub's
+	 * shared page, which its own sentry thread owns. (/proc goes through
+	 * copy_from_process, which holds no task pointer.) */
+	bool own = t == current;
+	if (!t->pt)
+		return 0;
+	pid_t pid = platform->host_pid(t->pt);
+	/* In-arguments the stub read at the trap (by the shapes of the
+	 * syscall table): no round trip. Any write makes them stale. */
+	if (own && write && platform->prefetch_drop)
+		platform->prefetch_drop(t->pt);
+	if (own && !write && platform->prefetched && n <= UC_PAGE &&
+	    uc_mapped(t, addr, n, PROT_READ) &&
+	    platform->prefetched(t->pt, local, addr, n) == 0)
+		return n;
+	if (own && platform->copy_in && n <= UC_FAST_MAX &&
+	    uc_mapped(t, addr, n, write ? PROT_WRITE : PROT_READ)) {
+		int r = write ? platform->copy_out(t->pt, addr, local, n)
+			      : platform->copy_in(t->pt, local, addr, n);
+		if (r == 0)
+			return n;
+	}
+
+	return uc_vm_xfer(pid, addr, local, n, write);
+}
+
 int copy_from_user(struct task *t, void *dst, uint64_t src, size_t n)
 {
 	if (n == 0)
@@ -132,9 +153,22 @@ int copy_to_user(struct task *t, uint64_t dst, const void *src, size_t n)
 	return uc_xfer(t, dst, (void *)src, n, true) == n ? 0 : -EFAULT;
 }
 
+int user_atomic32(struct task *t, uint64_t addr, int op, uint32_t arg,
+		  uint32_t cmp, uint32_t *old)
+{
+	if ((addr & 3) || !uc_range_ok(addr, 4) || t != current || !t->pt)
+		return -EFAULT;
+	if (!platform->atomic32)
+		return -ENOSYS;
+	lock_might_block("guest atomic");
+	return platform->atomic32(t->pt, addr, op, arg, cmp, old);
+}
+
 ssize_t copy_to_user_from_fd(struct task *t, uint64_t dst, int hostfd, size_t n,
 			     uint64_t off)
 {
+	if (t != current)
+		return -EOPNOTSUPP;
 	if (!platform->syscalls_fd || n == 0 || !uc_range_ok(dst, n) ||
 	    !uc_mapped(t, dst, n, PROT_WRITE) || off > (uint64_t)INT64_MAX)
 		return -EOPNOTSUPP;
@@ -381,4 +415,32 @@ out:
 	free(offs);
 	free(b);
 	return err ? err : (long)count;
+}
+
+ssize_t copy_from_process(struct process *p, struct mm *mm, void *dst,
+			  uint64_t src, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (!uc_range_ok(src, n))
+		return -EFAULT;
+	pid_t pid = 0;
+	tasklist_lock_take();
+	struct list_head *pos;
+	if (p->mm == mm)
+		list_for_each(pos, &p->threads)
+		{
+			struct task *t =
+			    list_entry(pos, struct task, thread_node);
+			if (t->pt) {
+				pid = platform->host_pid(t->pt);
+				break;
+			}
+		}
+	tasklist_unlock();
+	if (pid <= 0)
+		return -ESRCH;
+	lock_might_block("another process's memory");
+	size_t got = uc_vm_xfer(pid, src, dst, n, false);
+	return got ? (ssize_t)got : -EFAULT;
 }

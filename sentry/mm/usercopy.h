@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 struct task;
+struct process;
+struct mm;
 
 /* Copy n bytes; 0 or -EFAULT (nothing partial is reported as success). */
 int copy_from_user(struct task *t, void *dst, uint64_t src, size_t n);
@@ -40,6 +42,25 @@ ssize_t copy_from_user_partial(struct task *t, void *dst, uint64_t src,
  * -EOPNOTSUPP when it cannot (copy through the sentry instead). */
 ssize_t copy_to_user_from_fd(struct task *t, uint64_t dst, int hostfd, size_t n,
 			     uint64_t off);
+
+/* An atomic read-modify-write of the aligned 32-bit guest word at addr,
+ * done in the guest's own address space (the calling task's): op is one
+ * of the UA_* below; for UA_CMPXCHG the word becomes arg if it was cmp.
+ * *old gets the word's previous value. 0, -EFAULT. */
+#define UA_SET	   0 /* = FUTEX_OP_SET, and so on */
+#define UA_ADD	   1
+#define UA_OR	   2
+#define UA_ANDN	   3
+#define UA_XOR	   4
+#define UA_CMPXCHG 5
+int user_atomic32(struct task *t, uint64_t addr, int op, uint32_t arg,
+		  uint32_t cmp, uint32_t *old);
+
+/* Read up to n bytes of another process's memory (/proc/<pid>/environ):
+ * bytes read, -EFAULT if none, -ESRCH if mm is no longer p's or p has no
+ * live thread. The caller holds references on p and mm. Takes tasklist. */
+ssize_t copy_from_process(struct process *p, struct mm *mm, void *dst,
+			  uint64_t src, size_t n);
 
 long copy_strings_from_user(struct task *t, uint64_t uvec, size_t max_count,
 			    size_t max_total, char ***vec, char **blob);

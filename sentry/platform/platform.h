@@ -106,6 +106,14 @@ struct plat_ops {
 		       size_t n);
 	int (*copy_out)(struct plat_thread *pt, uint64_t dst, const void *src,
 			size_t n);
+	/* An atomic read-modify-write of the 32-bit word at addr, run in the
+	 * guest's address space (mm/usercopy.h's UA_* ops). *old gets the
+	 * previous value; -EFAULT if the word cannot be reached. */
+	int (*atomic32)(struct plat_thread *pt, uint64_t addr, int op,
+			uint32_t arg, uint32_t cmp, uint32_t *old);
+	/* The thread's own CPU time (user + system), read inside its stub
+	 * thread: ns, or a negative errno. */
+	int (*thread_cputime)(struct plat_thread *pt, uint64_t *ns);
 };
 
 extern const struct plat_ops *platform;
@@ -127,6 +135,9 @@ int platform_select(const char *name);
 #define STUB_SYSTRAP_ENTRY	 (STUB_BASE + 0x80UL)
 #define STUB_SYSTRAP_FORK_ENTRY	 (STUB_BASE + 0xa0UL)
 #define STUB_SYSTRAP_FORK_ENTRY2 (STUB_BASE + 0x100UL)
+/* "call stub_atomic32; int3": an atomic op on a guest word, for ptrace
+ * (rdi address, rsi op, rdx arg, r10 cmp; rax the old value or -EFAULT). */
+#define STUB_ATOMIC_ENTRY (STUB_BASE + 0x120UL)
 /* The end of the stub's reserved range, which holds systrap's shared
  * pages (sysmsg.h) too. */
 #define STUB_END (STUB_BASE + 0x2000000UL)

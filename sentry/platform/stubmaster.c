@@ -276,6 +276,7 @@ struct stub_chan *stub_chan_new(void)
 	c->sock = fp[0];
 	c->peer = fp[1];
 	c->refs = 1;
+	kmutex_init(&c->lock, "stub_chan", LR_STUB_CHAN);
 	return c;
 }
 
@@ -304,7 +305,18 @@ void stub_chan_put(struct stub_chan *c)
 	free(c);
 }
 
+static struct kmutex spawn_lock = KMUTEX_INITIALIZER("spawn", LR_SPAWN);
+static pid_t stubmaster_spawn_locked(struct stub_chan *ch);
+
 pid_t stubmaster_spawn(struct stub_chan *ch)
+{
+	kmutex_lock(&spawn_lock);
+	pid_t r = stubmaster_spawn_locked(ch);
+	kmutex_unlock(&spawn_lock);
+	return r;
+}
+
+static pid_t stubmaster_spawn_locked(struct stub_chan *ch)
 {
 	if (stubmaster_send_fds(&(struct stub_chan){.sock = spawn_sock},
 				&ch->peer, 1) < 0)

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "sentry/kernel/lock.h"
+
 /* The fd number where every stub process has its own end of its fd
  * channel. */
 #define STUB_FD_SOCK 3
@@ -23,6 +25,10 @@ struct stub_chan {
 	int sock; /* the sentry's end */
 	int peer; /* the stub's end, kept to give and to flush */
 	int refs;
+	/* Held from sending fds until the stub took them (a send and the
+	 * stub's receive are one exchange), so that two threads never take
+	 * each other's fds. A sleep lock: it spans the stub's command. */
+	struct kmutex lock;
 };
 struct stub_chan *stub_chan_new(void);
 void stub_chan_get(struct stub_chan *c);

@@ -12,6 +12,7 @@
  *   +0x50 stub_syscall6    C-callable raw syscall through the gate
  *   +0x80 stub_systrap_entry  where a new systrap thread starts, on its
  *                          slot's stack
+ *   +0x120 stub_atomic_entry  an atomic op on a guest word, for ptrace
  *   _start                 stops itself until the sentry attaches. */
 	.section .text.gate, "ax"
 	.globl stub_gate
@@ -91,6 +92,74 @@ stub_systrap_fork_entry2:
 	mov 8(%rsp), %rsi
 	mov 16(%rsp), %rdx
 	jmp stub_systrap_fork_entry
+
+	/* ptrace's way into stub_atomic32: called at a fixed address with
+	 * the arguments in rdi, rsi, rdx, r10, stopping at the int3. */
+	.org 0x120
+	.globl stub_atomic_entry
+stub_atomic_entry:
+	call stub_atomic32
+	int3
+
+	/* long stub_atomic32(uint32_t *addr, int op, uint32_t arg, [r10]
+	 * uint32_t cmp): an atomic read-modify-write of a guest word, op as
+	 * FUTEX_OP_SET/ADD/OR/ANDN/XOR, or 5 (compare-and-exchange: the word
+	 * becomes arg if it was cmp). Returns the word's previous value
+	 * (zero-extended), -22 for a bad op, or -14 when the word faults (the
+	 * systrap handler moves a fault in [stub_atomic_begin,
+	 * stub_atomic_end) to stub_atomic_fixup; under ptrace the tracer
+	 * sees the fault). stub_atomic32_c is the C-callable form (cmp in
+	 * rcx). */
+	.globl stub_atomic32, stub_atomic32_c, stub_atomic_begin
+	.globl stub_atomic_end, stub_atomic_fixup
+stub_atomic32_c:
+	mov %rcx, %r10
+stub_atomic32:
+stub_atomic_begin:
+	xor %eax, %eax
+	xor %ecx, %ecx
+	lock cmpxchg %ecx, (%rdi)	/* eax: the current value */
+1:	mov %eax, %r8d			/* r8: the old value */
+	cmp $5, %esi
+	je 6f
+	cmp $0, %esi
+	jne 2f
+	mov %edx, %ecx			/* SET */
+	jmp 7f
+2:	cmp $1, %esi
+	jne 3f
+	mov %eax, %ecx			/* ADD */
+	add %edx, %ecx
+	jmp 7f
+3:	cmp $2, %esi
+	jne 4f
+	mov %eax, %ecx			/* OR */
+	or %edx, %ecx
+	jmp 7f
+4:	cmp $3, %esi
+	jne 5f
+	mov %edx, %ecx			/* ANDN */
+	not %ecx
+	and %eax, %ecx
+	jmp 7f
+5:	cmp $4, %esi
+	jne 9f
+	mov %eax, %ecx			/* XOR */
+	xor %edx, %ecx
+	jmp 7f
+6:	cmp %r10d, %eax			/* CMPXCHG */
+	jne 8f
+	mov %edx, %ecx
+7:	lock cmpxchg %ecx, (%rdi)	/* eax still the old value? */
+	jne 1b				/* no: eax is the new current one */
+8:	mov %r8d, %eax
+	ret
+9:	mov $-22, %rax
+	ret
+stub_atomic_end:
+stub_atomic_fixup:
+	mov $-14, %rax
+	ret
 
 	/* long stub_pf_copy(void *dst, const void *src, size_t n): the bytes
 	 * copied, n unless a page of src or dst faults (the handler moves a

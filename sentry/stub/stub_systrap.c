@@ -53,6 +53,10 @@ void stub_systrap_main(void);
 void stub_systrap_remap(long fd, long sock);
 void stub_systrap_handler(int sig, void *si, void *uc);
 long stub_pf_copy(void *dst, const void *src, uint64_t n);
+long stub_atomic32_c(uint64_t addr, long op, long arg, long cmp);
+extern const char stub_atomic_begin[] __attribute__((visibility("hidden")));
+extern const char stub_atomic_end[] __attribute__((visibility("hidden")));
+extern const char stub_atomic_fixup[] __attribute__((visibility("hidden")));
 /* Labels inside stub_pf_copy (stub.S). */
 extern const char stub_pf_fault[] __attribute__((visibility("hidden")));
 extern const char stub_pf_fixup[] __attribute__((visibility("hidden")));
@@ -334,6 +338,14 @@ static void serve(struct sysmsg *m)
 			m->ret = r;
 			break;
 		}
+		case SM_CMD_ATOMIC:
+			/* A fault ends it with -EFAULT (see the handler). */
+			m->pf_active = 1;
+			m->ret =
+			    stub_atomic32_c(m->args[0], (long)m->args[1],
+					    (long)m->args[2], (long)m->args[3]);
+			m->pf_active = 0;
+			break;
 		case SM_CMD_COPYIN:
 		case SM_CMD_COPYOUT:
 			/* A fault (memory the guest unmapped behind the
@@ -427,6 +439,11 @@ void stub_systrap_handler(int sig, void *si, void *ucv)
 		 * a prefetch that read a bad pointer gives up that one. */
 		if (m->pf_active && uc->mc.rip == (uint64_t)stub_pf_fault) {
 			uc->mc.rip = (uint64_t)stub_pf_fixup;
+			return;
+		}
+		if (m->pf_active && uc->mc.rip >= (uint64_t)stub_atomic_begin &&
+		    uc->mc.rip < (uint64_t)stub_atomic_end) {
+			uc->mc.rip = (uint64_t)stub_atomic_fixup;
 			return;
 		}
 		/* Any other fault while serving (a copy into memory the

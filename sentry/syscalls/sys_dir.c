@@ -74,6 +74,7 @@ static long do_getdents(struct task *t, int fd, uint64_t udirp, uint64_t count,
 		r = -ENOMEM;
 		goto out;
 	}
+	file_pos_lock(f);
 	uint64_t start = f->pos;
 	r = vfs_iterate_dir(f, &g.ctx);
 	if (r == 0 && g.len == 0 && g.ctx.full)
@@ -86,6 +87,7 @@ static long do_getdents(struct task *t, int fd, uint64_t udirp, uint64_t count,
 			r = (long)g.len;
 		}
 	}
+	file_pos_unlock(f);
 	free(g.buf);
 out:
 	file_put(f);
@@ -107,12 +109,20 @@ long sys_getdents(struct task *t, const uint64_t a[6])
 long sys_getcwd(struct task *t, const uint64_t a[6])
 {
 	struct fs_struct *fs = task_fs(t);
-	if (fs->cwd.dentry->unhashed)
+	struct path cwd, root;
+	fs_get_cwd(fs, &cwd);
+	fs_get_root(fs, &root);
+	char *buf = dentry_deleted(cwd.dentry) ? NULL : malloc(VFS_PATH_MAX);
+	int n = buf ? path_render(&cwd, &root, buf, VFS_PATH_MAX) : 0;
+	bool gone = dentry_deleted(cwd.dentry);
+	path_put(&cwd);
+	path_put(&root);
+	if (gone) {
+		free(buf);
 		return -ENOENT;
-	char *buf = malloc(VFS_PATH_MAX);
+	}
 	if (!buf)
 		return -ENOMEM;
-	int n = path_render(&fs->cwd, &fs->root, buf, VFS_PATH_MAX);
 	long r = n;
 	if (n >= 0) {
 		if ((uint64_t)n + 1 > a[1])
@@ -190,7 +200,7 @@ static int get_child(struct task *t, struct parent *pp, struct dentry **out)
 	int r = vfs_lookup_one(t, &pp->dir, pp->name, &c);
 	if (r)
 		return r;
-	if (c.mnt != pp->dir.mnt || c.dentry->mounted) {
+	if (c.mnt != pp->dir.mnt || dentry_mounted(c.dentry)) {
 		path_put(&c);
 		return -EBUSY;
 	}
@@ -215,7 +225,7 @@ static int may_create(struct task *t, struct parent *pp)
 	if (r)
 		return r;
 	struct inode *dir = pp->dir.dentry->inode;
-	if (pp->dir.dentry->unhashed || dir->nlink == 0)
+	if (dentry_deleted(pp->dir.dentry) || dir_nlink(dir) == 0)
 		return -ENOENT;
 	return inode_permission(t, dir, MAY_WRITE | MAY_EXEC);
 }
@@ -229,7 +239,22 @@ static void cache_new(struct parent *pp, struct inode *inode)
 
 static gid_t new_gid(struct task *t, struct inode *dir)
 {
-	return (dir->mode & S_ISGID) ? dir->gid : task_fsgid(t);
+	struct inode_attr a;
+	inode_get_attr(dir, &a);
+	return (a.mode & S_ISGID) ? a.gid : task_fsgid(t);
+}
+
+/* A namespace change in pp's directory holds its dir_lock from the checks
+ * to the dentry cache's update (the filesystem's op, a gofer RPC maybe, in
+ * between), as Linux holds i_rwsem. */
+static void dir_lock(struct parent *pp)
+{
+	kmutex_lock(&pp->dir.dentry->inode->dir_lock);
+}
+
+static void dir_unlock(struct parent *pp)
+{
+	kmutex_unlock(&pp->dir.dentry->inode->dir_lock);
 }
 
 static long do_mkdirat(struct task *t, int dirfd, uint64_t upath, mode_t mode)
@@ -238,14 +263,17 @@ static long do_mkdirat(struct task *t, int dirfd, uint64_t upath, mode_t mode)
 	int r = get_parent(t, dirfd, upath, &pp);
 	if (r)
 		return r;
+	dir_lock(&pp);
 	r = may_create(t, &pp);
 	struct inode *dir = pp.dir.dentry->inode;
 	if (!r && (!dir->iops || !dir->iops->mkdir))
 		r = -EPERM;
 	if (!r) {
 		struct fs_struct *fs = task_fs(t);
-		mode = mode & 01777 & ~fs->umask;
-		if (dir->mode & S_ISGID)
+		mode = mode & 01777 & ~atomic_load(&fs->umask);
+		struct inode_attr da;
+		inode_get_attr(dir, &da);
+		if (da.mode & S_ISGID)
 			mode |= S_ISGID;
 		struct inode *inode;
 		r = dir->iops->mkdir(dir, pp.name, mode, task_fsuid(t),
@@ -255,6 +283,7 @@ static long do_mkdirat(struct task *t, int dirfd, uint64_t upath, mode_t mode)
 			inode_put(inode);
 		}
 	}
+	dir_unlock(&pp);
 	path_put(&pp.dir);
 	return r;
 }
@@ -276,6 +305,7 @@ static long do_rmdir(struct task *t, int dirfd, uint64_t upath)
 	if (r)
 		return r;
 	struct dentry *victim = NULL;
+	dir_lock(&pp);
 	if (pp.kind == LAST_DOT)
 		r = -EINVAL;
 	else if (pp.kind == LAST_DOTDOT)
@@ -297,6 +327,7 @@ static long do_rmdir(struct task *t, int dirfd, uint64_t upath)
 		r = dir->iops->rmdir(dir, pp.name, victim->inode);
 	if (!r)
 		dentry_unhash(victim);
+	dir_unlock(&pp);
 	dentry_put(victim);
 	path_put(&pp.dir);
 	return r;
@@ -309,6 +340,7 @@ static long do_unlink(struct task *t, int dirfd, uint64_t upath)
 	if (r)
 		return r;
 	struct dentry *victim = NULL;
+	dir_lock(&pp);
 	if (pp.kind != LAST_NORM)
 		r = -EISDIR;
 	else
@@ -328,6 +360,7 @@ static long do_unlink(struct task *t, int dirfd, uint64_t upath)
 		r = dir->iops->unlink(dir, pp.name, victim->inode);
 	if (!r)
 		dentry_unhash(victim);
+	dir_unlock(&pp);
 	dentry_put(victim);
 	path_put(&pp.dir);
 	return r;
@@ -355,10 +388,37 @@ long sys_unlinkat(struct task *t, const uint64_t a[6])
 
 static bool is_ancestor(struct dentry *anc, struct dentry *d)
 {
-	for (; d; d = d->parent)
-		if (d == anc)
-			return true;
-	return false;
+	return dentry_is_ancestor(anc, d);
+}
+
+/* Renames lock both directories: a rename across directories first takes
+ * the rename lock (no two such renames at once, so the tree cannot change
+ * shape under the ancestor checks), then the two in address order. */
+static struct kmutex rename_lock = KMUTEX_INITIALIZER("rename", LR_RENAME);
+
+static void lock_rename(struct inode *a, struct inode *b)
+{
+	if (a == b) {
+		kmutex_lock(&a->dir_lock);
+		return;
+	}
+	kmutex_lock(&rename_lock);
+	if (a > b) {
+		struct inode *x = a;
+		a = b;
+		b = x;
+	}
+	kmutex_lock_nested(&a->dir_lock, 0);
+	kmutex_lock_nested(&b->dir_lock, 1);
+}
+
+static void unlock_rename(struct inode *a, struct inode *b)
+{
+	kmutex_unlock(&a->dir_lock);
+	if (a != b) {
+		kmutex_unlock(&b->dir_lock);
+		kmutex_unlock(&rename_lock);
+	}
 }
 
 static long do_renameat2(struct task *t, int odfd, uint64_t oldp, int ndfd,
@@ -381,6 +441,7 @@ static long do_renameat2(struct task *t, int odfd, uint64_t oldp, int ndfd,
 	}
 	struct dentry *od = NULL, *nd = NULL;
 	struct inode *odir = op.dir.dentry->inode, *ndir = np.dir.dentry->inode;
+	lock_rename(odir, ndir);
 	if (op.kind != LAST_NORM || np.kind != LAST_NORM)
 		r = -EBUSY;
 	if (!r && op.dir.mnt != np.dir.mnt)
@@ -448,6 +509,7 @@ static long do_renameat2(struct task *t, int odfd, uint64_t oldp, int ndfd,
 		dentry_move(od, np.dir.dentry, np.name);
 	}
 out:
+	unlock_rename(odir, ndir);
 	dentry_put(od);
 	dentry_put(nd);
 	path_put(&op.dir);
@@ -494,6 +556,7 @@ static long do_linkat(struct task *t, int odfd, uint64_t oldp, int ndfd,
 		return r;
 	}
 	struct inode *dir = np.dir.dentry->inode, *inode = old.dentry->inode;
+	dir_lock(&np);
 	if (np.trailing)
 		r = -ENOENT;
 	if (!r)
@@ -508,6 +571,7 @@ static long do_linkat(struct task *t, int odfd, uint64_t oldp, int ndfd,
 		r = dir->iops->link(dir, np.name, inode);
 	if (!r)
 		cache_new(&np, inode);
+	dir_unlock(&np);
 	path_put(&old);
 	path_put(&np.dir);
 	return r;
@@ -538,6 +602,7 @@ static long do_symlinkat(struct task *t, uint64_t utarget, int dirfd,
 		return r;
 	}
 	struct inode *dir = pp.dir.dentry->inode;
+	dir_lock(&pp);
 	r = may_create(t, &pp);
 	if (!r && pp.trailing)
 		r = -ENOENT;
@@ -552,6 +617,7 @@ static long do_symlinkat(struct task *t, uint64_t utarget, int dirfd,
 			inode_put(inode);
 		}
 	}
+	dir_unlock(&pp);
 	path_put(&pp.dir);
 	free(target);
 	return r;
@@ -585,12 +651,14 @@ static long do_mknodat(struct task *t, int dirfd, uint64_t upath, mode_t mode,
 	if (r)
 		return r;
 	struct inode *dir = pp.dir.dentry->inode;
+	dir_lock(&pp);
 	r = may_create(t, &pp);
 	if (!r && (!dir->iops || !dir->iops->create))
 		r = -EPERM;
 	if (!r) {
 		struct inode *inode;
-		mode = (mode & 07777 & ~task_fs(t)->umask) | S_IFREG;
+		mode =
+		    (mode & 07777 & ~atomic_load(&task_fs(t)->umask)) | S_IFREG;
 		r = dir->iops->create(dir, pp.name, mode, task_fsuid(t),
 				      new_gid(t, dir), O_RDONLY, &inode);
 		if (!r) {
@@ -598,6 +666,7 @@ static long do_mknodat(struct task *t, int dirfd, uint64_t upath, mode_t mode,
 			inode_put(inode);
 		}
 	}
+	dir_unlock(&pp);
 	path_put(&pp.dir);
 	return r;
 }

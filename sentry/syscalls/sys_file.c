@@ -26,7 +26,7 @@
 
 struct file *fget(struct task *t, int fd)
 {
-	return fd_get(t->proc->files, fd);
+	return fd_get(t->files, fd);
 }
 
 int get_path(struct task *t, uint64_t uaddr, char *buf, bool allow_empty)
@@ -41,7 +41,7 @@ int get_path(struct task *t, uint64_t uaddr, char *buf, bool allow_empty)
 
 long install_file(struct task *t, struct file *f, bool cloexec)
 {
-	long fd = fd_alloc(t->proc->files, 0, f, cloexec);
+	long fd = fd_alloc(t->files, 0, f, cloexec);
 	file_put(f);
 	return fd;
 }
@@ -286,7 +286,7 @@ static long sys_creat(struct task *t, const uint64_t a[6])
 
 static long sys_close(struct task *t, const uint64_t a[6])
 {
-	return fd_close(t->proc->files, (int)a[0]);
+	return fd_close(t->files, (int)a[0]);
 }
 
 static long sys_close_range(struct task *t, const uint64_t a[6])
@@ -298,17 +298,13 @@ static long sys_close_range(struct task *t, const uint64_t a[6])
 	if (lo > hi)
 		return -EINVAL;
 	if (flags & CLOSE_RANGE_UNSHARE) {
-		/* A table shared with another process (clone CLONE_FILES)
-		 * becomes this process's own copy first. (Threads of one
-		 * process share one table here.) */
-		struct fdtable *copy = fdtable_dup(t->proc->files);
-		if (!copy)
-			return -ENOMEM;
-		struct fdtable *old = t->proc->files;
-		t->proc->files = copy;
-		fdtable_put(old);
+		/* A shared table (clone CLONE_FILES) becomes this thread's
+		 * own copy first. */
+		int r = fdtable_unshare(t);
+		if (r)
+			return r;
 	}
-	fd_close_range(t->proc->files, lo, hi, flags & CLOSE_RANGE_CLOEXEC);
+	fd_close_range(t->files, lo, hi, flags & CLOSE_RANGE_CLOEXEC);
 	return 0;
 }
 
@@ -322,8 +318,11 @@ static long sys_lseek(struct task *t, const uint64_t a[6])
 		r = -ESPIPE;
 	else if ((int)a[2] < SEEK_SET || (int)a[2] > SEEK_HOLE)
 		r = -EINVAL;
-	else
+	else {
+		file_pos_lock(f);
 		r = f->fops->llseek(f, (int64_t)a[1], (int)a[2]);
+		file_pos_unlock(f);
+	}
 	file_put(f);
 	return r;
 }
@@ -343,7 +342,7 @@ static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
 	struct file *f = fget(t, oldfd);
 	if (!f)
 		return -EBADF;
-	long r = fd_install_at(t->proc->files, newfd, f, flags & O_CLOEXEC);
+	long r = fd_install_at(t->files, newfd, f, flags & O_CLOEXEC);
 	file_put(f);
 	return r;
 }
@@ -399,7 +398,7 @@ static long sys_fcntl(struct task *t, const uint64_t a[6])
 {
 	int fd = (int)a[0], cmd = (int)a[1];
 	uint64_t arg = a[2];
-	struct fdtable *fdt = t->proc->files;
+	struct fdtable *fdt = t->files;
 	struct file *f = fget(t, fd);
 	if (!f)
 		return -EBADF;
@@ -426,7 +425,7 @@ static long sys_fcntl(struct task *t, const uint64_t a[6])
 		r = f->flags;
 		break;
 	case F_SETFL:
-		f->flags = (f->flags & ~setfl_mask) | ((int)arg & setfl_mask);
+		file_set_flags(f, setfl_mask, (int)arg);
 		r = 0;
 		break;
 	case F_GETLK:
@@ -470,15 +469,12 @@ static long sys_ioctl(struct task *t, const uint64_t a[6])
 	switch (cmd) {
 	case FIOCLEX:
 	case FIONCLEX:
-		r = fd_set_cloexec(t->proc->files, fd, cmd == FIOCLEX);
+		r = fd_set_cloexec(t->files, fd, cmd == FIOCLEX);
 		break;
 	case FIONBIO:
 		r = copy_from_user(t, &v, a[2], sizeof(v));
 		if (!r) {
-			if (v)
-				f->flags |= O_NONBLOCK;
-			else
-				f->flags &= ~O_NONBLOCK;
+			file_set_flags(f, O_NONBLOCK, v ? O_NONBLOCK : 0);
 		}
 		break;
 	case FIOASYNC:
@@ -486,11 +482,12 @@ static long sys_ioctl(struct task *t, const uint64_t a[6])
 		break;
 	default:
 		if (cmd == FIONREAD && S_ISREG(f->inode->mode)) {
-			v = f->inode->size > f->pos
-				? (int)(f->inode->size - f->pos > INT_MAX
-					    ? INT_MAX
-					    : f->inode->size - f->pos)
-				: 0;
+			file_pos_lock(f);
+			uint64_t pos = f->pos;
+			file_pos_unlock(f);
+			uint64_t size = inode_size(f->inode);
+			uint64_t left = size > pos ? size - pos : 0;
+			v = left > INT_MAX ? INT_MAX : (int)left;
 			r = copy_to_user(t, a[2], &v, sizeof(v));
 		} else if (f->fops && f->fops->ioctl) {
 			r = f->fops->ioctl(f, t, cmd, a[2]);
@@ -631,6 +628,15 @@ static long sys_sendfile(struct task *t, const uint64_t a[6])
 		}
 		pos = &off;
 	}
+	/* Without an offset, in's own position is read once and written
+	 * back at the end, as Linux's sendfile does (it does not hold the
+	 * position lock across the copy either). */
+	bool own_pos = !pos && (in->fmode & FMODE_LSEEK);
+	if (own_pos) {
+		file_pos_lock(in);
+		off = in->pos;
+		file_pos_unlock(in);
+	}
 	buf = malloc(SENDFILE_CHUNK);
 	if (!buf) {
 		ret = -ENOMEM;
@@ -640,11 +646,12 @@ static long sys_sendfile(struct task *t, const uint64_t a[6])
 	while (done < count) {
 		size_t n = count - done < SENDFILE_CHUNK ? count - done
 							 : SENDFILE_CHUNK;
-		uint64_t before = pos ? *pos : in->pos;
+		uint64_t before = off;
 		struct uio u;
 		uio_init_kernel(&u, buf, n);
 		u.t = t;
-		ssize_t r = vfs_read(in, &u, pos);
+		ssize_t r = pos || own_pos ? vfs_read_pos(in, &u, &off)
+					   : vfs_read(in, &u, NULL);
 		if (r <= 0) {
 			if (r < 0 && !done)
 				ret = r;
@@ -658,18 +665,19 @@ static long sys_sendfile(struct task *t, const uint64_t a[6])
 				ret = w;
 			w = 0;
 		}
-		if (w < r && (in->fmode & FMODE_LSEEK)) {
-			if (pos)
-				*pos = before + (uint64_t)w;
-			else
-				in->pos = before + (uint64_t)w;
-		}
+		if (w < r && (pos || own_pos))
+			off = before + (uint64_t)w;
 		done += (size_t)w;
 		if (w < r || (size_t)r < n)
 			break;
 	}
 	if (done)
 		ret = (long)done;
+	if (own_pos) {
+		file_pos_lock(in);
+		in->pos = off;
+		file_pos_unlock(in);
+	}
 	if (pos && copy_to_user(t, a[2], &off, sizeof(off)))
 		ret = -EFAULT;
 out:

@@ -66,7 +66,7 @@ static long sys_mincore(struct task *t, const uint64_t a[6])
 		return -EFAULT;
 	if (!pages)
 		return 0;
-	if (!vma_covers(t->proc->mm, start, start + pages * 4096))
+	if (!mm_covers(t->proc->mm, start, start + pages * 4096))
 		return -ENOMEM;
 	unsigned char ones[4096];
 	memset(ones, 1, sizeof(ones));

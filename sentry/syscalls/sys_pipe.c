@@ -17,18 +17,18 @@ static long do_pipe2(struct task *t, uint64_t ufds, int flags)
 		return r;
 	bool cloexec = flags & O_CLOEXEC;
 	int fds[2];
-	fds[0] = fd_alloc(t->proc->files, 0, rd, cloexec);
-	fds[1] = fds[0] < 0 ? fds[0] : fd_alloc(t->proc->files, 0, wr, cloexec);
+	fds[0] = fd_alloc(t->files, 0, rd, cloexec);
+	fds[1] = fds[0] < 0 ? fds[0] : fd_alloc(t->files, 0, wr, cloexec);
 	file_put(rd);
 	file_put(wr);
 	if (fds[1] < 0) {
 		if (fds[0] >= 0)
-			fd_close(t->proc->files, fds[0]);
+			fd_close(t->files, fds[0]);
 		return fds[1];
 	}
 	if (copy_to_user(t, ufds, fds, sizeof(fds))) {
-		fd_close(t->proc->files, fds[0]);
-		fd_close(t->proc->files, fds[1]);
+		fd_close(t->files, fds[0]);
+		fd_close(t->files, fds[1]);
 		return -EFAULT;
 	}
 	return 0;

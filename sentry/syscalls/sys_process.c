@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 
+#include "sentry/kernel/cputime.h"
 #include "sentry/kernel/pid.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
@@ -59,6 +60,7 @@ struct wait_result {
 	int status;
 	int code; /* CLD_* */
 	int uid;
+	struct cputimes times; /* a reaped child's, with its children's */
 };
 
 /* One pass over the children; returns 1 with a result, 0 if some match is
@@ -81,7 +83,7 @@ static int wait_scan(struct task *t, int pid, int options, bool reap,
 			res->pid = c->pid;
 			res->status = (c->stop_sig << 8) | 0x7f;
 			res->code = CLD_STOPPED;
-			res->uid = (int)c->cred.uid;
+			res->uid = (int)process_uid(c);
 			if (reap)
 				c->stop_report = false;
 			return 1;
@@ -91,7 +93,7 @@ static int wait_scan(struct task *t, int pid, int options, bool reap,
 			res->pid = c->pid;
 			res->status = 0xffff;
 			res->code = CLD_CONTINUED;
-			res->uid = (int)c->cred.uid;
+			res->uid = (int)process_uid(c);
 			if (reap)
 				c->cont_report = false;
 			return 1;
@@ -100,11 +102,19 @@ static int wait_scan(struct task *t, int pid, int options, bool reap,
 			continue;
 		res->pid = c->pid;
 		res->status = c->exit_status;
-		res->uid = (int)c->cred.uid;
+		res->uid = (int)process_uid(c);
 		res->code =
 		    WIFSIGNALED(c->exit_status) ? CLD_KILLED : CLD_EXITED;
-		if (reap)
+		struct cputimes ct;
+		cputime_process(c, &ct);
+		res->times.utime = ct.utime + c->cutime_ns;
+		res->times.stime = ct.stime + c->cstime_ns;
+		if (reap) {
+			/* A reaped child's time counts for RUSAGE_CHILDREN. */
+			p->cutime_ns += res->times.utime;
+			p->cstime_ns += res->times.stime;
 			process_reap(c);
+		}
 		return 1;
 	}
 	return any ? 0 : -ECHILD;
@@ -118,7 +128,9 @@ static long do_wait(struct task *t, int pid, int options, bool reap,
 	long r;
 	for (;;) {
 		uint32_t seq = task_wake_seq(t);
+		tasklist_lock_take();
 		r = wait_scan(t, pid, options, reap, res);
+		tasklist_unlock();
 		if (r != 0 || (options & WNOHANG))
 			break;
 		if (!we.q)
@@ -150,6 +162,16 @@ static long sys_wait4(struct task *t, const uint64_t a[6])
 	if (a[3]) {
 		struct rusage ru;
 		memset(&ru, 0, sizeof(ru));
+		if (res.code == CLD_EXITED || res.code == CLD_KILLED) {
+			ru.ru_utime.tv_sec =
+			    (time_t)(res.times.utime / 1000000000);
+			ru.ru_utime.tv_usec =
+			    (suseconds_t)(res.times.utime % 1000000000 / 1000);
+			ru.ru_stime.tv_sec =
+			    (time_t)(res.times.stime / 1000000000);
+			ru.ru_stime.tv_usec =
+			    (suseconds_t)(res.times.stime % 1000000000 / 1000);
+		}
 		if (copy_to_user(t, a[3], &ru, sizeof(ru)) < 0)
 			return -EFAULT;
 	}
@@ -227,28 +249,31 @@ static long sys_gettid(struct task *t, const uint64_t a[6])
 static long sys_getppid(struct task *t, const uint64_t a[6])
 {
 	(void)a;
-	return t->proc->parent ? t->proc->parent->pid : 0;
+	tasklist_lock_take();
+	int ppid = t->proc->parent ? t->proc->parent->pid : 0;
+	tasklist_unlock();
+	return ppid;
 }
 
 static long sys_getuid(struct task *t, const uint64_t a[6])
 {
 	(void)a;
-	return t->proc->cred.uid;
+	return t->cred.uid;
 }
 static long sys_geteuid(struct task *t, const uint64_t a[6])
 {
 	(void)a;
-	return t->proc->cred.euid;
+	return t->cred.euid;
 }
 static long sys_getgid(struct task *t, const uint64_t a[6])
 {
 	(void)a;
-	return t->proc->cred.gid;
+	return t->cred.gid;
 }
 static long sys_getegid(struct task *t, const uint64_t a[6])
 {
 	(void)a;
-	return t->proc->cred.egid;
+	return t->cred.egid;
 }
 
 static long put_ids(struct task *t, const uint64_t a[6], uint32_t r, uint32_t e,
@@ -263,13 +288,13 @@ static long put_ids(struct task *t, const uint64_t a[6], uint32_t r, uint32_t e,
 
 static long sys_getresuid(struct task *t, const uint64_t a[6])
 {
-	const struct cred *c = &t->proc->cred;
+	const struct cred *c = &t->cred;
 	return put_ids(t, a, c->uid, c->euid, c->suid);
 }
 
 static long sys_getresgid(struct task *t, const uint64_t a[6])
 {
-	const struct cred *c = &t->proc->cred;
+	const struct cred *c = &t->cred;
 	return put_ids(t, a, c->gid, c->egid, c->sgid);
 }
 
@@ -290,10 +315,19 @@ static void fixup_caps(struct cred *c, uint32_t old_r, uint32_t old_e,
 		c->cap_eff = c->cap_prm;
 }
 
-static long set_res(struct task *t, uint32_t *r, uint32_t *e, uint32_t *s,
-		    uint32_t *fs, uint32_t nr, uint32_t ne, uint32_t ns)
+/* Credentials change on a copy, committed under tasklist (others read a
+ * task's credentials under it). */
+static void commit_cred(struct task *t, const struct cred *c)
 {
-	struct cred *c = &t->proc->cred;
+	tasklist_lock_take();
+	t->cred = *c;
+	tasklist_unlock();
+}
+
+static long set_res(struct task *t, struct cred *c, uint32_t *r, uint32_t *e,
+		    uint32_t *s, uint32_t *fs, uint32_t nr, uint32_t ne,
+		    uint32_t ns)
+{
 	bool is_uid = r == &c->uid;
 	bool priv = cred_capable(c, is_uid ? CAP_SETUID : CAP_SETGID);
 	uint32_t old_r = c->uid, old_e = c->euid, old_s = c->suid;
@@ -313,86 +347,91 @@ static long set_res(struct task *t, uint32_t *r, uint32_t *e, uint32_t *s,
 	*fs = *e;
 	if (is_uid)
 		fixup_caps(c, old_r, old_e, old_s);
+	commit_cred(t, c);
 	return 0;
 }
 
 static long sys_setresuid(struct task *t, const uint64_t a[6])
 {
-	struct cred *c = &t->proc->cred;
-	return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid,
+	struct cred cc = t->cred, *c = &cc;
+	return set_res(t, c, &c->uid, &c->euid, &c->suid, &c->fsuid,
 		       (uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2]);
 }
 
 static long sys_setresgid(struct task *t, const uint64_t a[6])
 {
-	struct cred *c = &t->proc->cred;
-	return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid,
+	struct cred cc = t->cred, *c = &cc;
+	return set_res(t, c, &c->gid, &c->egid, &c->sgid, &c->fsgid,
 		       (uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2]);
 }
 
 static long sys_setuid(struct task *t, const uint64_t a[6])
 {
-	struct cred *c = &t->proc->cred;
+	struct cred cc = t->cred, *c = &cc;
 	uint32_t id = (uint32_t)a[0];
 	if (id == (uint32_t)-1)
 		return -EINVAL;
 	if (cred_capable(c, CAP_SETUID))
-		return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid, id,
+		return set_res(t, c, &c->uid, &c->euid, &c->suid, &c->fsuid, id,
 			       id, id);
-	return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid, (uint32_t)-1,
-		       id, (uint32_t)-1);
+	return set_res(t, c, &c->uid, &c->euid, &c->suid, &c->fsuid,
+		       (uint32_t)-1, id, (uint32_t)-1);
 }
 
 static long sys_setgid(struct task *t, const uint64_t a[6])
 {
-	struct cred *c = &t->proc->cred;
+	struct cred cc = t->cred, *c = &cc;
 	uint32_t id = (uint32_t)a[0];
 	if (id == (uint32_t)-1)
 		return -EINVAL;
 	if (cred_capable(c, CAP_SETGID))
-		return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid, id,
+		return set_res(t, c, &c->gid, &c->egid, &c->sgid, &c->fsgid, id,
 			       id, id);
-	return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid, (uint32_t)-1,
-		       id, (uint32_t)-1);
+	return set_res(t, c, &c->gid, &c->egid, &c->sgid, &c->fsgid,
+		       (uint32_t)-1, id, (uint32_t)-1);
 }
 
 static long sys_setreuid(struct task *t, const uint64_t a[6])
 {
-	struct cred *c = &t->proc->cred;
-	return set_res(t, &c->uid, &c->euid, &c->suid, &c->fsuid,
+	struct cred cc = t->cred, *c = &cc;
+	return set_res(t, c, &c->uid, &c->euid, &c->suid, &c->fsuid,
 		       (uint32_t)a[0], (uint32_t)a[1], (uint32_t)-1);
 }
 
 static long sys_setregid(struct task *t, const uint64_t a[6])
 {
-	struct cred *c = &t->proc->cred;
-	return set_res(t, &c->gid, &c->egid, &c->sgid, &c->fsgid,
+	struct cred cc = t->cred, *c = &cc;
+	return set_res(t, c, &c->gid, &c->egid, &c->sgid, &c->fsgid,
 		       (uint32_t)a[0], (uint32_t)a[1], (uint32_t)-1);
 }
 
 static long sys_setfsuid(struct task *t, const uint64_t a[6])
 {
-	struct cred *c = &t->proc->cred;
-	long old = c->fsuid;
+	struct cred c = t->cred;
+	long old = c.fsuid;
 	uint32_t id = (uint32_t)a[0];
-	if (c->euid == 0 || id == c->uid || id == c->euid || id == c->suid)
-		c->fsuid = id;
+	if (c.euid == 0 || id == c.uid || id == c.euid || id == c.suid) {
+		c.fsuid = id;
+		commit_cred(t, &c);
+	}
 	return old;
 }
 
 static long sys_setfsgid(struct task *t, const uint64_t a[6])
 {
-	struct cred *c = &t->proc->cred;
-	long old = c->fsgid;
+	struct cred c = t->cred;
+	long old = c.fsgid;
 	uint32_t id = (uint32_t)a[0];
-	if (c->euid == 0 || id == c->gid || id == c->egid || id == c->sgid)
-		c->fsgid = id;
+	if (c.euid == 0 || id == c.gid || id == c.egid || id == c.sgid) {
+		c.fsgid = id;
+		commit_cred(t, &c);
+	}
 	return old;
 }
 
 static long sys_getgroups(struct task *t, const uint64_t a[6])
 {
-	const struct cred *c = &t->proc->cred;
+	const struct cred *c = &t->cred;
 	int size = (int)a[0];
 	if (size < 0)
 		return -EINVAL;
@@ -407,31 +446,23 @@ static long sys_getgroups(struct task *t, const uint64_t a[6])
 
 static long sys_setgroups(struct task *t, const uint64_t a[6])
 {
-	struct cred *c = &t->proc->cred;
+	struct cred c = t->cred;
 	int size = (int)a[0];
-	if (!cred_capable(c, CAP_SETGID))
+	if (!cred_capable(&c, CAP_SETGID))
 		return -EPERM;
-	if (size < 0 || size > 32)
-		return size < 0 ? -EINVAL : -EINVAL;
-	uint32_t g[32];
+	if (size < 0 || size > CRED_NGROUPS_MAX)
+		return -EINVAL;
+	uint32_t g[CRED_NGROUPS_MAX];
 	if (size && copy_from_user(t, g, a[1], (size_t)size * 4) < 0)
 		return -EFAULT;
-	memcpy(c->groups, g, (size_t)size * 4);
-	c->ngroups = (uint32_t)size;
+	memcpy(c.groups, g, (size_t)size * 4);
+	c.ngroups = (uint32_t)size;
+	commit_cred(t, &c);
 	return 0;
 }
 
-static long sys_setpgid(struct task *t, const uint64_t a[6])
+static long setpgid_locked(struct task *t, int pid, int pgid)
 {
-	int pid = (int)a[0], pgid = (int)a[1];
-	/* Linux fills in 0s before it judges: setpgid(-1, 0) asks for the
-	 * group -1, which is EINVAL, not a search for process -1. */
-	if (!pid)
-		pid = t->proc->pid;
-	if (!pgid)
-		pgid = pid;
-	if (pgid < 0)
-		return -EINVAL;
 	struct process *p = kernel_find_process(pid);
 	if (!p || p->state != PROC_ALIVE)
 		return -ESRCH;
@@ -453,41 +484,63 @@ static long sys_setpgid(struct task *t, const uint64_t a[6])
 	return 0;
 }
 
+static long sys_setpgid(struct task *t, const uint64_t a[6])
+{
+	int pid = (int)a[0], pgid = (int)a[1];
+	/* Linux fills in 0s before it judges: setpgid(-1, 0) asks for the
+	 * group -1, which is EINVAL, not a search for process -1. */
+	if (!pid)
+		pid = t->proc->pid;
+	if (!pgid)
+		pgid = pid;
+	if (pgid < 0)
+		return -EINVAL;
+	tasklist_lock_take();
+	long r = setpgid_locked(t, pid, pgid);
+	tasklist_unlock();
+	return r;
+}
+
+static long get_group(struct task *t, int pid, bool session)
+{
+	tasklist_lock_take();
+	struct process *p = pid ? kernel_find_process(pid) : t->proc;
+	long r = !p ? -ESRCH : session ? p->sid : p->pgid;
+	tasklist_unlock();
+	return r;
+}
+
 static long sys_getpgid(struct task *t, const uint64_t a[6])
 {
-	int pid = (int)a[0];
-	struct process *p = pid ? kernel_find_process(pid) : t->proc;
-	if (!p)
-		return -ESRCH;
-	return p->pgid;
+	return get_group(t, (int)a[0], false);
 }
 
 static long sys_getpgrp(struct task *t, const uint64_t a[6])
 {
 	(void)a;
-	return t->proc->pgid;
+	return get_group(t, 0, false);
 }
 
 static long sys_getsid(struct task *t, const uint64_t a[6])
 {
-	int pid = (int)a[0];
-	struct process *p = pid ? kernel_find_process(pid) : t->proc;
-	if (!p)
-		return -ESRCH;
-	return p->sid;
+	return get_group(t, (int)a[0], true);
 }
 
 static long sys_setsid(struct task *t, const uint64_t a[6])
 {
 	(void)a;
 	struct process *p = t->proc;
+	tasklist_lock_take();
 	/* Fails when a process group has this pid (the caller leads one),
 	 * as on Linux. */
-	if (pid_pgrp(p->pid))
-		return -EPERM;
-	pid_set_sid(p, p->pid);
-	pid_set_pgid(p, p->pid);
-	return p->sid;
+	long r = -EPERM;
+	if (!pid_pgrp(p->pid)) {
+		pid_set_sid(p, p->pid);
+		pid_set_pgid(p, p->pid);
+		r = p->sid;
+	}
+	tasklist_unlock();
+	return r;
 }
 
 static long sys_clone3(struct task *t, const uint64_t a[6])

@@ -31,15 +31,18 @@ static long sys_rt_sigaction(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	if (sig < 1 || sig > BH_NSIG)
 		return -EINVAL;
+	struct k_sigaction_user n;
+	if (a[1]) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			return -EINVAL;
+		if (copy_from_user(t, &n, a[1], sizeof(n)) < 0)
+			return -EFAULT;
+	}
+	tasklist_lock_take();
 	struct ksigaction *cur = &t->proc->sigactions[sig - 1];
 	struct k_sigaction_user old = {cur->handler, cur->flags, cur->restorer,
 				       cur->mask};
 	if (a[1]) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			return -EINVAL;
-		struct k_sigaction_user n;
-		if (copy_from_user(t, &n, a[1], sizeof(n)) < 0)
-			return -EFAULT;
 		cur->handler = n.handler;
 		cur->flags = n.flags;
 		cur->restorer = n.restorer;
@@ -56,6 +59,7 @@ static long sys_rt_sigaction(struct task *t, const uint64_t a[6])
 			}
 		}
 	}
+	tasklist_unlock();
 	if (a[2] && copy_to_user(t, a[2], &old, sizeof(old)) < 0)
 		return -EFAULT;
 	return 0;
@@ -71,20 +75,25 @@ static long sys_rt_sigprocmask(struct task *t, const uint64_t a[6])
 		ksigset_t set;
 		if (copy_from_user(t, &set, a[1], sizeof(set)) < 0)
 			return -EFAULT;
+		ksigset_t nb;
 		switch (how) {
 		case SIG_BLOCK:
-			t->blocked |= set;
+			nb = old | set;
 			break;
 		case SIG_UNBLOCK:
-			t->blocked &= ~set;
+			nb = old & ~set;
 			break;
 		case SIG_SETMASK:
-			t->blocked = set;
+			nb = set;
 			break;
 		default:
 			return -EINVAL;
 		}
-		t->blocked &= ~UNBLOCKABLE;
+		tasklist_lock_take();
+		t->blocked = nb & ~UNBLOCKABLE;
+		/* Signals it no longer blocks are its to take now. */
+		task_recalc_work(t);
+		tasklist_unlock();
 	}
 	if (a[2] && copy_to_user(t, a[2], &old, sizeof(old)) < 0)
 		return -EFAULT;
@@ -101,8 +110,10 @@ static long sys_rt_sigpending(struct task *t, const uint64_t a[6])
 {
 	if (a[1] > sizeof(ksigset_t))
 		return -EINVAL;
+	tasklist_lock_take();
 	ksigset_t set =
 	    (t->pending.set | t->proc->shared_pending.set) & t->blocked;
+	tasklist_unlock();
 	if (copy_to_user(t, a[0], &set, a[1]) < 0)
 		return -EFAULT;
 	return 0;
@@ -115,9 +126,12 @@ static long sys_rt_sigsuspend(struct task *t, const uint64_t a[6])
 	ksigset_t set;
 	if (copy_from_user(t, &set, a[0], sizeof(set)) < 0)
 		return -EFAULT;
+	tasklist_lock_take();
 	t->saved_mask = t->blocked;
 	t->has_saved_mask = true;
 	t->blocked = set & ~UNBLOCKABLE;
+	task_recalc_work(t);
+	tasklist_unlock();
 	while (task_sleep(t, task_wake_seq(t), NULL, SLEEP_INTR) != -EINTR)
 		;
 	return -ERESTARTNOHAND;
@@ -160,6 +174,8 @@ static long sys_rt_sigtimedwait(struct task *t, const uint64_t a[6])
 	 * directly instead of delivering it. */
 	ksigset_t saved = t->blocked;
 	for (;;) {
+		uint32_t seq = task_wake_seq(t);
+		tasklist_lock_take();
 		ksigset_t pend =
 		    (t->pending.set | t->proc->shared_pending.set) & set;
 		if (pend) {
@@ -168,53 +184,28 @@ static long sys_rt_sigtimedwait(struct task *t, const uint64_t a[6])
 						    ? &t->pending
 						    : &t->proc->shared_pending;
 			siginfo_t si;
-			memset(&si, 0, sizeof(si));
-			si.si_signo = sig;
-			struct list_head *pos;
-			bool more = false, got = false;
-			list_for_each(pos, &sp->queue)
-			{
-				struct sigqueue *q =
-				    list_entry(pos, struct sigqueue, node);
-				if (q->info.si_signo != sig)
-					continue;
-				if (got) {
-					more = true;
-					break;
-				}
-				si = q->info;
-				list_del(&q->node);
-				free(q);
-				got = true;
-				break;
-			}
-			if (!more) {
-				list_for_each(pos, &sp->queue)
-				{
-					if (list_entry(pos, struct sigqueue,
-						       node)
-						->info.si_signo == sig)
-						more = true;
-				}
-			}
-			if (!more)
-				sp->set &= ~sigbit(sig);
+			signal_dequeue(sp, sig, &si);
 			t->blocked = saved;
+			task_recalc_work(t);
+			tasklist_unlock();
 			if (a[1] && copy_to_user(t, a[1], &si, sizeof(si)) < 0)
 				return -EFAULT;
 			return sig;
 		}
 		t->blocked = saved & ~set;
-		int r = task_sleep(t, task_wake_seq(t), dl, SLEEP_INTR);
+		tasklist_unlock();
+		int r = task_sleep(t, seq, dl, SLEEP_INTR);
+		tasklist_lock_take();
 		t->blocked = saved;
+		pend = (t->pending.set | t->proc->shared_pending.set) & set;
+		task_recalc_work(t);
+		tasklist_unlock();
+		if (pend)
+			continue;
 		if (r == -ETIMEDOUT)
 			return -EAGAIN;
-		if (r == -EINTR) {
-			pend = (t->pending.set | t->proc->shared_pending.set) &
-			       set;
-			if (!pend)
-				return -EINTR;
-		}
+		if (r == -EINTR)
+			return -EINTR;
 	}
 }
 
@@ -261,18 +252,21 @@ static long do_tkill(struct task *t, int tgid, int tid, int sig)
 {
 	if (tid <= 0 || sig < 0 || sig > BH_NSIG)
 		return -EINVAL;
-	struct task *target = kernel_find_task(tid);
-	if (!target || (tgid > 0 && target->proc->pid != tgid))
-		return -ESRCH;
-	if (!sig)
-		return 0;
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
 	si.si_signo = sig;
 	si.si_code = SI_TKILL;
 	si.si_pid = t->proc->pid;
-	si.si_uid = t->proc->cred.uid;
-	return signal_send_task(target, sig, &si);
+	si.si_uid = t->cred.uid;
+	tasklist_lock_take();
+	struct task *target = kernel_find_task(tid);
+	long r = 0;
+	if (!target || (tgid > 0 && target->proc->pid != tgid))
+		r = -ESRCH;
+	else if (sig)
+		r = signal_send_task_locked(target, sig, &si);
+	tasklist_unlock();
+	return r;
 }
 
 static long sys_tgkill(struct task *t, const uint64_t a[6])
@@ -296,11 +290,12 @@ static long sys_rt_sigqueueinfo(struct task *t, const uint64_t a[6])
 	if ((si.si_code >= 0 || si.si_code == SI_TKILL) &&
 	    (int)a[0] != t->proc->pid)
 		return -EPERM;
-	struct process *p = kernel_find_process((int)a[0]);
-	if (!p)
-		return -ESRCH;
 	si.si_signo = (int)a[1];
-	return signal_send_process(p, (int)a[1], &si);
+	tasklist_lock_take();
+	struct process *p = kernel_find_process((int)a[0]);
+	long r = p ? signal_send_process_locked(p, (int)a[1], &si) : -ESRCH;
+	tasklist_unlock();
+	return r;
 }
 
 static long sys_restart_syscall(struct task *t, const uint64_t a[6])

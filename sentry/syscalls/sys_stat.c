@@ -12,6 +12,7 @@
 #include <utime.h>
 
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/fs_struct.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/syscalls/sys_file.h"
 #include "sentry/vfs/fs_struct.h"
@@ -163,15 +164,12 @@ static long do_faccessat(struct task *t, int dirfd, uint64_t upath, int mode,
 	/* access(2) checks with the real ids, faccessat with AT_EACCESS
 	 * with the effective ones: swap them into fs ids for the check. */
 	if (!r && mask) {
-		struct cred *c = &t->proc->cred;
-		uint32_t fsuid = c->fsuid, fsgid = c->fsgid;
+		struct cred c = t->cred;
 		if (!(flags & AT_EACCESS)) {
-			c->fsuid = c->uid;
-			c->fsgid = c->gid;
+			c.fsuid = c.uid;
+			c.fsgid = c.gid;
 		}
-		r = inode_permission(t, inode, mask);
-		c->fsuid = fsuid;
-		c->fsgid = fsgid;
+		r = inode_permission_cred(&c, inode, mask);
 	}
 	path_put(&p);
 	return r;
@@ -578,7 +576,5 @@ long sys_utime(struct task *t, const uint64_t a[6])
 long sys_umask(struct task *t, const uint64_t a[6])
 {
 	struct fs_struct *fs = task_fs(t);
-	mode_t old = fs->umask;
-	fs->umask = (mode_t)a[0] & 0777;
-	return old;
+	return atomic_exchange(&fs->umask, (mode_t)a[0] & 0777);
 }

@@ -36,10 +36,12 @@ extern const struct syscall_def sys_mm_defs[];	    /* mm */
 extern const struct syscall_def sys_exec_defs[];    /* execve */
 extern const struct syscall_def sys_process_defs[]; /* fork, wait, exit, ids */
 extern const struct syscall_def sys_signal_defs[];  /* signals */
-extern const struct syscall_def sys_misc_defs[];    /* time, uname, random */
+extern const struct syscall_def sys_misc_defs[];    /* uname, limits, ... */
+extern const struct syscall_def sys_time_defs[];    /* clocks, sleeps */
+extern const struct syscall_def sys_timer_defs[];   /* POSIX timers */
 
 void syscall_init(void);
-/* Run syscall nr for t (kernel_lock held); returns the result or -errno
+/* Run syscall nr for t (no lock held); returns the result or -errno
  * (may be a restart code). Unknown numbers: -ENOSYS, logged once. */
 long syscall_dispatch(struct task *t, long nr, const uint64_t a[6]);
 const struct syscall_def *syscall_lookup(long nr);

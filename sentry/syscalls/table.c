@@ -30,6 +30,8 @@ void syscall_init(void)
 	merge(sys_process_defs);
 	merge(sys_signal_defs);
 	merge(sys_misc_defs);
+	merge(sys_time_defs);
+	merge(sys_timer_defs);
 }
 
 const struct syscall_def *syscall_lookup(long nr)

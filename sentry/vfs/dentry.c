@@ -6,17 +6,26 @@
  *
  * A child holds a reference on its parent (as in Linux), so a dentry with
  * refs == 0 is always an unused leaf: those sit on an LRU and the oldest are
- * freed past DCACHE_UNUSED_MAX. */
+ * freed past DCACHE_UNUSED_MAX. Everything here is under dcache_lock, a
+ * spin lock: the inodes of dentries that die are put after it is dropped,
+ * since that may end in a filesystem's evict. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sentry/vfs/fs.h"
 
+struct kmutex dcache_lock = KMUTEX_INITIALIZER("dcache", LR_DCACHE);
+/* Under dcache_lock: */
 static struct htable dcache_hash;
 static bool dcache_ready;
 static struct list_head lru = LIST_HEAD_INIT(lru);
 static size_t nunused;
+
+/* Dentries that died under the lock, to be finished after it. */
+struct dispose {
+	struct dentry *head;
+};
 
 static uint64_t dentry_hash(const struct dentry *parent, const char *name,
 			    size_t len)
@@ -24,18 +33,13 @@ static uint64_t dentry_hash(const struct dentry *parent, const char *name,
 	return hash_bytes(name, len) ^ hash_u64((uint64_t)(uintptr_t)parent);
 }
 
-static void dcache_init(void)
-{
-	if (dcache_ready)
-		return;
-	/* On failure the table allocates on first insert. */
-	htable_init(&dcache_hash, 10);
-	dcache_ready = true;
-}
-
 static void hash_in(struct dentry *d)
 {
-	dcache_init();
+	if (!dcache_ready) {
+		/* On failure the table allocates on first insert. */
+		htable_init(&dcache_hash, 10);
+		dcache_ready = true;
+	}
 	htable_insert(&dcache_hash, &d->hn,
 		      dentry_hash(d->parent, d->name, d->namelen));
 	d->in_hash = true;
@@ -50,8 +54,32 @@ static void hash_out(struct dentry *d)
 	d->in_hash = false;
 }
 
-struct dentry *dentry_new(struct dentry *parent, const char *name, size_t len,
-			  struct inode *inode)
+static struct dentry *find_locked(struct dentry *dir, const char *name,
+				  size_t len)
+{
+	if (!dcache_ready)
+		return NULL;
+	uint64_t h = dentry_hash(dir, name, len);
+	for (struct hnode *n = htable_first(&dcache_hash, h); n;
+	     n = htable_next(&dcache_hash, n)) {
+		struct dentry *c = htable_entry(n, struct dentry, hn);
+		if (c->parent == dir && c->namelen == len &&
+		    memcmp(c->name, name, len) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static void get_locked(struct dentry *d)
+{
+	if (d->refs++ == 0) {
+		list_del(&d->lru);
+		nunused--;
+	}
+}
+
+static struct dentry *dentry_alloc(const char *name, size_t len,
+				   struct inode *inode)
 {
 	struct dentry *d = calloc(1, sizeof(*d));
 	if (!d)
@@ -67,19 +95,17 @@ struct dentry *dentry_new(struct dentry *parent, const char *name, size_t len,
 	d->inode = inode;
 	if (inode)
 		inode_get(inode);
-	if (parent) {
-		dentry_get(parent);
-		d->parent = parent;
-		hash_in(d);
-	}
 	return d;
 }
 
-void dentry_get(struct dentry *d)
+static void dispose_all(struct dispose *dp)
 {
-	if (d->refs++ == 0) {
-		list_del(&d->lru);
-		nunused--;
+	while (dp->head) {
+		struct dentry *d = dp->head;
+		dp->head = d->parent; /* reused as the dispose chain */
+		inode_put(d->inode);
+		free(d->name);
+		free(d);
 	}
 }
 
@@ -91,71 +117,151 @@ static bool dentry_cacheable(struct dentry *d)
 		 (d->inode->sb->flags & SB_NOCACHE));
 }
 
-/* Free d (refs == 0) and drop its reference on the parent, iteratively. */
-static void dentry_kill(struct dentry *d)
+static void prune_locked(size_t keep, struct dispose *dp);
+
+/* d (refs == 0) dies: unlink it, then its parent loses a reference,
+ * iteratively. */
+static void kill_locked(struct dentry *d, struct dispose *dp)
 {
 	while (d) {
 		struct dentry *parent = d->parent;
 		hash_out(d);
-		inode_put(d->inode);
-		free(d->name);
-		free(d);
+		d->parent = dp->head;
+		dp->head = d;
 		if (!parent || --parent->refs > 0)
 			return;
 		if (dentry_cacheable(parent)) {
 			list_add(&parent->lru, &lru);
 			nunused++;
-			dentry_prune(DCACHE_UNUSED_MAX);
+			prune_locked(DCACHE_UNUSED_MAX, dp);
 			return;
 		}
 		d = parent;
 	}
 }
 
-void dentry_put(struct dentry *d)
+static void put_locked(struct dentry *d, struct dispose *dp)
 {
-	if (!d || --d->refs > 0)
+	if (--d->refs > 0)
 		return;
 	if (!dentry_cacheable(d)) {
-		dentry_kill(d);
+		kill_locked(d, dp);
 		return;
 	}
 	list_add(&d->lru, &lru);
 	nunused++;
-	dentry_prune(DCACHE_UNUSED_MAX);
+	prune_locked(DCACHE_UNUSED_MAX, dp);
 }
 
-void dentry_prune(size_t keep)
+static void prune_locked(size_t keep, struct dispose *dp)
 {
 	while (nunused > keep && !list_empty(&lru)) {
 		struct dentry *d = list_entry(lru.prev, struct dentry, lru);
 		list_del(&d->lru);
 		nunused--;
-		dentry_kill(d);
+		kill_locked(d, dp);
 	}
+}
+
+struct dentry *dentry_new(struct dentry *parent, const char *name, size_t len,
+			  struct inode *inode)
+{
+	struct dentry *d = dentry_alloc(name, len, inode);
+	if (!d || !parent)
+		return d;
+	struct dispose dp = {NULL};
+	kmutex_lock(&dcache_lock);
+	struct dentry *old = find_locked(parent, name, len);
+	if (old) {
+		/* A lookup that raced us cached the name first: one dentry
+		 * per name, and ours goes. */
+		get_locked(old);
+		kmutex_unlock(&dcache_lock);
+		inode_put(d->inode);
+		free(d->name);
+		free(d);
+		return old;
+	}
+	get_locked(parent);
+	d->parent = parent;
+	hash_in(d);
+	kmutex_unlock(&dcache_lock);
+	dispose_all(&dp);
+	return d;
+}
+
+void dentry_get(struct dentry *d)
+{
+	kmutex_lock(&dcache_lock);
+	get_locked(d);
+	kmutex_unlock(&dcache_lock);
+}
+
+void dentry_put(struct dentry *d)
+{
+	if (!d)
+		return;
+	struct dispose dp = {NULL};
+	kmutex_lock(&dcache_lock);
+	put_locked(d, &dp);
+	kmutex_unlock(&dcache_lock);
+	dispose_all(&dp);
+}
+
+struct dentry *dentry_get_parent(struct dentry *d)
+{
+	kmutex_lock(&dcache_lock);
+	struct dentry *p = d->parent;
+	if (p)
+		get_locked(p);
+	kmutex_unlock(&dcache_lock);
+	return p;
+}
+
+bool dentry_deleted(struct dentry *d)
+{
+	kmutex_lock(&dcache_lock);
+	bool r = d->unhashed;
+	kmutex_unlock(&dcache_lock);
+	return r;
+}
+
+bool dentry_is_ancestor(struct dentry *anc, struct dentry *d)
+{
+	kmutex_lock(&dcache_lock);
+	for (; d; d = d->parent)
+		if (d == anc)
+			break;
+	kmutex_unlock(&dcache_lock);
+	return d != NULL;
+}
+
+void dentry_prune(size_t keep)
+{
+	struct dispose dp = {NULL};
+	kmutex_lock(&dcache_lock);
+	prune_locked(keep, &dp);
+	kmutex_unlock(&dcache_lock);
+	dispose_all(&dp);
 }
 
 size_t dentry_unused_count(void)
 {
-	return nunused;
+	kmutex_lock(&dcache_lock);
+	size_t n = nunused;
+	kmutex_unlock(&dcache_lock);
+	return n;
 }
 
 struct dentry *dentry_find_child(struct dentry *dir, const char *name,
 				 size_t len)
 {
-	if (!dcache_ready)
-		return NULL;
-	uint64_t h = dentry_hash(dir, name, len);
-	for (struct hnode *n = htable_first(&dcache_hash, h); n;
-	     n = htable_next(&dcache_hash, n)) {
-		struct dentry *c = htable_entry(n, struct dentry, hn);
-		if (c->parent == dir && c->namelen == len &&
-		    memcmp(c->name, name, len) == 0) {
-			dentry_get(c);
-			return c;
-		}
-	}
-	return NULL;
+	kmutex_lock(&dcache_lock);
+	struct dentry *c = find_locked(dir, name, len);
+	if (c)
+		get_locked(c);
+	kmutex_unlock(&dcache_lock);
+	return c;
 }
 
 int dentry_lookup(struct dentry *dir, const char *name, size_t len,
@@ -185,7 +291,7 @@ int dentry_lookup(struct dentry *dir, const char *name, size_t len,
 	if (r == -EMFILE || r == -ENFILE) {
 		/* Out of host fds somewhere below: let half of the unused
 		 * cached dentries go (each may hold one), and try again. */
-		dentry_prune(nunused / 2);
+		dentry_prune(dentry_unused_count() / 2);
 		r = di->iops->lookup(di, buf, &inode);
 	}
 	if (r)
@@ -200,16 +306,20 @@ int dentry_lookup(struct dentry *dir, const char *name, size_t len,
 
 void dentry_unhash(struct dentry *d)
 {
-	if (d->unhashed || !d->parent)
-		return;
-	hash_out(d);
-	d->unhashed = true;
-	/* An unused cached dentry is now garbage. */
-	if (d->refs == 0) {
-		list_del(&d->lru);
-		nunused--;
-		dentry_kill(d);
+	struct dispose dp = {NULL};
+	kmutex_lock(&dcache_lock);
+	if (!d->unhashed && d->parent) {
+		hash_out(d);
+		d->unhashed = true;
+		/* An unused cached dentry is now garbage. */
+		if (d->refs == 0) {
+			list_del(&d->lru);
+			nunused--;
+			kill_locked(d, &dp);
+		}
 	}
+	kmutex_unlock(&dcache_lock);
+	dispose_all(&dp);
 }
 
 void dentry_move(struct dentry *d, struct dentry *newparent,
@@ -220,13 +330,18 @@ void dentry_move(struct dentry *d, struct dentry *newparent,
 		dentry_unhash(d);
 		return;
 	}
+	struct dispose dp = {NULL};
+	kmutex_lock(&dcache_lock);
 	hash_out(d);
-	free(d->name);
+	char *oldname = d->name;
 	d->name = n;
 	d->namelen = strlen(n);
 	struct dentry *old = d->parent;
-	dentry_get(newparent);
+	get_locked(newparent);
 	d->parent = newparent;
 	hash_in(d);
-	dentry_put(old);
+	put_locked(old, &dp);
+	kmutex_unlock(&dcache_lock);
+	free(oldname);
+	dispose_all(&dp);
 }

@@ -1,4 +1,4 @@
-/* Per-process fd tables (shared by CLONE_FILES threads). The lowest free fd
+/* Per-task fd tables (shared by CLONE_FILES). The lowest free fd
  * comes from a bitmap with a full-word summary (lib/idmap), so opening the
  * 20,000th fd costs what opening the first does. Files are put after the
  * table's lock is dropped: a release may wake others or make a round trip. */
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bulkhead/idmap.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/lock.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/fdtable.h"
@@ -98,6 +99,22 @@ struct fdtable *fdtable_dup(struct fdtable *old)
 void fdtable_get(struct fdtable *fdt)
 {
 	atomic_fetch_add(&fdt->refs, 1);
+}
+
+int fdtable_unshare(struct task *t)
+{
+	struct fdtable *old = t->files;
+	if (!old || atomic_load(&old->refs) == 1)
+		return 0;
+	struct fdtable *copy = fdtable_dup(old);
+	if (!copy)
+		return -ENOMEM;
+	/* Others (/proc) read the pointer under tasklist. */
+	tasklist_lock_take();
+	t->files = copy;
+	tasklist_unlock();
+	fdtable_put(old);
+	return 0;
 }
 
 /* Take up to n files of fds in [lo, hi] out of the table (those with

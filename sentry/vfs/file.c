@@ -17,6 +17,7 @@ struct file *file_alloc(const struct path *p, struct inode *inode, int flags)
 		return NULL;
 	f->refs = 1;
 	f->flags = flags;
+	kmutex_init(&f->pos_lock, "file_pos", LR_FPOS);
 	if (p) {
 		f->path = *p;
 		path_get(p);
@@ -42,14 +43,27 @@ void file_get(struct file *f)
 
 void file_put(struct file *f)
 {
-	if (!f || atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) >
-		      1)
+	if (!f ||
+	    atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) > 1)
 		return;
 	if (f->fops && f->fops->release)
 		f->fops->release(f);
 	path_put(&f->path);
 	inode_put(f->inode);
+	kmutex_destroy(&f->pos_lock);
 	free(f);
+}
+
+void file_pos_lock(struct file *f)
+{
+	if (f->fmode & FMODE_LSEEK)
+		kmutex_lock(&f->pos_lock);
+}
+
+void file_pos_unlock(struct file *f)
+{
+	if (f->fmode & FMODE_LSEEK)
+		kmutex_unlock(&f->pos_lock);
 }
 
 int64_t generic_llseek(struct file *f, int64_t off, int whence)
@@ -65,16 +79,17 @@ int64_t generic_llseek(struct file *f, int64_t off, int whence)
 	case SEEK_END:
 		if (f->inode->iops && f->inode->iops->getattr)
 			f->inode->iops->getattr(f->inode);
-		base = (int64_t)f->inode->size;
+		base = (int64_t)inode_size(f->inode);
 		break;
 	case SEEK_DATA:
 	case SEEK_HOLE:
 		if (f->inode->iops && f->inode->iops->getattr)
 			f->inode->iops->getattr(f->inode);
-		if (off < 0 || (uint64_t)off >= f->inode->size)
+		uint64_t size = inode_size(f->inode);
+		if (off < 0 || (uint64_t)off >= size)
 			return -ENXIO;
 		if (whence == SEEK_HOLE)
-			off = (int64_t)f->inode->size;
+			off = (int64_t)size;
 		f->pos = (uint64_t)off;
 		return off;
 	default:
@@ -87,7 +102,7 @@ int64_t generic_llseek(struct file *f, int64_t off, int whence)
 	return npos;
 }
 
-ssize_t vfs_read(struct file *f, struct uio *u, uint64_t *pos)
+ssize_t vfs_read_pos(struct file *f, struct uio *u, uint64_t *pos)
 {
 	if (!(f->fmode & FMODE_READ))
 		return -EBADF;
@@ -95,11 +110,35 @@ ssize_t vfs_read(struct file *f, struct uio *u, uint64_t *pos)
 		return -EISDIR;
 	if (!f->fops || !f->fops->read)
 		return -EINVAL;
+	if (*pos > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	return f->fops->read(f, u, pos);
+}
+
+void file_set_flags(struct file *f, int mask, int val)
+{
+	int old = atomic_load(&f->flags);
+	while (!atomic_compare_exchange_weak(&f->flags, &old,
+					     (old & ~mask) | (val & mask)))
+		;
+}
+
+ssize_t vfs_read(struct file *f, struct uio *u, uint64_t *pos)
+{
 	if (pos && !(f->fmode & FMODE_PREAD))
 		return -ESPIPE;
-	if (pos && *pos > (uint64_t)INT64_MAX)
+	if (pos)
+		return vfs_read_pos(f, u, pos);
+	if (!(f->fmode & FMODE_READ))
+		return -EBADF;
+	if (S_ISDIR(f->inode->mode))
+		return -EISDIR;
+	if (!f->fops || !f->fops->read)
 		return -EINVAL;
-	return f->fops->read(f, u, pos ? pos : &f->pos);
+	file_pos_lock(f);
+	ssize_t r = f->fops->read(f, u, &f->pos);
+	file_pos_unlock(f);
+	return r;
 }
 
 ssize_t vfs_write(struct file *f, struct uio *u, uint64_t *pos)
@@ -112,7 +151,12 @@ ssize_t vfs_write(struct file *f, struct uio *u, uint64_t *pos)
 		return -ESPIPE;
 	if (pos && *pos > (uint64_t)INT64_MAX)
 		return -EINVAL;
-	return f->fops->write(f, u, pos ? pos : &f->pos);
+	if (pos)
+		return f->fops->write(f, u, pos);
+	file_pos_lock(f);
+	ssize_t r = f->fops->write(f, u, &f->pos);
+	file_pos_unlock(f);
+	return r;
 }
 
 ssize_t file_kread(struct file *f, void *buf, size_t n, uint64_t off)
@@ -160,7 +204,13 @@ int file_path(struct file *f, char *buf, size_t cap)
 	if (!f->path.dentry)
 		return -ENOENT;
 	struct fs_struct *fs = task_fs(current);
-	return path_render(&f->path, fs ? &fs->root : NULL, buf, cap);
+	if (!fs)
+		return path_render(&f->path, NULL, buf, cap);
+	struct path root;
+	fs_get_root(fs, &root);
+	int r = path_render(&f->path, &root, buf, cap);
+	path_put(&root);
+	return r;
 }
 
 int file_may_exec(struct task *t, struct file *f)

@@ -8,6 +8,7 @@
 #ifndef BULKHEAD_VFS_FS_H
 #define BULKHEAD_VFS_FS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 #include "bulkhead/htable.h"
 #include "bulkhead/list.h"
+#include "sentry/kernel/lock.h"
 #include "sentry/vfs/vfs.h"
 
 #define VFS_PATH_MAX	4096
@@ -51,7 +53,7 @@ struct super_block {
 	const struct super_ops *ops;
 	uint64_t dev; /* st_dev of every inode */
 	unsigned flags;
-	uint64_t next_ino;
+	_Atomic uint64_t next_ino;
 	void *priv;
 };
 
@@ -125,11 +127,18 @@ struct inode_ops {
 };
 
 struct inode {
-	int refs;
-	struct super_block *sb;
-	const struct inode_ops *iops;
+	_Atomic int refs;
+	struct super_block *sb;	      /* immutable */
+	const struct inode_ops *iops; /* immutable */
+	/* A spin lock: the attributes below, and the filesystem's own
+	 * state in priv unless it says otherwise. */
+	struct kmutex lock;
+	/* A directory's namespace changes (create, unlink, rename...) hold
+	 * it across the filesystem's op, gofer RPC included (Linux's
+	 * i_rwsem): a sleep lock. */
+	struct kmutex dir_lock;
 	uint64_t ino;
-	mode_t mode; /* includes S_IFMT */
+	mode_t mode; /* includes S_IFMT, which never changes */
 	uid_t uid;
 	gid_t gid;
 	nlink_t nlink;
@@ -140,8 +149,9 @@ struct inode {
 	void *priv;
 };
 
-/* A name in the tree. Every field is under the dcache lock; the name and
- * parent change only by dentry_move (rename). */
+/* A name in the tree. Fields are under the dcache lock (but mounted);
+ * inode never changes; the name and parent change only by dentry_move
+ * (rename). */
 struct dentry {
 	int refs; /* users + one per child; 0: cached, on the LRU */
 	char *name;
@@ -150,7 +160,7 @@ struct dentry {
 	struct inode *inode;
 	struct hnode hn; /* in the dcache hash by (parent, name) */
 	struct list_head lru;
-	int mounted;   /* mounts on this dentry */
+	int mounted;   /* mounts on this dentry; under the mount lock */
 	bool in_hash;  /* in the hash (it has a parent and a live name) */
 	bool unhashed; /* removed from its parent (deleted) */
 };
@@ -211,8 +221,12 @@ struct file_ops {
 
 struct file {
 	_Atomic int refs;
-	int flags; /* O_* status flags and access mode */
-	unsigned fmode;
+	_Atomic int flags; /* O_* status flags and access mode */
+	unsigned fmode;	   /* immutable */
+	/* A sleep lock held across a read, write, lseek or getdents that
+	 * uses pos, for files that have one (FMODE_LSEEK), as Linux's
+	 * f_pos_lock. */
+	struct kmutex pos_lock;
 	uint64_t pos;
 	struct path path; /* references held */
 	struct inode *inode;
@@ -223,6 +237,24 @@ struct file {
 
 /* ---- inode.c ---- */
 struct inode *inode_new(struct super_block *sb, mode_t mode);
+static inline void inode_lock(struct inode *i)
+{
+	kmutex_lock(&i->lock);
+}
+static inline void inode_unlock(struct inode *i)
+{
+	kmutex_unlock(&i->lock);
+}
+/* The attributes, read together under the inode's lock. */
+struct inode_attr {
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	uint64_t size;
+};
+void inode_get_attr(struct inode *inode, struct inode_attr *a);
+uint64_t inode_size(struct inode *inode);
+nlink_t dir_nlink(struct inode *inode);
 void inode_get(struct inode *inode);
 void inode_put(struct inode *inode);
 uint64_t sb_next_ino(struct super_block *sb);
@@ -235,6 +267,8 @@ int inode_setattr(struct inode *inode, const struct iattr *ia);
 
 /* ---- perm.c ---- */
 int inode_permission(struct task *t, struct inode *inode, int mask);
+struct cred;
+int inode_permission_cred(const struct cred *c, struct inode *inode, int mask);
 bool cred_in_group(struct task *t, gid_t gid);
 uid_t task_fsuid(struct task *t);
 gid_t task_fsgid(struct task *t);
@@ -248,13 +282,23 @@ bool inode_owner_or_root(struct task *t, struct inode *inode);
  * the size of a typical tree walk: an LRU smaller than the tree being
  * walked misses on every entry of every walk. */
 #define DCACHE_UNUSED_MAX 32768
+/* A dentry for inode under parent (NULL: a root or an anonymous one),
+ * with a reference. Under a parent there is one dentry per name: if one
+ * for name appeared meanwhile (a racing lookup), that one is returned. */
 struct dentry *dentry_new(struct dentry *parent, const char *name, size_t len,
 			  struct inode *inode);
 void dentry_get(struct dentry *d);
 void dentry_put(struct dentry *d);
+extern struct kmutex dcache_lock;
 /* Cached child, with a reference, or NULL. */
 struct dentry *dentry_find_child(struct dentry *dir, const char *name,
 				 size_t len);
+/* d's parent with a reference (NULL for a root). */
+struct dentry *dentry_get_parent(struct dentry *d);
+/* Removed from its parent (unlinked)? */
+bool dentry_deleted(struct dentry *d);
+/* Is anc d or above it? */
+bool dentry_is_ancestor(struct dentry *anc, struct dentry *d);
 /* Cached or looked-up child; -ENOENT if absent. */
 int dentry_lookup(struct dentry *dir, const char *name, size_t len,
 		  struct dentry **out);
@@ -272,9 +316,12 @@ struct mount *mount_new(struct super_block *sb, struct dentry *root,
 /* Attach m on mountpoint (a path in the tree). */
 void mount_attach(struct mount *m, const struct path *mountpoint);
 struct mount *mount_lookup(struct mount *parent, struct dentry *mountpoint);
+/* Is anything mounted on d? */
+bool dentry_mounted(struct dentry *d);
 struct mount *mount_root(void);
 void mount_set_root(struct mount *m);
-struct list_head *mount_table(void);
+/* fn on every mount, in mount order, with no lock held. */
+void mount_for_each(void (*fn)(struct mount *m, void *arg), void *arg);
 /* Has path's mount -EROFS? */
 int mnt_want_write(const struct path *p);
 void path_get(const struct path *p);
@@ -309,6 +356,14 @@ int vfs_dirfd_path(struct task *t, int dirfd, struct path *out);
 
 /* ---- file.c ---- */
 struct file *file_alloc(const struct path *p, struct inode *inode, int flags);
+/* Around I/O at f->pos (pos NULL in vfs_read/vfs_write). */
+void file_pos_lock(struct file *f);
+void file_pos_unlock(struct file *f);
+/* A read at *pos that the caller keeps (sendfile's own offset), for any
+ * readable file: no FMODE_PREAD needed. */
+ssize_t vfs_read_pos(struct file *f, struct uio *u, uint64_t *pos);
+/* Replace the status flags in mask with val's, atomically (F_SETFL). */
+void file_set_flags(struct file *f, int mask, int val);
 /* Open p (resolved) with open(2) flags: permission, O_TRUNC, fs open. */
 int vfs_open_path(struct task *t, const struct path *p, int flags,
 		  struct file **out);

@@ -1,4 +1,6 @@
-/* Inodes: the generic fields every filesystem fills, refcounting, stat. */
+/* Inodes: the generic fields every filesystem fills, refcounting, stat.
+ * The attributes are under the inode's lock; a filesystem that refreshes
+ * them from a host round trip does the trip first, then takes the lock. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,8 @@ struct inode *inode_new(struct super_block *sb, mode_t mode)
 	if (!inode)
 		return NULL;
 	inode->refs = 1;
+	kmutex_init(&inode->lock, "inode", LR_INODE);
+	kmutex_init(&inode->dir_lock, "dir", LR_DIR);
 	inode->sb = sb;
 	inode->mode = mode;
 	inode->nlink = 1;
@@ -22,20 +26,23 @@ struct inode *inode_new(struct super_block *sb, mode_t mode)
 
 uint64_t sb_next_ino(struct super_block *sb)
 {
-	return ++sb->next_ino;
+	return atomic_fetch_add(&sb->next_ino, 1) + 1;
 }
 
 void inode_get(struct inode *inode)
 {
-	inode->refs++;
+	atomic_fetch_add_explicit(&inode->refs, 1, memory_order_relaxed);
 }
 
 void inode_put(struct inode *inode)
 {
-	if (!inode || --inode->refs > 0)
+	if (!inode || atomic_fetch_sub_explicit(&inode->refs, 1,
+						memory_order_acq_rel) > 1)
 		return;
 	if (inode->sb && inode->sb->ops && inode->sb->ops->evict)
 		inode->sb->ops->evict(inode);
+	kmutex_destroy(&inode->lock);
+	kmutex_destroy(&inode->dir_lock);
 	free(inode);
 }
 
@@ -49,17 +56,46 @@ struct timespec vfs_now(void)
 void inode_touch(struct inode *inode, bool atime, bool mtime, bool ctime)
 {
 	struct timespec now = vfs_now();
+	inode_lock(inode);
 	if (atime)
 		inode->atime = now;
 	if (mtime)
 		inode->mtime = now;
 	if (ctime)
 		inode->ctime = now;
+	inode_unlock(inode);
+}
+
+void inode_get_attr(struct inode *inode, struct inode_attr *a)
+{
+	inode_lock(inode);
+	a->mode = inode->mode;
+	a->uid = inode->uid;
+	a->gid = inode->gid;
+	a->size = inode->size;
+	inode_unlock(inode);
+}
+
+uint64_t inode_size(struct inode *inode)
+{
+	inode_lock(inode);
+	uint64_t s = inode->size;
+	inode_unlock(inode);
+	return s;
+}
+
+nlink_t dir_nlink(struct inode *inode)
+{
+	inode_lock(inode);
+	nlink_t n = inode->nlink;
+	inode_unlock(inode);
+	return n;
 }
 
 void inode_fill_stat(struct inode *inode, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
+	inode_lock(inode);
 	st->st_dev = inode->sb ? inode->sb->dev : 0;
 	st->st_ino = inode->ino;
 	st->st_mode = inode->mode;
@@ -74,10 +110,13 @@ void inode_fill_stat(struct inode *inode, struct stat *st)
 	st->st_atim = inode->atime;
 	st->st_mtim = inode->mtime;
 	st->st_ctim = inode->ctime;
+	inode_unlock(inode);
 }
 
 void inode_apply_iattr(struct inode *inode, const struct iattr *ia)
 {
+	struct timespec now = vfs_now();
+	inode_lock(inode);
 	if (ia->valid & ATTR_MODE)
 		inode->mode = (inode->mode & S_IFMT) | (ia->mode & 07777);
 	if (ia->valid & ATTR_UID)
@@ -86,13 +125,14 @@ void inode_apply_iattr(struct inode *inode, const struct iattr *ia)
 		inode->gid = ia->gid;
 	if (ia->valid & ATTR_SIZE) {
 		inode->size = ia->size;
-		inode->mtime = vfs_now();
+		inode->mtime = now;
 	}
 	if (ia->valid & ATTR_ATIME)
 		inode->atime = ia->atime;
 	if (ia->valid & ATTR_MTIME)
 		inode->mtime = ia->mtime;
-	inode->ctime = vfs_now();
+	inode->ctime = now;
+	inode_unlock(inode);
 }
 
 int inode_setattr(struct inode *inode, const struct iattr *ia)

@@ -1,11 +1,14 @@
 /* The mount table and struct path helpers. Mounts are made at boot and
- * never unmounted (the guest has no mount(2)), so they are not refcounted. */
+ * never unmounted (the guest has no mount(2) yet), so they are not
+ * refcounted; the table and each dentry's mount count are under
+ * mount_lock. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sentry/vfs/fs.h"
 
+static struct kmutex mount_lock = KMUTEX_INITIALIZER("mount", LR_MOUNT);
 static struct list_head mounts = LIST_HEAD_INIT(mounts);
 static struct mount *root_mount;
 
@@ -29,17 +32,22 @@ struct mount *mount_new(struct super_block *sb, struct dentry *root,
 
 void mount_attach(struct mount *m, const struct path *mp)
 {
+	dentry_get(mp->dentry);
+	kmutex_lock(&mount_lock);
 	m->parent = mp->mnt;
 	m->mountpoint = mp->dentry;
-	dentry_get(mp->dentry);
 	mp->dentry->mounted++;
 	list_add_tail(&m->node, &mounts);
+	kmutex_unlock(&mount_lock);
 }
 
-struct mount *mount_lookup(struct mount *parent, struct dentry *mountpoint)
+static struct mount *lookup_locked(struct mount *parent,
+				   struct dentry *mountpoint)
 {
 	struct list_head *pos;
 	struct mount *found = NULL;
+	if (!mountpoint->mounted)
+		return NULL;
 	/* The last mount on a mountpoint hides the earlier ones. */
 	list_for_each(pos, &mounts)
 	{
@@ -50,6 +58,22 @@ struct mount *mount_lookup(struct mount *parent, struct dentry *mountpoint)
 	return found;
 }
 
+struct mount *mount_lookup(struct mount *parent, struct dentry *mountpoint)
+{
+	kmutex_lock(&mount_lock);
+	struct mount *m = lookup_locked(parent, mountpoint);
+	kmutex_unlock(&mount_lock);
+	return m;
+}
+
+bool dentry_mounted(struct dentry *d)
+{
+	kmutex_lock(&mount_lock);
+	bool r = d->mounted > 0;
+	kmutex_unlock(&mount_lock);
+	return r;
+}
+
 struct mount *mount_root(void)
 {
 	return root_mount;
@@ -57,13 +81,27 @@ struct mount *mount_root(void)
 
 void mount_set_root(struct mount *m)
 {
+	kmutex_lock(&mount_lock);
 	root_mount = m;
 	list_add(&m->node, &mounts);
+	kmutex_unlock(&mount_lock);
 }
 
-struct list_head *mount_table(void)
+void mount_for_each(void (*fn)(struct mount *m, void *arg), void *arg)
 {
-	return &mounts;
+	/* Mounts are never freed: a snapshot of the pointers is enough. */
+	struct mount *v[256];
+	int n = 0;
+	kmutex_lock(&mount_lock);
+	struct list_head *pos;
+	list_for_each(pos, &mounts)
+	{
+		if (n < 256)
+			v[n++] = list_entry(pos, struct mount, node);
+	}
+	kmutex_unlock(&mount_lock);
+	for (int i = 0; i < n; i++)
+		fn(v[i], arg);
 }
 
 int mnt_want_write(const struct path *p)
@@ -98,8 +136,10 @@ int path_render(const struct path *p, const struct path *root, char *buf,
 	buf[end] = 0;
 	struct mount *mnt = p->mnt;
 	struct dentry *d = p->dentry;
-	bool deleted = d->unhashed;
+	int r = 0;
 
+	kmutex_lock(&dcache_lock);
+	bool deleted = d->unhashed;
 	for (;;) {
 		if (root && mnt == root->mnt && d == root->dentry)
 			break;
@@ -112,20 +152,27 @@ int path_render(const struct path *p, const struct path *root, char *buf,
 		}
 		if (!d->parent) {
 			/* Anonymous (pipe:[N]): the name is the whole path. */
-			size_t n = strlen(d->name);
-			if (n + 1 > cap)
-				return -ENAMETOOLONG;
-			memcpy(buf, d->name, n + 1);
-			return (int)n;
+			size_t n = d->namelen;
+			if (n + 1 > cap) {
+				r = -ENAMETOOLONG;
+			} else {
+				memcpy(buf, d->name, n + 1);
+				r = (int)n;
+			}
+			kmutex_unlock(&dcache_lock);
+			return r;
 		}
-		size_t n = strlen(d->name);
-		if (n + 1 > pos)
+		size_t n = d->namelen;
+		if (n + 1 > pos) {
+			kmutex_unlock(&dcache_lock);
 			return -ENAMETOOLONG;
+		}
 		pos -= n;
 		memcpy(buf + pos, d->name, n);
 		buf[--pos] = '/';
 		d = d->parent;
 	}
+	kmutex_unlock(&dcache_lock);
 	if (pos == end)
 		buf[--pos] = '/';
 	size_t len = end - pos;

@@ -28,7 +28,7 @@ static void set_cur(struct nameidata *nd, struct path p)
 
 static void follow_mounts(struct path *p)
 {
-	while (p->dentry->mounted) {
+	for (;;) {
 		struct mount *m = mount_lookup(p->mnt, p->dentry);
 		if (!m)
 			return;
@@ -54,10 +54,9 @@ static void step_dotdot(struct nameidata *nd)
 		}
 		break;
 	}
-	struct dentry *parent = nd->cur.dentry->parent;
+	struct dentry *parent = dentry_get_parent(nd->cur.dentry);
 	if (!parent)
 		return;
-	dentry_get(parent);
 	struct path p = {nd->cur.mnt, parent};
 	follow_mounts(&p);
 	set_cur(nd, p);
@@ -224,19 +223,19 @@ int vfs_dirfd_path(struct task *t, int dirfd, struct path *out)
 	if (dirfd == AT_FDCWD) {
 		struct fs_struct *fs = task_fs(t);
 		if (fs) {
-			*out = fs->cwd;
-		} else {
-			struct mount *m = mount_root();
-			if (!m)
-				return -ENOENT;
-			*out = (struct path){m, m->root};
+			fs_get_cwd(fs, out);
+			return 0;
 		}
+		struct mount *m = mount_root();
+		if (!m)
+			return -ENOENT;
+		*out = (struct path){m, m->root};
 		path_get(out);
 		return 0;
 	}
 	if (!t || !t->proc)
 		return -EBADF;
-	struct file *f = fd_get(t->proc->files, dirfd);
+	struct file *f = fd_get(t->files, dirfd);
 	if (!f)
 		return -EBADF;
 	if (!f->path.dentry) {
@@ -256,14 +255,14 @@ static int nd_init(struct nameidata *nd, struct task *t, int dirfd,
 	nd->t = t;
 	nd->nlinks = 0;
 	if (fs) {
-		nd->root = fs->root;
+		fs_get_root(fs, &nd->root);
 	} else {
 		struct mount *m = mount_root();
 		if (!m)
 			return -ENOENT;
 		nd->root = (struct path){m, m->root};
+		path_get(&nd->root);
 	}
-	path_get(&nd->root);
 	if (path[0] == '/') {
 		nd->cur = nd->root;
 		path_get(&nd->cur);

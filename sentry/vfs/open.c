@@ -48,7 +48,7 @@ static int do_open_path(struct task *t, const struct path *p, int flags,
 			return r;
 	}
 	if ((flags & O_TRUNC) && S_ISREG(inode->mode) && acc != O_RDONLY &&
-	    !(flags & O_PATH) && !created && inode->size != 0) {
+	    !(flags & O_PATH) && !created && inode_size(inode) != 0) {
 		struct iattr ia = {.valid = ATTR_SIZE, .size = 0};
 		int r = inode_setattr(inode, &ia);
 		if (r)
@@ -93,13 +93,15 @@ static int vfs_create(struct task *t, const struct path *parent,
 	r = inode_permission(t, dir, MAY_WRITE | MAY_EXEC);
 	if (r)
 		return r;
-	if (parent->dentry->unhashed || dir->nlink == 0)
+	struct inode_attr da;
+	inode_get_attr(dir, &da);
+	if (dentry_deleted(parent->dentry) || dir_nlink(dir) == 0)
 		return -ENOENT;
 	if (!dir->iops || !dir->iops->create)
 		return -EACCES;
 	struct fs_struct *fs = task_fs(t);
-	mode = (mode & 07777 & ~(fs ? fs->umask : 022)) | S_IFREG;
-	gid_t gid = (dir->mode & S_ISGID) ? dir->gid : task_fsgid(t);
+	mode = (mode & 07777 & ~(fs ? atomic_load(&fs->umask) : 022)) | S_IFREG;
+	gid_t gid = (da.mode & S_ISGID) ? da.gid : task_fsgid(t);
 	struct inode *inode;
 	r = dir->iops->create(dir, name, mode, task_fsuid(t), gid, flags,
 			      &inode);
@@ -147,10 +149,18 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags,
 			path_put(&parent);
 			return -EISDIR;
 		}
+		/* The directory's namespace is ours from the lookup to the
+		 * create: two O_CREAT|O_EXCL opens cannot both create. */
+		struct inode *dir = parent.dentry->inode;
+		kmutex_lock(&dir->dir_lock);
 		r = vfs_lookup_one(t, &parent, last, &p);
 		if (r == -ENOENT) {
 			r = vfs_create(t, &parent, last, mode, flags, &p);
 			created = r == 0;
+		}
+		kmutex_unlock(&dir->dir_lock);
+		if (created || r == -ENOENT) {
+			/* nothing more to check */
 		} else if (r == 0 && (flags & O_EXCL)) {
 			path_put(&p);
 			r = -EEXIST;

@@ -26,7 +26,10 @@ static uint64_t parent_ino(struct file *f)
 		d = m->mountpoint;
 		m = m->parent;
 	}
-	return d->parent ? d->parent->inode->ino : d->inode->ino;
+	struct dentry *p = dentry_get_parent(d);
+	uint64_t ino = p ? p->inode->ino : d->inode->ino;
+	dentry_put(p);
+	return ino;
 }
 
 struct iter {

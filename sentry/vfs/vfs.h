@@ -24,12 +24,15 @@ struct fs_struct;
 int vfs_init(const struct bh_config *cfg, int gofer_fd, char *err,
 	     size_t errlen);
 
-/* fd tables (per process; shared with CLONE_FILES). */
+/* fd tables (per task; shared with CLONE_FILES). */
 struct fdtable *fdtable_new(void);
 struct fdtable *fdtable_dup(struct fdtable *fdt); /* fork */
 void fdtable_get(struct fdtable *fdt);
 void fdtable_put(struct fdtable *fdt); /* last put closes every file */
 void fdtable_close_on_exec(struct fdtable *fdt);
+/* Give the calling task a table of its own if it shares one (exec,
+ * close_range CLOSE_RANGE_UNSHARE): 0 or -ENOMEM. */
+int fdtable_unshare(struct task *t);
 /* Install file at fd (>= 0: exactly there, closing what was there) or at
  * the lowest free fd >= minfd when fd < 0 (pass minfd via -1 - minfd... use
  * fd_alloc). Takes a new reference. Returns the fd or -EMFILE/-EBADF. */
@@ -42,7 +45,7 @@ int fd_close(struct fdtable *fdt, int fd);
 void file_get(struct file *f);
 void file_put(struct file *f);
 
-/* cwd/root/umask (per process; shared with CLONE_FS). */
+/* cwd/root/umask (per task; shared with CLONE_FS). */
 struct fs_struct *fs_new_root(void);
 struct fs_struct *fs_dup(struct fs_struct *fs);
 void fs_get(struct fs_struct *fs);

@@ -16,6 +16,7 @@
 #include "tests/unit/test_vfs_stubs.h"
 
 static struct process fx_proc;
+/* The task's own fields (cred, files, fs) are set in fx_boot. */
 static struct task fx_task;
 static struct mm fx_mm;
 
@@ -47,10 +48,12 @@ static void fx_boot(void)
 	list_init(&p->shared_pending.queue);
 	strcpy(p->comm, "init");
 	/* root with every capability, as the sandbox's init usually is */
-	p->cred.cap_eff = p->cred.cap_prm = p->cred.cap_bnd = ~0ull;
-	p->files = fdtable_new();
+	fx_task.cred.cap_eff = fx_task.cred.cap_prm = fx_task.cred.cap_bnd =
+	    ~0ull;
+	fx_task.files = fdtable_new();
 	p->mm = &fx_mm;
-	p->fs = fs_new_root();
+	fx_task.fs = fs_new_root();
+	p->refs = 1;
 	for (int i = 0; i < RLIM_NLIMITS; i++)
 		p->rlimits[i] = (struct rlimit){1024, 1024};
 	list_add_tail(&p->all_node, &kernel.processes);

@@ -23,7 +23,7 @@ static int setup(void **state)
 	if (!booted)
 		fx_boot();
 	booted = true;
-	fx_proc.cred = (struct cred){0};
+	fx_task.cred = (struct cred){0};
 	return 0;
 }
 
@@ -214,7 +214,7 @@ static void test_perms_rofs(void **state)
 	SC2(T, "mkdir", "/pub", 0777);
 	assert_int_equal(SC2(T, "chmod", "/pub", 01777), 0);
 	assert_int_equal(SC2(T, "access", "/secret", X_OK), -EACCES);
-	fx_proc.cred = (struct cred){.uid = 1000,
+	fx_task.cred = (struct cred){.uid = 1000,
 				     .euid = 1000,
 				     .fsuid = 1000,
 				     .gid = 1000,
@@ -232,11 +232,11 @@ static void test_perms_rofs(void **state)
 	SC1(T, "close", fd);
 	assert_int_equal(SC2(T, "stat", "/pub/mine", &st), 0);
 	assert_int_equal(st.st_uid, 1000);
-	fx_proc.cred = (struct cred){0};
+	fx_task.cred = (struct cred){0};
 	/* Sticky dir: another user cannot remove it. */
-	fx_proc.cred.fsuid = 1001;
+	fx_task.cred.fsuid = 1001;
 	assert_int_equal(SC1(T, "unlink", "/pub/mine"), -EPERM);
-	fx_proc.cred = (struct cred){0};
+	fx_task.cred = (struct cred){0};
 	assert_int_equal(SC1(T, "unlink", "/pub/mine"), 0);
 	/* Read-only mount. */
 	assert_int_equal(SC3(T, "open", "/ro/x", O_CREAT | O_WRONLY, 0644),

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "sentry/kernel/cputime.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/process.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -30,7 +32,7 @@
 	vfs_test_call(t, n, U(a), U(b), U(c), U(d), U(e), 0)
 
 struct kernel kernel = {.processes = LIST_HEAD_INIT(kernel.processes)};
-pthread_mutex_t kernel_lock = PTHREAD_MUTEX_INITIALIZER;
+struct kmutex tasklist_lock = KMUTEX_INITIALIZER("tasklist", LR_TASKLIST);
 __thread struct task *current;
 int stub_last_signal;
 int stub_blocks;
@@ -174,6 +176,48 @@ void mm_get(struct mm *mm)
 void mm_put(struct mm *mm)
 {
 	(void)mm;
+}
+
+ssize_t copy_from_process(struct process *p, struct mm *mm, void *dst,
+			  uint64_t src, size_t n)
+{
+	(void)p, (void)mm, (void)dst, (void)src, (void)n;
+	return -ESRCH;
+}
+
+int pid_last(void)
+{
+	return 1;
+}
+
+void cputime_process(struct process *p, struct cputimes *out)
+{
+	(void)p;
+	out->utime = out->stime = 0;
+}
+
+int cputime_thread_self(struct task *t, uint64_t *ns)
+{
+	(void)t;
+	*ns = 0;
+	return 0;
+}
+
+void process_get(struct process *p)
+{
+	atomic_fetch_add(&p->refs, 1);
+}
+
+void process_put(struct process *p)
+{
+	atomic_fetch_sub(&p->refs, 1); /* the fixture's process is static */
+}
+
+const struct cred *process_cred(struct process *p)
+{
+	if (list_empty(&p->threads))
+		return NULL;
+	return &list_entry(p->threads.next, struct task, thread_node)->cred;
 }
 
 void bh_log(enum bh_log_level lvl, const char *fmt, ...)

@@ -14,37 +14,71 @@
 #include "bulkhead/gofer_client.h"
 #include "sentry/fs/dev/devfs.h"
 #include "sentry/fs/gofer/goferfs.h"
+#include "sentry/kernel/lock.h"
 #include "sentry/mm/uio.h"
 
+/* A host fd shared by an open file and its inode (which uses it to
+ * refresh attributes): closed when both let go, so an fstat never reaches
+ * an fd number already reused for something else. */
+struct gofer_hfd {
+	_Atomic int refs;
+	int fd;
+};
+
+static struct gofer_hfd *hfd_new(int fd)
+{
+	struct gofer_hfd *h = malloc(sizeof(*h));
+	if (h) {
+		h->refs = 1;
+		h->fd = fd;
+	}
+	return h;
+}
+
+static void hfd_get(struct gofer_hfd *h)
+{
+	atomic_fetch_add(&h->refs, 1);
+}
+
+static void hfd_put(struct gofer_hfd *h)
+{
+	if (h && atomic_fetch_sub(&h->refs, 1) == 1) {
+		close(h->fd);
+		free(h);
+	}
+}
+
 struct goferfs_inode {
-	uint64_t node;
+	uint64_t node; /* immutable */
+	/* Under the inode's lock: */
 	int create_fd; /* donated by CREATE, for the open that follows */
-	/* A read-only host fd kept from an O_RDONLY open: later ones (every
-	 * exec of a program, every read of a library or a config file) dup
-	 * it instead of asking the gofer again. All I/O is pread/pwrite at
-	 * explicit offsets, so sharing the host file description is
-	 * harmless. In ro_lru while set. */
+	int create_acc;
+	struct gofer_hfd *attr; /* an open file's host fd, for refreshes */
+	char *link;		/* symlink target, cached (immutable) */
+	/* Under ro_lock: a read-only host fd kept from an O_RDONLY open:
+	 * later ones (every exec of a program, every read of a library or a
+	 * config file) dup it instead of asking the gofer again. All I/O is
+	 * pread/pwrite at explicit offsets, so sharing the host file
+	 * description is harmless. In ro_lru while set. */
 	int ro_fd;
 	struct list_head ro_node;
-	int create_acc;
-	int attr_fd; /* an open host fd, for attribute refresh */
-	char *link;  /* symlink target, cached (immutable) */
 };
 
 struct goferfs_file {
-	int hostfd;
+	struct gofer_hfd *h;
 };
 
 static struct gofer_conn conn;
 
 /* The inodes holding a ro_fd, least recently opened first. An open costs a
  * round trip to the gofer (~12 us here) where a dup costs ~1 us; the bound
- * keeps a guest that reads many files once from holding as many host fds.
- * Kernel lock held, as for every VFS operation. */
+ * keeps a guest that reads many files once from holding as many host fds. */
 #define RO_CACHE_MAX 256
+static struct kmutex ro_lock = KMUTEX_INITIALIZER("goferfs_ro", LR_GOFERFS);
 static struct list_head ro_lru = LIST_HEAD_INIT(ro_lru);
 static int ro_count;
 
+/* ro_lock held. */
 static void ro_drop(struct goferfs_inode *gi)
 {
 	if (gi->ro_fd < 0)
@@ -60,19 +94,46 @@ static void ro_keep(struct goferfs_inode *gi, int hostfd)
 	int fd = fcntl(hostfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return;
+	kmutex_lock(&ro_lock);
+	if (gi->ro_fd >= 0) {
+		kmutex_unlock(&ro_lock);
+		close(fd); /* another open kept one meanwhile */
+		return;
+	}
 	if (ro_count >= RO_CACHE_MAX)
 		ro_drop(list_entry(ro_lru.next, struct goferfs_inode, ro_node));
 	gi->ro_fd = fd;
 	list_add_tail(&gi->ro_node, &ro_lru);
 	ro_count++;
+	kmutex_unlock(&ro_lock);
 }
+
+/* A dup of gi's kept read-only fd, or -1. */
+static int ro_take(struct goferfs_inode *gi)
+{
+	kmutex_lock(&ro_lock);
+	int fd = gi->ro_fd >= 0 ? fcntl(gi->ro_fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (fd >= 0) {
+		list_del(&gi->ro_node);
+		list_add_tail(&gi->ro_node, &ro_lru);
+	}
+	kmutex_unlock(&ro_lock);
+	return fd;
+}
+
 static bool conn_ready;
-static uint64_t gofer_devs = 0x200;
+static _Atomic uint64_t gofer_devs = 0x200;
 
 static const struct inode_ops gofer_iops;
 static const struct file_ops gofer_reg_fops;
 
 #define GI(inode) ((struct goferfs_inode *)(inode)->priv)
+
+/* Every gofer RPC is a round trip: never under a spin lock. */
+static void gofer_rpc_check(void)
+{
+	lock_might_block("a gofer RPC");
+}
 
 int goferfs_init(int gofer_fd)
 {
@@ -81,14 +142,17 @@ int goferfs_init(int gofer_fd)
 	int r = gofer_conn_init(&conn, gofer_fd);
 	if (r)
 		return r;
+	conn.before_call = gofer_rpc_check;
 	conn_ready = true;
 	return 0;
 }
 
-static void attr_apply(struct inode *inode, const struct gp_attr *a)
+/* inode locked. The file type never changes: only the permission bits are
+ * taken from the gofer's answer. */
+static void attr_apply_locked(struct inode *inode, const struct gp_attr *a)
 {
 	inode->ino = a->ino;
-	inode->mode = a->mode;
+	inode->mode = (inode->mode & S_IFMT) | (a->mode & 07777);
 	inode->nlink = a->nlink;
 	inode->uid = a->uid;
 	inode->gid = a->gid;
@@ -100,17 +164,26 @@ static void attr_apply(struct inode *inode, const struct gp_attr *a)
 	inode->ctime = (struct timespec){a->ctime_sec, a->ctime_nsec};
 }
 
+static void attr_apply(struct inode *inode, const struct gp_attr *a)
+{
+	inode_lock(inode);
+	attr_apply_locked(inode, a);
+	inode_unlock(inode);
+}
+
 static void stat_apply(struct inode *inode, const struct stat *st)
 {
+	inode_lock(inode);
 	inode->nlink = st->st_nlink;
 	inode->size = (uint64_t)st->st_size;
 	inode->blocks = (uint64_t)st->st_blocks;
 	inode->atime = st->st_atim;
 	inode->mtime = st->st_mtim;
 	inode->ctime = st->st_ctim;
-	inode->mode = st->st_mode;
+	inode->mode = (inode->mode & S_IFMT) | (st->st_mode & 07777);
 	inode->uid = st->st_uid;
 	inode->gid = st->st_gid;
+	inode_unlock(inode);
 }
 
 static struct inode *gofer_inode_new(struct super_block *sb, uint64_t node,
@@ -127,10 +200,9 @@ static struct inode *gofer_inode_new(struct super_block *sb, uint64_t node,
 	gi->create_fd = -1;
 	gi->ro_fd = -1;
 	list_init(&gi->ro_node);
-	gi->attr_fd = -1;
 	inode->priv = gi;
 	inode->iops = &gofer_iops;
-	attr_apply(inode, a);
+	attr_apply_locked(inode, a);
 	return inode;
 }
 
@@ -142,7 +214,10 @@ static void gofer_evict(struct inode *inode)
 	gofer_close(&conn, gi->node);
 	if (gi->create_fd >= 0)
 		close(gi->create_fd);
+	hfd_put(gi->attr);
+	kmutex_lock(&ro_lock);
 	ro_drop(gi);
+	kmutex_unlock(&ro_lock);
 	free(gi->link);
 	free(gi);
 }
@@ -207,6 +282,7 @@ static int gofer_create_op(struct inode *dir, const char *name, mode_t mode,
 		close(fd);
 		return -ENOMEM;
 	}
+	/* Not yet visible to anyone else: no lock needed. */
 	GI(inode)->create_fd = fd;
 	GI(inode)->create_acc = acc;
 	inode_touch(dir, false, true, true);
@@ -224,7 +300,9 @@ static int gofer_mkdir_op(struct inode *dir, const char *name, mode_t mode,
 	if (r)
 		return r;
 	*out = gofer_inode_new(dir->sb, node, &a);
+	inode_lock(dir);
 	dir->nlink++;
+	inode_unlock(dir);
 	inode_touch(dir, false, true, true);
 	return *out ? 0 : -ENOMEM;
 }
@@ -267,9 +345,11 @@ static int gofer_unlink_op(struct inode *dir, const char *name,
 	int r = gofer_unlink(&conn, GI(dir)->node, name, 0);
 	if (r)
 		return r;
+	inode_lock(victim);
 	if (victim->nlink)
 		victim->nlink--;
 	victim->ctime = vfs_now();
+	inode_unlock(victim);
 	inode_touch(dir, false, true, true);
 	return 0;
 }
@@ -280,9 +360,13 @@ static int gofer_rmdir_op(struct inode *dir, const char *name,
 	int r = gofer_unlink(&conn, GI(dir)->node, name, AT_REMOVEDIR);
 	if (r)
 		return r;
+	inode_lock(victim);
 	victim->nlink = 0;
+	inode_unlock(victim);
+	inode_lock(dir);
 	if (dir->nlink > 2)
 		dir->nlink--;
+	inode_unlock(dir);
 	inode_touch(dir, false, true, true);
 	return 0;
 }
@@ -307,7 +391,10 @@ static long gofer_readlink_op(struct inode *inode, char *buf, size_t cap)
 	struct goferfs_inode *gi = GI(inode);
 	if (!S_ISLNK(inode->mode))
 		return -EINVAL;
-	if (!gi->link) {
+	inode_lock(inode);
+	char *link = gi->link;
+	inode_unlock(inode);
+	if (!link) {
 		char *t = malloc(GP_PATH_MAX + 1);
 		if (!t)
 			return -ENOMEM;
@@ -316,24 +403,36 @@ static long gofer_readlink_op(struct inode *inode, char *buf, size_t cap)
 			free(t);
 			return n;
 		}
-		gi->link = t;
+		inode_lock(inode);
+		if (!gi->link)
+			gi->link = t;
+		else
+			free(t); /* another reader cached it first */
+		link = gi->link;
+		inode_unlock(inode);
 	}
-	size_t n = strlen(gi->link);
+	size_t n = strlen(link);
 	if (n + 1 > cap)
 		return -ENAMETOOLONG;
-	memcpy(buf, gi->link, n + 1);
+	memcpy(buf, link, n + 1);
 	return (long)n;
 }
 
 static int gofer_getattr(struct inode *inode)
 {
 	struct goferfs_inode *gi = GI(inode);
+	inode_lock(inode);
+	struct gofer_hfd *h = gi->attr;
+	if (h)
+		hfd_get(h);
+	inode_unlock(inode);
+	if (!h)
+		return 0; /* the cache is current: every change is ours */
 	struct stat st;
-	if (gi->attr_fd >= 0 && fstat(gi->attr_fd, &st) == 0) {
+	if (fstat(h->fd, &st) == 0)
 		stat_apply(inode, &st);
-		return 0;
-	}
-	return 0; /* the cache is current: every change goes through us */
+	hfd_put(h);
+	return 0;
 }
 
 static int gofer_setattr_op(struct inode *inode, const struct iattr *ia)
@@ -376,26 +475,30 @@ static int gofer_setattr_op(struct inode *inode, const struct iattr *ia)
 static ssize_t gofer_read(struct file *f, struct uio *u, uint64_t *pos)
 {
 	struct goferfs_file *gf = f->priv;
-	return uio_pread_fd(u, gf->hostfd, pos);
+	return uio_pread_fd(u, gf->h->fd, pos);
 }
 
 static ssize_t gofer_write(struct file *f, struct uio *u, uint64_t *pos)
 {
 	struct goferfs_file *gf = f->priv;
+	int fd = gf->h->fd;
 	if ((f->flags & O_APPEND) || (u->flags & UIO_APPEND)) {
 		struct stat st;
-		if (fstat(gf->hostfd, &st) < 0)
+		if (fstat(fd, &st) < 0)
 			return -errno;
 		*pos = (uint64_t)st.st_size;
 	}
-	ssize_t r = uio_pwrite_fd(u, gf->hostfd, pos);
+	ssize_t r = uio_pwrite_fd(u, fd, pos);
 	if (r > 0) {
 		struct inode *inode = f->inode;
+		struct timespec now = vfs_now();
+		inode_lock(inode);
 		if (*pos > inode->size)
 			inode->size = *pos;
-		inode_touch(inode, false, true, true);
+		inode->mtime = inode->ctime = now;
+		inode_unlock(inode);
 		if (u->flags & UIO_DSYNC)
-			fdatasync(gf->hostfd);
+			fdatasync(fd);
 	}
 	return r;
 }
@@ -403,21 +506,28 @@ static ssize_t gofer_write(struct file *f, struct uio *u, uint64_t *pos)
 static int gofer_fsync(struct file *f)
 {
 	struct goferfs_file *gf = f->priv;
-	return fsync(gf->hostfd) < 0 ? -errno : 0;
+	lock_might_block("fsync");
+	return fsync(gf->h->fd) < 0 ? -errno : 0;
 }
 
 static int gofer_host_fd(struct file *f)
 {
-	return ((struct goferfs_file *)f->priv)->hostfd;
+	return ((struct goferfs_file *)f->priv)->h->fd;
 }
 
 static void gofer_release(struct file *f)
 {
 	struct goferfs_file *gf = f->priv;
 	struct goferfs_inode *gi = GI(f->inode);
-	if (gi->attr_fd == gf->hostfd)
-		gi->attr_fd = -1;
-	close(gf->hostfd);
+	inode_lock(f->inode);
+	struct gofer_hfd *drop = NULL;
+	if (gi->attr == gf->h) {
+		drop = gi->attr;
+		gi->attr = NULL;
+	}
+	inode_unlock(f->inode);
+	hfd_put(drop);
+	hfd_put(gf->h);
 	free(gf);
 }
 
@@ -445,34 +555,46 @@ static int gofer_open_op(struct inode *inode, struct file *f)
 	struct goferfs_file *gf = malloc(sizeof(*gf));
 	if (!gf)
 		return -ENOMEM;
+	int fd = -1, stale = -1;
+	inode_lock(inode);
 	if (gi->create_fd >= 0 && gi->create_acc == acc) {
-		gf->hostfd = gi->create_fd;
+		fd = gi->create_fd;
 		gi->create_fd = -1;
-	} else if (acc == O_RDONLY && gi->ro_fd >= 0 &&
-		   (gf->hostfd = fcntl(gi->ro_fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
-		/* Cached: no round trip to the gofer. */
-		list_del(&gi->ro_node);
-		list_add_tail(&gi->ro_node, &ro_lru);
-	} else {
-		if (gi->create_fd >= 0) {
-			close(gi->create_fd);
-			gi->create_fd = -1;
-		}
+	} else if (gi->create_fd >= 0) {
+		stale = gi->create_fd;
+		gi->create_fd = -1;
+	}
+	inode_unlock(inode);
+	if (stale >= 0)
+		close(stale);
+	if (fd < 0 && acc == O_RDONLY)
+		fd = ro_take(gi); /* cached: no round trip to the gofer */
+	if (fd < 0) {
 		/* O_APPEND and O_TRUNC are the VFS's job; the host fd only
 		 * carries the access mode. */
 		struct gp_attr a;
-		int r =
-		    gofer_open(&conn, gi->node, (uint32_t)(acc | O_LARGEFILE),
-			       &gf->hostfd, &a);
+		int r = gofer_open(&conn, gi->node,
+				   (uint32_t)(acc | O_LARGEFILE), &fd, &a);
 		if (r) {
 			free(gf);
 			return r;
 		}
 		attr_apply(inode, &a);
-		if (acc == O_RDONLY && gi->ro_fd < 0)
-			ro_keep(gi, gf->hostfd);
+		if (acc == O_RDONLY)
+			ro_keep(gi, fd);
 	}
-	gi->attr_fd = gf->hostfd;
+	gf->h = hfd_new(fd);
+	if (!gf->h) {
+		close(fd);
+		free(gf);
+		return -ENOMEM;
+	}
+	hfd_get(gf->h);
+	inode_lock(inode);
+	struct gofer_hfd *old = gi->attr;
+	gi->attr = gf->h;
+	inode_unlock(inode);
+	hfd_put(old);
 	f->priv = gf;
 	f->fops = &gofer_reg_fops;
 	return 0;
@@ -549,7 +671,7 @@ int goferfs_mount(unsigned export_idx, bool readonly, struct super_block **sbp,
 	}
 	sb->fstype = "9p";
 	sb->ops = &gofer_sops;
-	sb->dev = gofer_devs++;
+	sb->dev = atomic_fetch_add(&gofer_devs, 1);
 	sb->flags = (readonly || ro) ? SB_RDONLY : 0;
 	sb->priv = (void *)(uintptr_t)node;
 	struct inode *root = gofer_inode_new(sb, node, &a);

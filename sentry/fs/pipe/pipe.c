@@ -1,6 +1,9 @@
 /* Pipes (Linux fs/pipe.c): a ring buffer; readers sleep on rq, writers on
  * wq. Writes of at most PIPE_BUF bytes are atomic; larger ones may be split
- * and interleaved. All state is under kernel_lock. */
+ * and interleaved. The ring is under the pipe's mutex, a sleep lock held
+ * across the copy to or from the guest (as Linux's pipe->mutex), never
+ * while sleeping; poll reads the counts without it (they are atomics, and a
+ * poller registers before it looks). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,10 +19,12 @@
 #include "sentry/mm/usercopy.h"
 
 struct pipe {
+	struct kmutex mutex;
 	struct waitq rq, wq;
-	char *buf;
-	size_t cap, head, len;
-	int readers, writers;
+	char *buf;	  /* mutex */
+	size_t cap, head; /* mutex (cap read by F_GETPIPE_SZ without) */
+	_Atomic size_t len;
+	_Atomic int readers, writers;
 };
 
 static const struct file_ops pipe_fops;
@@ -30,6 +35,7 @@ static void pipe_evict(struct inode *inode)
 	struct pipe *p = inode->priv;
 	if (p) {
 		free(p->buf);
+		kmutex_destroy(&p->mutex);
 		free(p);
 	}
 }
@@ -94,12 +100,15 @@ static ssize_t pipe_read(struct file *f, struct uio *u, uint64_t *pos)
 	ssize_t ret;
 	for (;;) {
 		uint32_t seq = task_wake_seq(t);
+		kmutex_lock(&p->mutex);
 		if (p->len > 0) {
 			ret = ring_get(p, u, uio_resid(u));
+			kmutex_unlock(&p->mutex);
 			if (ret > 0)
 				waitq_wake(&p->wq, POLLOUT | POLLWRNORM);
 			break;
 		}
+		kmutex_unlock(&p->mutex);
 		if (p->writers == 0) {
 			ret = 0;
 			break;
@@ -168,10 +177,12 @@ static ssize_t pipe_write(struct file *f, struct uio *u, uint64_t *pos)
 			ret = done ? (ssize_t)done : -EPIPE;
 			break;
 		}
+		kmutex_lock(&p->mutex);
 		size_t space = p->cap - p->len;
 		if (atomic ? space >= n : space > 0) {
 			size_t want = n - done < space ? n - done : space;
 			ssize_t c = ring_put(p, u, want);
+			kmutex_unlock(&p->mutex);
 			if (c > 0) {
 				done += (size_t)c;
 				waitq_wake(&p->rq, POLLIN | POLLRDNORM);
@@ -183,6 +194,7 @@ static ssize_t pipe_write(struct file *f, struct uio *u, uint64_t *pos)
 			}
 			continue;
 		}
+		kmutex_unlock(&p->mutex);
 		if ((f->flags & O_NONBLOCK) || (u->flags & UIO_NOWAIT)) {
 			ret = done ? (ssize_t)done : -EAGAIN;
 			break;
@@ -213,7 +225,7 @@ static uint32_t pipe_poll(struct file *f, struct poll_table *pt)
 			m |= POLLHUP;
 	}
 	if (f->fmode & FMODE_WRITE) {
-		if (p->len < p->cap)
+		if (p->len < __atomic_load_n(&p->cap, __ATOMIC_RELAXED))
 			m |= POLLOUT | POLLWRNORM;
 		if (!p->readers)
 			m |= POLLERR;
@@ -234,9 +246,9 @@ static long pipe_ioctl(struct file *f, struct task *t, unsigned cmd,
 static void pipe_release(struct file *f)
 {
 	struct pipe *p = f->inode->priv;
-	if (f->fmode & FMODE_READ && --p->readers == 0)
+	if (f->fmode & FMODE_READ && atomic_fetch_sub(&p->readers, 1) == 1)
 		waitq_wake(&p->wq, POLLERR | POLLOUT);
-	if (f->fmode & FMODE_WRITE && --p->writers == 0)
+	if (f->fmode & FMODE_WRITE && atomic_fetch_sub(&p->writers, 1) == 1)
 		waitq_wake(&p->rq, POLLHUP | POLLIN);
 }
 
@@ -278,6 +290,7 @@ int pipe_create(int flags, struct file **rd, struct file **wr)
 		free(p);
 		return -ENOMEM;
 	}
+	kmutex_init(&p->mutex, "pipe", LR_PIPE);
 	waitq_init(&p->rq);
 	waitq_init(&p->wq);
 	struct inode *inode = inode_new(&pipe_sb, S_IFIFO | 0600);
@@ -325,7 +338,8 @@ long pipe_get_size(struct file *f)
 {
 	if (!file_is_pipe(f))
 		return -EBADF;
-	return (long)((struct pipe *)f->inode->priv)->cap;
+	return (long)__atomic_load_n(&((struct pipe *)f->inode->priv)->cap,
+				     __ATOMIC_RELAXED);
 }
 
 long pipe_set_size(struct file *f, unsigned long size)
@@ -338,18 +352,23 @@ long pipe_set_size(struct file *f, unsigned long size)
 	size_t cap = 4096;
 	while (cap < size)
 		cap *= 2;
-	if (cap < p->len)
-		return -EBUSY;
 	char *nb = malloc(cap);
 	if (!nb)
 		return -ENOMEM;
+	kmutex_lock(&p->mutex);
+	if (cap < p->len) {
+		kmutex_unlock(&p->mutex);
+		free(nb);
+		return -EBUSY;
+	}
 	size_t first = p->cap - p->head < p->len ? p->cap - p->head : p->len;
 	memcpy(nb, p->buf + p->head, first);
 	memcpy(nb + first, p->buf, p->len - first);
 	free(p->buf);
 	p->buf = nb;
 	p->head = 0;
-	p->cap = cap;
+	__atomic_store_n(&p->cap, cap, __ATOMIC_RELAXED);
+	kmutex_unlock(&p->mutex);
 	waitq_wake(&p->wq, POLLOUT | POLLWRNORM);
 	return (long)cap;
 }

@@ -5,14 +5,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sentry/fs/proc/procfs.h"
+#include "sentry/kernel/cputime.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/pid.h"
+#include "sentry/kernel/process.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/uio.h"
@@ -128,19 +131,22 @@ static long sb_finish(struct sbuf *b, char **out)
 
 static int host_ncpu = 1;
 
-static struct process *proc_of(int pid)
-{
-	struct process *p = kernel_find_process(pid);
-	return p && p->state != PROC_DEAD ? p : NULL;
-}
+/* A process held across one /proc operation: a reference on it and, as
+ * asked, on its address space, fd table and fs_struct, all taken under
+ * tasklist so that none can go away meanwhile. The renderers then take
+ * tasklist again only for the fields it guards, and read the rest (fd
+ * counts, mappings) under those objects' own locks. */
+struct proc_hold {
+	struct process *p;
+	struct mm *mm;
+	struct fdtable *files;
+	struct fs_struct *fs;
+};
+#define PH_MM	 1
+#define PH_FILES 2
+#define PH_FS	 4
 
-static struct task *first_task(struct process *p)
-{
-	if (list_empty(&p->threads))
-		return NULL;
-	return list_entry(p->threads.next, struct task, thread_node);
-}
-
+/* tasklist held. */
 static struct task *task_of(struct process *p, int tid)
 {
 	struct list_head *pos;
@@ -153,6 +159,88 @@ static struct task *task_of(struct process *p, int tid)
 	return NULL;
 }
 
+/* tasklist held: the thread a node names (its tid, or the leader's
+ * stand-in for a process node), or NULL once it is gone. */
+static struct task *node_task(struct process *p, int tid)
+{
+	if (tid)
+		return task_of(p, tid);
+	struct task *t = task_of(p, p->pid);
+	if (!t && !list_empty(&p->threads))
+		t = list_entry(p->threads.next, struct task, thread_node);
+	return t;
+}
+
+/* tasklist held. */
+static struct process *proc_of_locked(int pid, int tid)
+{
+	struct process *p = kernel_find_process(pid);
+	if (!p || p->state == PROC_DEAD || (tid && !task_of(p, tid)))
+		return NULL;
+	return p;
+}
+
+static bool proc_exists(int pid, int tid)
+{
+	tasklist_lock_take();
+	bool r = proc_of_locked(pid, tid) != NULL;
+	tasklist_unlock();
+	return r;
+}
+
+static int proc_hold(int pid, int tid, int what, struct proc_hold *h)
+{
+	memset(h, 0, sizeof(*h));
+	tasklist_lock_take();
+	struct process *p = proc_of_locked(pid, tid);
+	if (!p) {
+		tasklist_unlock();
+		return -ENOENT;
+	}
+	process_get(p);
+	h->p = p;
+	if ((what & PH_MM) && p->mm) {
+		mm_get(p->mm);
+		h->mm = p->mm;
+	}
+	/* The fd table and fs_struct are per thread: the node's thread's. */
+	struct task *t = node_task(p, tid);
+	if ((what & PH_FILES) && t && t->files) {
+		fdtable_get(t->files);
+		h->files = t->files;
+	}
+	if ((what & PH_FS) && t && t->fs) {
+		fs_get(t->fs);
+		h->fs = t->fs;
+	}
+	tasklist_unlock();
+	return 0;
+}
+
+static void proc_unhold(struct proc_hold *h)
+{
+	if (h->files)
+		fdtable_put(h->files);
+	if (h->fs)
+		fs_put(h->fs);
+	if (h->mm)
+		mm_put(h->mm);
+	if (h->p)
+		process_put(h->p);
+	memset(h, 0, sizeof(*h));
+}
+
+/* The open file at fd of a process, with a reference, or NULL. */
+static struct file *proc_fd_get(int pid, int tid, int fd)
+{
+	struct proc_hold h;
+	if (proc_hold(pid, tid, PH_FILES, &h))
+		return NULL;
+	struct file *f = h.files ? fd_get(h.files, fd) : NULL;
+	proc_unhold(&h);
+	return f;
+}
+
 /* ---- renderers ---- */
 
 static uint64_t ticks(uint64_t ns)
@@ -160,43 +248,62 @@ static uint64_t ticks(uint64_t ns)
 	return ns / 10000000ull; /* USER_HZ = 100 */
 }
 
-static char state_char(struct process *p)
+/* tasklist held. */
+static char state_char(struct process *p, struct task *tk)
 {
-	if (p->state == PROC_ZOMBIE)
+	if (p->state == PROC_ZOMBIE || !tk)
 		return 'Z';
-	return current && current->proc == p ? 'R' : 'S';
+	if (p->stopped)
+		return 'T';
+	return atomic_load(&tk->sleeping) ? 'S' : 'R';
 }
 
-long procfs_render_status(struct process *p, struct task *tk, char **out)
+static uint64_t mm_pages(struct mm *mm)
 {
-	struct sbuf b = {0};
-	const struct cred *c = &p->cred;
-	char st = state_char(p);
-	const char *stname = st == 'Z'	 ? "zombie"
-			     : st == 'R' ? "running"
-					 : "sleeping";
-	int ppid = p->parent ? p->parent->pid : 0;
+	return mm ? __atomic_load_n(&mm->total_pages, __ATOMIC_RELAXED) : 0;
+}
+
+long procfs_render_status(struct process *p, int tid, char **out)
+{
+	struct proc_hold h;
+	int r = proc_hold(p->pid, tid, PH_MM | PH_FILES | PH_FS, &h);
+	if (r)
+		return -ESRCH;
 	int fdsize = 64;
-	if (p->files) {
+	if (h.files) {
 		int last;
-		fdtable_count(p->files, &last);
+		fdtable_count(h.files, &last);
 		while (fdsize <= last)
 			fdsize *= 2;
 	}
-	uint64_t vm_kb = p->mm ? p->mm->total_pages * 4 : 0;
+	uint64_t vm_kb = mm_pages(h.mm) * 4;
+	unsigned umask = h.fs ? (unsigned)atomic_load(&h.fs->umask) : 022;
+
+	struct sbuf b = {0};
+	tasklist_lock_take();
+	struct task *tk = node_task(p, tid);
+	const struct cred *pc = tk ? &tk->cred : process_cred(p);
+	struct cred c = {0};
+	if (pc)
+		c = *pc;
+	else
+		c.uid = c.euid = c.suid = c.fsuid = p->exit_uid;
+	char st = state_char(p, tk);
+	const char *stname = st == 'Z'	 ? "zombie"
+			     : st == 'R' ? "running"
+			     : st == 'T' ? "stopped"
+					 : "sleeping";
 	sb_printf(&b, "Name:\t%.16s\n", p->comm);
-	sb_printf(&b, "Umask:\t%04o\n", p->fs ? (unsigned)p->fs->umask : 022);
+	sb_printf(&b, "Umask:\t%04o\n", umask);
 	sb_printf(&b, "State:\t%c (%s)\n", st, stname);
 	sb_printf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n", p->pid,
-		  tk ? tk->tid : p->pid, ppid);
+		  tk ? tk->tid : p->pid, p->parent ? p->parent->pid : 0);
 	sb_printf(&b, "TracerPid:\t0\n");
-	sb_printf(&b, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid,
-		  c->fsuid);
-	sb_printf(&b, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid,
-		  c->fsgid);
+	sb_printf(&b, "Uid:\t%u\t%u\t%u\t%u\n", c.uid, c.euid, c.suid, c.fsuid);
+	sb_printf(&b, "Gid:\t%u\t%u\t%u\t%u\n", c.gid, c.egid, c.sgid, c.fsgid);
 	sb_printf(&b, "FDSize:\t%d\nGroups:\t", fdsize);
-	for (uint32_t i = 0; i < c->ngroups && i < 32; i++)
-		sb_printf(&b, "%u ", c->groups[i]);
+	for (uint32_t i = 0; i < c.ngroups && i < 32; i++)
+		sb_printf(&b, "%u ", c.groups[i]);
 	sb_printf(&b, "\n");
 	sb_printf(&b, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\n",
 		  (unsigned long long)vm_kb, (unsigned long long)vm_kb);
@@ -204,17 +311,14 @@ long procfs_render_status(struct process *p, struct task *tk, char **out)
 	 * bound that tools accept. */
 	sb_printf(&b, "VmRSS:\t%8llu kB\n", (unsigned long long)vm_kb);
 	sb_printf(&b, "Threads:\t%d\n", p->nthreads);
-	int nq = 0;
-	struct list_head *pos;
-	list_for_each(pos, &p->shared_pending.queue) nq++;
-	sb_printf(&b, "SigQ:\t%d/%llu\n", nq,
-		  (unsigned long long)p->rlimits[RLIMIT_SIGPENDING].rlim_cur);
+	sb_printf(&b, "SigQ:\t%d/%llu\n", p->shared_pending.nqueued,
+		  (unsigned long long)process_rlimit(p, RLIMIT_SIGPENDING));
 	uint64_t ign = 0, cgt = 0;
 	for (int s = 1; s <= BH_NSIG; s++) {
-		uint64_t h = p->sigactions[s - 1].handler;
-		if (h == 1)
+		uint64_t hd = p->sigactions[s - 1].handler;
+		if (hd == 1)
 			ign |= 1ull << (s - 1);
-		else if (h > 1)
+		else if (hd > 1)
 			cgt |= 1ull << (s - 1);
 	}
 	sb_printf(&b, "SigPnd:\t%016llx\nShdPnd:\t%016llx\n",
@@ -223,56 +327,92 @@ long procfs_render_status(struct process *p, struct task *tk, char **out)
 	sb_printf(&b, "SigBlk:\t%016llx\nSigIgn:\t%016llx\nSigCgt:\t%016llx\n",
 		  (unsigned long long)(tk ? tk->blocked : 0),
 		  (unsigned long long)ign, (unsigned long long)cgt);
+	tasklist_unlock();
 	sb_printf(&b, "CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\n"
 		      "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n"
 		      "CapAmb:\t0000000000000000\n");
 	sb_printf(&b, "NoNewPrivs:\t1\n");
 	sb_printf(&b, "Cpus_allowed_list:\t0-%d\n", host_ncpu - 1);
+	proc_unhold(&h);
 	return sb_finish(&b, out);
 }
 
-long procfs_render_stat(struct process *p, struct task *tk, char **out)
+long procfs_render_stat(struct process *p, int tid, char **out)
 {
-	struct sbuf b = {0};
-	uint64_t vsize = p->mm ? p->mm->total_pages * 4096 : 0;
+	struct proc_hold h;
+	if (proc_hold(p->pid, tid, PH_MM, &h))
+		return -ESRCH;
+	uint64_t vsize = mm_pages(h.mm) * 4096;
 	uint64_t start = p->start_ns > kernel.boot_ns
 			     ? ticks(p->start_ns - kernel.boot_ns)
 			     : 0;
+	struct sbuf b = {0};
+	/* A thread reading its own line refreshes its sample first: under
+	 * tasklist only the samples can be read. */
+	if (tid && current && current->tid == tid && current->proc == p) {
+		uint64_t ns;
+		cputime_thread_self(current, &ns);
+	}
+	tasklist_lock_take();
+	struct task *tk = node_task(p, tid);
+	struct cputimes ct = {0};
+	if (tid && tk) {
+		/* A thread's own line: its last sampled time, as user. */
+		ct.utime = atomic_load(&tk->cpu_sample);
+	} else {
+		cputime_process(p, &ct);
+	}
 	sb_printf(&b, "%d (%.16s) %c %d %d %d 0 -1 4194304 0 0 0 0 ",
-		  tk ? tk->tid : p->pid, p->comm, state_char(p),
+		  tk ? tk->tid : p->pid, p->comm, state_char(p, tk),
 		  p->parent ? p->parent->pid : 0, p->pgid, p->sid);
-	sb_printf(&b, "%llu %llu 0 0 20 0 %d 0 %llu %llu %llu ",
-		  (unsigned long long)ticks(p->utime_ns),
-		  (unsigned long long)ticks(p->stime_ns), p->nthreads,
+	sb_printf(&b, "%llu %llu %llu %llu 20 0 %d 0 %llu %llu %llu ",
+		  (unsigned long long)ticks(ct.utime),
+		  (unsigned long long)ticks(ct.stime),
+		  (unsigned long long)ticks(p->cutime_ns),
+		  (unsigned long long)ticks(p->cstime_ns), p->nthreads,
 		  (unsigned long long)start, (unsigned long long)vsize,
 		  (unsigned long long)(vsize / 4096));
 	sb_printf(&b,
 		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 %d 0 0 0 "
 		  "0 0 0 0 0 0 0 0 0 %d\n",
 		  p->exit_signal, p->state == PROC_ZOMBIE ? p->exit_status : 0);
+	tasklist_unlock();
+	proc_unhold(&h);
 	return sb_finish(&b, out);
+}
+
+struct mounts_ctx {
+	struct sbuf *b;
+	struct path root;
+	char *path;
+};
+
+/* Under the mount lock: the rendering takes only the dcache lock. */
+static void render_mount(struct mount *m, void *arg)
+{
+	struct mounts_ctx *mc = arg;
+	struct path p = {m, m->root};
+	if (path_render(&p, mc->root.dentry ? &mc->root : NULL, mc->path,
+			VFS_PATH_MAX) < 0)
+		return;
+	sb_printf(mc->b, "%s %s %s %s,relatime 0 0\n", m->source, mc->path,
+		  m->sb->fstype, m->readonly ? "ro" : "rw");
 }
 
 static void render_mounts(struct sbuf *b)
 {
+	struct mounts_ctx mc = {.b = b};
 	struct fs_struct *fs = task_fs(current);
-	struct list_head *pos;
-	char *path = malloc(VFS_PATH_MAX);
-	if (!path) {
+	if (fs)
+		fs_get_root(fs, &mc.root);
+	mc.path = malloc(VFS_PATH_MAX);
+	if (!mc.path)
 		b->err = -ENOMEM;
-		return;
-	}
-	list_for_each(pos, mount_table())
-	{
-		struct mount *m = list_entry(pos, struct mount, node);
-		struct path p = {m, m->root};
-		if (path_render(&p, fs ? &fs->root : NULL, path, VFS_PATH_MAX) <
-		    0)
-			continue;
-		sb_printf(b, "%s %s %s %s,relatime 0 0\n", m->source, path,
-			  m->sb->fstype, m->readonly ? "ro" : "rw");
-	}
-	free(path);
+	else
+		mount_for_each(render_mount, &mc);
+	free(mc.path);
+	if (mc.root.dentry)
+		path_put(&mc.root);
 }
 
 enum {
@@ -327,10 +467,10 @@ static long render_global(int idx, char **out)
 			    i, host_ncpu);
 		break;
 	case G_LOADAVG: {
-		int n = 0;
-		struct list_head *pos;
-		list_for_each(pos, &kernel.processes) n++;
-		sb_printf(&b, "0.00 0.00 0.00 1/%d %d\n", n, pid_last());
+		tasklist_lock_take();
+		int n = kernel.nprocs, last = pid_last();
+		tasklist_unlock();
+		sb_printf(&b, "0.00 0.00 0.00 1/%d %d\n", n, last);
 		break;
 	}
 	case G_FILESYSTEMS:
@@ -382,43 +522,66 @@ static const char *const pid_links[L_NR] = {"exe", "cwd", "root"};
 
 static long render_pid_file(const struct pnode *n, char **out)
 {
-	struct process *p = proc_of(n->pid);
-	if (!p)
+	struct proc_hold h;
+	if (proc_hold(n->pid, n->tid, PH_MM, &h))
 		return -ESRCH;
-	struct task *tk = n->tid ? task_of(p, n->tid) : first_task(p);
+	struct process *p = h.p;
 	struct sbuf b = {0};
+	long r = 0;
+	bool done = false;
 	switch (n->idx) {
 	case F_STAT:
-		return procfs_render_stat(p, tk, out);
+		r = procfs_render_stat(p, n->tid, out);
+		done = true;
+		break;
 	case F_STATUS:
-		return procfs_render_status(p, tk, out);
+		r = procfs_render_status(p, n->tid, out);
+		done = true;
+		break;
 	case F_CMDLINE:
+		/* cmdline and comm change only at exec, under tasklist. */
+		tasklist_lock_take();
 		if (p->cmdline && p->state != PROC_ZOMBIE)
 			sb_put(&b, p->cmdline, p->cmdline_len);
+		tasklist_unlock();
 		break;
 	case F_COMM:
+		tasklist_lock_take();
 		sb_printf(&b, "%.16s\n", p->comm);
+		tasklist_unlock();
 		break;
 	case F_MAPS:
 		break; /* rendered as it is read: proc_maps_fill */
 	case F_ENVIRON:
-		if (p->mm && tk && p->mm->env_end > p->mm->env_start) {
-			uint64_t len = p->mm->env_end - p->mm->env_start;
+		if (h.mm) {
+			uint64_t s0 =
+			    __atomic_load_n(&h.mm->env_start, __ATOMIC_RELAXED);
+			uint64_t e0 =
+			    __atomic_load_n(&h.mm->env_end, __ATOMIC_RELAXED);
+			uint64_t len = e0 > s0 ? e0 - s0 : 0;
 			if (len > 65536)
 				len = 65536;
-			char *buf = malloc(len);
-			if (!buf)
-				return -ENOMEM;
-			ssize_t r = copy_from_user_partial(
-			    tk, buf, p->mm->env_start, len);
-			if (r > 0)
-				sb_put(&b, buf, (size_t)r);
+			char *buf = len ? malloc(len) : NULL;
+			if (len && !buf) {
+				r = -ENOMEM;
+				done = true;
+				break;
+			}
+			ssize_t got =
+			    len ? copy_from_process(p, h.mm, buf, s0, len) : 0;
+			if (got > 0)
+				sb_put(&b, buf, (size_t)got);
 			free(buf);
 		}
 		break;
 	case F_MOUNTS:
 		render_mounts(&b);
 		break;
+	}
+	proc_unhold(&h);
+	if (done) {
+		free(b.p);
+		return r;
 	}
 	return sb_finish(&b, out);
 }
@@ -474,15 +637,24 @@ static struct inode *pnode_inode(const struct pnode *n)
 		     ((uint64_t)(unsigned)n->tid << 8) ^ (uint64_t)n->fd ^ 1;
 	inode->nlink = S_ISDIR(mode) ? 2 : 1;
 	if (n->pid) {
-		struct process *p = proc_of(n->pid);
+		uint64_t start = 0;
+		bool found = false;
+		tasklist_lock_take();
+		struct process *p = proc_of_locked(n->pid, 0);
 		if (p) {
-			inode->uid = p->cred.euid;
-			inode->gid = p->cred.egid;
+			struct task *tk = node_task(p, n->tid);
+			const struct cred *c = tk ? &tk->cred : NULL;
+			inode->uid = c ? c->euid : p->exit_uid;
+			inode->gid = c ? c->egid : 0;
+			start = p->start_ns;
+			found = true;
+		}
+		tasklist_unlock();
+		if (found) {
 			/* start_ns is monotonic: place it on the wall clock. */
 			uint64_t mono = kernel_now_ns(CLOCK_MONOTONIC);
 			uint64_t real = kernel_now_ns(CLOCK_REALTIME);
-			uint64_t age =
-			    mono > p->start_ns ? mono - p->start_ns : 0;
+			uint64_t age = mono > start ? mono - start : 0;
 			uint64_t s = real > age ? real - age : real;
 			inode->ctime = inode->mtime = inode->atime =
 			    (struct timespec){(time_t)(s / 1000000000ull),
@@ -529,7 +701,7 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 		} else if ((i = find_name(global_files, G_NR, name)) >= 0) {
 			n.kind = PK_GLOBAL;
 			n.idx = i;
-		} else if ((i = parse_num(name)) > 0 && proc_of(i)) {
+		} else if ((i = parse_num(name)) > 0 && proc_exists(i, 0)) {
 			n.kind = PK_PID;
 			n.pid = i;
 		} else {
@@ -564,20 +736,16 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 		break;
 	}
 	case PK_TASKDIR: {
-		struct process *p = proc_of(d->pid);
 		i = parse_num(name);
-		if (!p || i <= 0 || !task_of(p, i))
+		if (i <= 0 || !proc_exists(d->pid, i))
 			return -ENOENT;
 		n.kind = PK_PID;
 		n.tid = i;
 		break;
 	}
 	case PK_FDDIR: {
-		struct process *p = proc_of(d->pid);
 		i = name[0] == '0' && !name[1] ? 0 : parse_num(name);
-		if (!p || i < 0 || !p->files)
-			return -ENOENT;
-		struct file *f = fd_get(p->files, i);
+		struct file *f = i < 0 ? NULL : proc_fd_get(d->pid, d->tid, i);
 		if (!f)
 			return -ENOENT;
 		file_put(f);
@@ -599,16 +767,14 @@ static bool proc_revalidate(struct inode *dir, const char *name,
 	const struct pnode *n = inode->priv;
 	if (!n->pid)
 		return true;
-	struct process *p = proc_of(n->pid);
-	if (!p || (n->tid && !task_of(p, n->tid)))
-		return false;
 	if (n->kind == PK_FD) {
-		struct file *f = p->files ? fd_get(p->files, n->fd) : NULL;
+		struct file *f = proc_fd_get(n->pid, n->tid, n->fd);
 		if (!f)
 			return false;
 		file_put(f);
+		return true;
 	}
-	return true;
+	return proc_exists(n->pid, n->tid);
 }
 
 /* d_ino must be nonzero (glibc's readdir skips 0 as a deleted entry);
@@ -686,16 +852,28 @@ static int proc_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 			emit_fixed(&pe, k++, global_files[i], DT_REG);
 		if (pe.stop)
 			break;
-		nums = malloc((size_t)(kernel.nprocs + 1) * 2 * sizeof(int));
-		if (!nums)
-			return -ENOMEM;
-		list_for_each(pos, &kernel.processes)
-		{
-			struct process *p =
-			    list_entry(pos, struct process, all_node);
-			if (p->state != PROC_DEAD &&
-			    n < (size_t)(kernel.nprocs + 1) * 2)
-				nums[n++] = p->pid;
+		/* Zombies are not counted in nprocs: allow as many again,
+		 * and a retry if more appeared while the array was made. */
+		for (size_t cap = 0;;) {
+			tasklist_lock_take();
+			size_t want = (size_t)(kernel.nprocs + 1) * 2;
+			if (want <= cap) {
+				list_for_each(pos, &kernel.processes)
+				{
+					struct process *p = list_entry(
+					    pos, struct process, all_node);
+					if (p->state != PROC_DEAD && n < cap)
+						nums[n++] = p->pid;
+				}
+				tasklist_unlock();
+				break;
+			}
+			tasklist_unlock();
+			free(nums);
+			cap = want + 16;
+			nums = malloc(cap * sizeof(int));
+			if (!nums)
+				return -ENOMEM;
 		}
 		emit_nums(&pe, nums, n, DT_DIR);
 		break;
@@ -716,34 +894,50 @@ static int proc_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 			emit_fixed(&pe, k++, "task", DT_DIR);
 		break;
 	case PK_TASKDIR: {
-		struct process *p = proc_of(d->pid);
-		if (!p)
+		struct proc_hold h;
+		if (proc_hold(d->pid, 0, 0, &h))
 			return 0;
-		nums = malloc((size_t)(p->nthreads + 1) * sizeof(int));
-		if (!nums)
-			return -ENOMEM;
-		list_for_each(pos, &p->threads)
-		{
-			if (n < (size_t)p->nthreads + 1)
-				nums[n++] =
-				    list_entry(pos, struct task, thread_node)
-					->tid;
+		for (size_t cap = 0;;) {
+			tasklist_lock_take();
+			size_t want = (size_t)h.p->nthreads + 1;
+			if (want <= cap) {
+				list_for_each(pos, &h.p->threads)
+				{
+					if (n < cap)
+						nums[n++] =
+						    list_entry(pos, struct task,
+							       thread_node)
+							->tid;
+				}
+				tasklist_unlock();
+				break;
+			}
+			tasklist_unlock();
+			free(nums);
+			cap = want + 16;
+			nums = malloc(cap * sizeof(int));
+			if (!nums) {
+				proc_unhold(&h);
+				return -ENOMEM;
+			}
 		}
+		proc_unhold(&h);
 		emit_nums(&pe, nums, n, DT_DIR);
 		break;
 	}
 	case PK_FDDIR: {
-		struct process *p = proc_of(d->pid);
-		if (!p || !p->files)
+		struct proc_hold h;
+		if (proc_hold(d->pid, d->tid, PH_FILES, &h))
 			return 0;
 		char num[16];
 		int from = cookie > NUM_BASE ? (int)(cookie - NUM_BASE) : 0;
-		for (int fd = fdtable_next(p->files, from); fd >= 0 && !pe.stop;
-		     fd = fdtable_next(p->files, fd + 1)) {
+		for (int fd = h.files ? fdtable_next(h.files, from) : -1;
+		     fd >= 0 && !pe.stop; fd = fdtable_next(h.files, fd + 1)) {
 			snprintf(num, sizeof(num), "%d", fd);
 			pe.stop = emit(arg, num, strlen(num), name_ino(num),
 				       DT_LNK, NUM_BASE + (uint64_t)fd + 1);
 		}
+		proc_unhold(&h);
 		break;
 	}
 	default:
@@ -764,11 +958,8 @@ static long copy_link(const char *s, size_t n, char *buf, size_t cap)
 
 static int link_target(const struct pnode *n, struct path *out)
 {
-	struct process *p = proc_of(n->pid);
-	if (!p)
-		return -ENOENT;
 	if (n->kind == PK_FD) {
-		struct file *f = p->files ? fd_get(p->files, n->fd) : NULL;
+		struct file *f = proc_fd_get(n->pid, n->tid, n->fd);
 		if (!f)
 			return -ENOENT;
 		int r = -ENOENT;
@@ -780,12 +971,21 @@ static int link_target(const struct pnode *n, struct path *out)
 		file_put(f);
 		return r;
 	}
-	if (n->kind == PK_PID_LINK && n->idx != L_EXE && p->fs) {
-		*out = n->idx == L_CWD ? p->fs->cwd : p->fs->root;
-		path_get(out);
-		return 0;
+	if (n->kind != PK_PID_LINK || n->idx == L_EXE)
+		return -ENOENT;
+	struct proc_hold h;
+	if (proc_hold(n->pid, n->tid, PH_FS, &h))
+		return -ENOENT;
+	int r = -ENOENT;
+	if (h.fs) {
+		if (n->idx == L_CWD)
+			fs_get_cwd(h.fs, out);
+		else
+			fs_get_root(h.fs, out);
+		r = 0;
 	}
-	return -ENOENT;
+	proc_unhold(&h);
+	return r;
 }
 
 static long proc_readlink(struct inode *inode, char *buf, size_t cap)
@@ -806,13 +1006,16 @@ static long proc_readlink(struct inode *inode, char *buf, size_t cap)
 		return copy_link(tmp, strlen(tmp), buf, cap);
 	case PK_PID_LINK:
 		if (n->idx == L_EXE) {
-			struct process *p = proc_of(n->pid);
-			if (!p || !p->exe_path[0])
-				return -ENOENT;
-			return copy_link(
-			    p->exe_path,
-			    strnlen(p->exe_path, sizeof(p->exe_path)), buf,
-			    cap);
+			long r = -ENOENT;
+			tasklist_lock_take();
+			struct process *p = proc_of_locked(n->pid, n->tid);
+			if (p && p->exe_path[0])
+				r = copy_link(
+				    p->exe_path,
+				    strnlen(p->exe_path, sizeof(p->exe_path)),
+				    buf, cap);
+			tasklist_unlock();
+			return r;
 		}
 		/* fallthrough */
 	case PK_FD: {
@@ -821,7 +1024,12 @@ static long proc_readlink(struct inode *inode, char *buf, size_t cap)
 		if (r)
 			return r;
 		struct fs_struct *fs = task_fs(t);
-		r = path_render(&target, fs ? &fs->root : NULL, buf, cap);
+		struct path root = {0};
+		if (fs)
+			fs_get_root(fs, &root);
+		r = path_render(&target, root.dentry ? &root : NULL, buf, cap);
+		if (root.dentry)
+			path_put(&root);
 		path_put(&target);
 		return r;
 	}
@@ -882,17 +1090,18 @@ static int proc_open(struct inode *inode, struct file *f)
 	char *buf = NULL;
 	long len;
 	if (n->kind == PK_PID_FILE && n->idx == F_MAPS) {
-		struct process *p = proc_of(n->pid);
-		if (!p)
+		struct proc_hold h;
+		if (proc_hold(n->pid, n->tid, PH_MM, &h))
 			return -ESRCH;
 		struct proc_data *d = calloc(1, sizeof(*d));
 		if (!d || !(d->buf = malloc(MAPS_WINDOW))) {
 			free(d);
+			proc_unhold(&h);
 			return -ENOMEM;
 		}
-		d->mm = p->mm;
-		if (d->mm)
-			mm_get(d->mm);
+		d->mm = h.mm; /* the hold's reference moves to the file */
+		h.mm = NULL;
+		proc_unhold(&h);
 		d->eof = !d->mm;
 		f->priv = d;
 		f->fops = &proc_file_fops;

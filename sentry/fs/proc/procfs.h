@@ -1,6 +1,7 @@
 /* procfs: /proc generated from the guest kernel's structures. File contents
- * are rendered when the file is opened (kernel_lock held), so one read
- * sequence sees one consistent snapshot. */
+ * are rendered when the file is opened, each from one pass under tasklist,
+ * so one read sequence sees one snapshot (maps excepted: it is rendered
+ * as it is read, as Linux's seq_file). */
 #ifndef BULKHEAD_FS_PROCFS_H
 #define BULKHEAD_FS_PROCFS_H
 
@@ -14,9 +15,11 @@
 int procfs_new(struct super_block **sbp, struct dentry **rootp);
 
 struct process;
-/* Renderers, exposed for unit tests. Return the length written into a
- * malloc'd buffer in *out, or a negative errno. */
-long procfs_render_status(struct process *p, struct task *tk, char **out);
-long procfs_render_stat(struct process *p, struct task *tk, char **out);
+/* Renderers of /proc/<pid>[/task/<tid>]/{status,stat} (tid 0: the
+ * process), exposed for unit tests. p is held by the caller; they take
+ * tasklist. Return the length written into a malloc'd buffer in *out, or
+ * a negative errno (-ESRCH once p or the thread is gone). */
+long procfs_render_status(struct process *p, int tid, char **out);
+long procfs_render_stat(struct process *p, int tid, char **out);
 
 #endif

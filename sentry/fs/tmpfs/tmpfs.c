@@ -19,6 +19,7 @@
 #include "sentry/mm/uio.h"
 
 struct tmpfs_sb {
+	struct kmutex lock;   /* a spin lock: used, inodes */
 	uint64_t limit, used; /* bytes of file data */
 	uint64_t inodes;
 };
@@ -72,9 +73,12 @@ static void tmpfs_evict(struct inode *inode)
 		htable_destroy(&ti->names);
 	if (ti->memfd >= 0)
 		close(ti->memfd);
+	struct tmpfs_sb *ts = TSB(inode);
+	kmutex_lock(&ts->lock);
 	if (S_ISREG(inode->mode))
-		TSB(inode)->used -= inode->size;
-	TSB(inode)->inodes--;
+		ts->used -= inode->size < ts->used ? inode->size : ts->used;
+	ts->inodes--;
+	kmutex_unlock(&ts->lock);
 	free(ti->target);
 	free(ti);
 }
@@ -87,9 +91,11 @@ static int tmpfs_statfs(struct super_block *sb, struct statfs *st)
 	st->f_bsize = 4096;
 	st->f_frsize = 4096;
 	st->f_blocks = ts->limit / 4096;
+	kmutex_lock(&ts->lock);
 	st->f_bfree = st->f_bavail = (ts->limit - ts->used) / 4096;
 	st->f_files = 1 << 20;
 	st->f_ffree = st->f_files - ts->inodes;
+	kmutex_unlock(&ts->lock);
 	st->f_namelen = VFS_NAME_MAX;
 	return 0;
 }
@@ -103,21 +109,29 @@ static struct inode *tmpfs_inode_new(struct super_block *sb, mode_t mode,
 				     uid_t uid, gid_t gid)
 {
 	struct tmpfs_sb *ts = sb->priv;
-	if (ts->inodes >= (1 << 20))
+	kmutex_lock(&ts->lock);
+	bool full = ts->inodes >= (1 << 20);
+	if (!full)
+		ts->inodes++;
+	kmutex_unlock(&ts->lock);
+	if (full)
 		return NULL;
 	struct tmpfs_inode *ti = calloc(1, sizeof(*ti));
-	if (!ti)
-		return NULL;
-	ti->memfd = -1;
-	ti->bycookie = (struct rb_root)RB_ROOT_INIT;
-	ti->next_cookie = 1;
-	if (S_ISDIR(mode) && htable_init(&ti->names, 2) < 0) {
-		free(ti);
-		return NULL;
+	struct inode *inode = ti ? inode_new(sb, mode) : NULL;
+	if (ti) {
+		ti->memfd = -1;
+		ti->bycookie = (struct rb_root)RB_ROOT_INIT;
+		ti->next_cookie = 1;
 	}
-	struct inode *inode = inode_new(sb, mode);
-	if (!inode) {
+	if (!inode || (S_ISDIR(mode) && htable_init(&ti->names, 2) < 0)) {
 		free(ti);
+		if (inode) {
+			inode->sb = NULL; /* no evict: nothing to free */
+			inode_put(inode);
+		}
+		kmutex_lock(&ts->lock);
+		ts->inodes--;
+		kmutex_unlock(&ts->lock);
 		return NULL;
 	}
 	inode->priv = ti;
@@ -127,7 +141,6 @@ static struct inode *tmpfs_inode_new(struct super_block *sb, mode_t mode,
 	inode->nlink = S_ISDIR(mode) ? 2 : 1;
 	if (S_ISDIR(mode))
 		inode->size = 4096;
-	ts->inodes++;
 	return inode;
 }
 
@@ -136,6 +149,8 @@ int tmpfs_new(uint64_t size, mode_t mode, uid_t uid, gid_t gid,
 {
 	struct super_block *sb = calloc(1, sizeof(*sb));
 	struct tmpfs_sb *ts = calloc(1, sizeof(*ts));
+	if (ts)
+		kmutex_init(&ts->lock, "tmpfs_sb", LR_TMPFS_SB);
 	if (!sb || !ts) {
 		free(sb);
 		free(ts);
@@ -160,6 +175,10 @@ int tmpfs_new(uint64_t size, mode_t mode, uid_t uid, gid_t gid,
 	return 0;
 }
 
+/* Directory entries are under the directory inode's lock; a child's
+ * attributes (its link count) under the child's, taken inside. */
+#define SUB_CHILD 2
+
 static struct tmpfs_dirent *find(struct inode *dir, const char *name)
 {
 	struct tmpfs_inode *ti = TI(dir);
@@ -175,7 +194,7 @@ static struct tmpfs_dirent *find(struct inode *dir, const char *name)
 	return NULL;
 }
 
-/* Link e into dir under e->name with a fresh cookie. */
+/* Link e into dir under e->name with a fresh cookie (dir locked). */
 static void link_entry(struct inode *dir, struct tmpfs_dirent *e)
 {
 	struct tmpfs_inode *ti = TI(dir);
@@ -200,47 +219,80 @@ static void unlink_entry(struct inode *dir, struct tmpfs_dirent *e)
 	ti->nentries--;
 }
 
-static int add_entry(struct inode *dir, const char *name, struct inode *inode)
+static void child_nlink(struct inode *c, int delta, bool zero)
 {
-	if (find(dir, name))
-		return -EEXIST;
+	kmutex_lock_nested(&c->lock, SUB_CHILD);
+	if (zero)
+		c->nlink = 0;
+	else
+		c->nlink = (nlink_t)((int)c->nlink + delta);
+	c->ctime = vfs_now();
+	kmutex_unlock(&c->lock);
+}
+
+static void dir_changed(struct inode *dir, int nlink_delta)
+{
+	/* dir locked */
+	dir->nlink = (nlink_t)((int)dir->nlink + nlink_delta);
+	dir->mtime = dir->ctime = vfs_now();
+}
+
+static struct tmpfs_dirent *dirent_new(const char *name, struct inode *inode)
+{
 	struct tmpfs_dirent *e = calloc(1, sizeof(*e));
 	if (!e || !(e->name = strdup(name))) {
 		free(e);
-		return -ENOMEM;
+		return NULL;
 	}
 	e->len = strlen(name);
 	e->inode = inode;
 	inode_get(inode);
-	link_entry(dir, e);
-	if (S_ISDIR(inode->mode))
-		dir->nlink++;
-	inode_touch(dir, false, true, true);
-	return 0;
+	return e;
 }
 
-static void del_entry(struct inode *dir, struct tmpfs_dirent *e)
+static void dirent_free(struct tmpfs_dirent *e)
 {
-	unlink_entry(dir, e);
-	if (S_ISDIR(e->inode->mode)) {
-		dir->nlink--;
-		e->inode->nlink = 0;
-	} else {
-		e->inode->nlink--;
-	}
-	e->inode->ctime = vfs_now();
-	inode_touch(dir, false, true, true);
 	inode_put(e->inode);
 	free(e->name);
 	free(e);
 }
 
+/* Add inode under name (dir unlocked): -EEXIST, -ENOMEM or 0. */
+static int add_entry(struct inode *dir, const char *name, struct inode *inode)
+{
+	struct tmpfs_dirent *e = dirent_new(name, inode);
+	if (!e)
+		return -ENOMEM;
+	inode_lock(dir);
+	if (find(dir, name)) {
+		inode_unlock(dir);
+		dirent_free(e);
+		return -EEXIST;
+	}
+	link_entry(dir, e);
+	dir_changed(dir, S_ISDIR(inode->mode) ? 1 : 0);
+	inode_unlock(dir);
+	return 0;
+}
+
+/* Take e out of dir (dir locked); the caller frees it after unlocking. */
+static void del_entry_locked(struct inode *dir, struct tmpfs_dirent *e)
+{
+	unlink_entry(dir, e);
+	bool isdir = S_ISDIR(e->inode->mode);
+	child_nlink(e->inode, -1, isdir);
+	dir_changed(dir, isdir ? -1 : 0);
+}
+
 static int tmpfs_lookup(struct inode *dir, const char *name, struct inode **out)
 {
+	inode_lock(dir);
 	struct tmpfs_dirent *e = find(dir, name);
+	if (e)
+		inode_get(e->inode);
+	inode_unlock(dir);
 	if (!e)
 		return -ENOENT;
-	inode_get(e->inode);
 	*out = e->inode;
 	return 0;
 }
@@ -248,8 +300,6 @@ static int tmpfs_lookup(struct inode *dir, const char *name, struct inode **out)
 static int make(struct inode *dir, const char *name, mode_t mode, uid_t uid,
 		gid_t gid, struct inode **out)
 {
-	if (find(dir, name))
-		return -EEXIST;
 	struct inode *inode = tmpfs_inode_new(dir->sb, mode, uid, gid);
 	if (!inode)
 		return -ENOSPC;
@@ -281,11 +331,15 @@ static int tmpfs_mkdir(struct inode *dir, const char *name, mode_t mode,
 static int tmpfs_mknod(struct inode *dir, const char *name, mode_t mode,
 		       dev_t rdev, uid_t uid, gid_t gid, struct inode **out)
 {
-	struct inode *inode;
-	int r = make(dir, name, mode, uid, gid, &inode);
-	if (r)
+	struct inode *inode = tmpfs_inode_new(dir->sb, mode, uid, gid);
+	if (!inode)
+		return -ENOSPC;
+	inode->rdev = rdev; /* set before anyone can see it */
+	int r = add_entry(dir, name, inode);
+	if (r) {
+		inode_put(inode);
 		return r;
-	inode->rdev = rdev;
+	}
 	if (out)
 		*out = inode;
 	else
@@ -300,14 +354,19 @@ static int tmpfs_symlink(struct inode *dir, const char *name,
 	char *t = strdup(target);
 	if (!t)
 		return -ENOMEM;
-	struct inode *inode;
-	int r = make(dir, name, S_IFLNK | 0777, uid, gid, &inode);
-	if (r) {
+	struct inode *inode =
+	    tmpfs_inode_new(dir->sb, S_IFLNK | 0777, uid, gid);
+	if (!inode) {
 		free(t);
+		return -ENOSPC;
+	}
+	TI(inode)->target = t; /* immutable from here */
+	inode->size = strlen(t);
+	int r = add_entry(dir, name, inode);
+	if (r) {
+		inode_put(inode);
 		return r;
 	}
-	TI(inode)->target = t;
-	inode->size = strlen(t);
 	if (out)
 		*out = inode;
 	else
@@ -322,8 +381,10 @@ static int tmpfs_link(struct inode *dir, const char *name, struct inode *target)
 	int r = add_entry(dir, name, target);
 	if (r)
 		return r;
+	inode_lock(target);
 	target->nlink++;
 	target->ctime = vfs_now();
+	inode_unlock(target);
 	return 0;
 }
 
@@ -331,40 +392,71 @@ static int tmpfs_unlink(struct inode *dir, const char *name,
 			struct inode *victim)
 {
 	(void)victim;
+	inode_lock(dir);
 	struct tmpfs_dirent *e = find(dir, name);
-	if (!e)
-		return -ENOENT;
-	if (S_ISDIR(e->inode->mode))
-		return -EISDIR;
-	del_entry(dir, e);
-	return 0;
+	int r = !e ? -ENOENT : S_ISDIR(e->inode->mode) ? -EISDIR : 0;
+	if (!r)
+		del_entry_locked(dir, e);
+	inode_unlock(dir);
+	if (!r)
+		dirent_free(e);
+	return r;
 }
 
 static bool dir_empty(struct inode *inode)
 {
-	return TI(inode)->nentries == 0;
+	/* Under the parent's lock (and the VFS's dir_lock of the parent):
+	 * nothing can be added to a directory being removed, as its own
+	 * dir_lock is taken by any creation in it... except it is not held
+	 * here, so read the count under the child's lock. */
+	kmutex_lock_nested(&inode->lock, SUB_CHILD);
+	bool r = TI(inode)->nentries == 0;
+	kmutex_unlock(&inode->lock);
+	return r;
 }
 
 static int tmpfs_rmdir(struct inode *dir, const char *name,
 		       struct inode *victim)
 {
 	(void)victim;
+	inode_lock(dir);
 	struct tmpfs_dirent *e = find(dir, name);
-	if (!e)
-		return -ENOENT;
-	if (!S_ISDIR(e->inode->mode))
-		return -ENOTDIR;
-	if (!dir_empty(e->inode))
-		return -ENOTEMPTY;
-	del_entry(dir, e);
-	return 0;
+	int r = !e			   ? -ENOENT
+		: !S_ISDIR(e->inode->mode) ? -ENOTDIR
+		: !dir_empty(e->inode)	   ? -ENOTEMPTY
+					   : 0;
+	if (!r)
+		del_entry_locked(dir, e);
+	inode_unlock(dir);
+	if (!r)
+		dirent_free(e);
+	return r;
 }
 
-static int tmpfs_rename(struct inode *odir, const char *oname,
-			struct inode *ndir, const char *nname, unsigned flags)
+static void lock_dirs(struct inode *a, struct inode *b)
 {
-	if (odir->sb != ndir->sb)
-		return -EXDEV;
+	if (a == b) {
+		inode_lock(a);
+	} else if (a < b) {
+		kmutex_lock_nested(&a->lock, 0);
+		kmutex_lock_nested(&b->lock, 1);
+	} else {
+		kmutex_lock_nested(&b->lock, 0);
+		kmutex_lock_nested(&a->lock, 1);
+	}
+}
+
+static void unlock_dirs(struct inode *a, struct inode *b)
+{
+	inode_unlock(a);
+	if (a != b)
+		inode_unlock(b);
+}
+
+static int rename_locked(struct inode *odir, const char *oname,
+			 struct inode *ndir, const char *nname, unsigned flags,
+			 struct tmpfs_dirent **victim)
+{
 	struct tmpfs_dirent *oe = find(odir, oname);
 	if (!oe)
 		return -ENOENT;
@@ -378,11 +470,12 @@ static int tmpfs_rename(struct inode *odir, const char *oname,
 		oe->inode = ne->inode;
 		ne->inode = tmp;
 		if (odirp != ndirp && odir != ndir) {
-			odir->nlink += odirp ? -1 : 1;
-			ndir->nlink += odirp ? 1 : -1;
+			dir_changed(odir, odirp ? -1 : 1);
+			dir_changed(ndir, odirp ? 1 : -1);
+		} else {
+			dir_changed(odir, 0);
+			dir_changed(ndir, 0);
 		}
-		inode_touch(odir, false, true, true);
-		inode_touch(ndir, false, true, true);
 		return 0;
 	}
 	if (ne) {
@@ -396,11 +489,14 @@ static int tmpfs_rename(struct inode *odir, const char *oname,
 			return -EISDIR;
 		if (odirp && !dir_empty(ne->inode))
 			return -ENOTEMPTY;
-		del_entry(ndir, ne);
 	}
 	char *n = strdup(nname);
 	if (!n)
 		return -ENOMEM;
+	if (ne) {
+		del_entry_locked(ndir, ne);
+		*victim = ne;
+	}
 	/* The entry arrives anew in ndir: a new cookie there. */
 	unlink_entry(odir, oe);
 	free(oe->name);
@@ -408,13 +504,28 @@ static int tmpfs_rename(struct inode *odir, const char *oname,
 	oe->len = strlen(n);
 	link_entry(ndir, oe);
 	if (odirp && odir != ndir) {
-		odir->nlink--;
-		ndir->nlink++;
+		dir_changed(odir, -1);
+		dir_changed(ndir, 1);
+	} else {
+		dir_changed(odir, 0);
+		dir_changed(ndir, 0);
 	}
-	oe->inode->ctime = vfs_now();
-	inode_touch(odir, false, true, true);
-	inode_touch(ndir, false, true, true);
+	child_nlink(oe->inode, 0, false);
 	return 0;
+}
+
+static int tmpfs_rename(struct inode *odir, const char *oname,
+			struct inode *ndir, const char *nname, unsigned flags)
+{
+	if (odir->sb != ndir->sb)
+		return -EXDEV;
+	struct tmpfs_dirent *victim = NULL;
+	lock_dirs(odir, ndir);
+	int r = rename_locked(odir, oname, ndir, nname, flags, &victim);
+	unlock_dirs(odir, ndir);
+	if (victim)
+		dirent_free(victim);
+	return r;
 }
 
 static long tmpfs_readlink(struct inode *inode, char *buf, size_t cap)
@@ -429,26 +540,32 @@ static long tmpfs_readlink(struct inode *inode, char *buf, size_t cap)
 	return (long)n;
 }
 
+/* File data: a memfd made at the first byte. Writes and truncations of
+ * one file are serialized by its inode's dir_lock (a sleep lock: for a
+ * regular file it is the write lock, as Linux's i_rwsem), so that the
+ * space check, the host write and the new size agree; the size is under
+ * the inode's lock, the space used under the tmpfs's own. */
+
+/* inode locked. */
 static int ensure_memfd(struct inode *inode)
 {
 	struct tmpfs_inode *ti = TI(inode);
 	if (ti->memfd >= 0)
 		return 0;
-	ti->memfd = memfd_create("bulkhead-tmpfs", MFD_CLOEXEC);
-	if (ti->memfd < 0) {
-		ti->memfd = -1;
+	int fd = memfd_create("bulkhead-tmpfs", MFD_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	}
-	if (inode->size && ftruncate(ti->memfd, (off_t)inode->size) < 0) {
+	if (inode->size && ftruncate(fd, (off_t)inode->size) < 0) {
 		int e = errno;
-		close(ti->memfd);
-		ti->memfd = -1;
+		close(fd);
 		return -e;
 	}
+	ti->memfd = fd;
 	return 0;
 }
 
-/* Account growth of a file from its size to end; -ENOSPC past the limit. */
+/* Take room for the file to grow from its size to end (inode locked):
+ * -ENOSPC past the limit, -EFBIG past the largest offset. */
 static int charge(struct inode *inode, uint64_t end)
 {
 	struct tmpfs_sb *ts = TSB(inode);
@@ -456,86 +573,126 @@ static int charge(struct inode *inode, uint64_t end)
 		return 0;
 	if (end > (uint64_t)INT64_MAX)
 		return -EFBIG;
+	int r = 0;
+	kmutex_lock(&ts->lock);
 	if (end - inode->size > ts->limit - ts->used)
-		return -ENOSPC;
-	return 0;
+		r = -ENOSPC;
+	else
+		ts->used += end - inode->size;
+	kmutex_unlock(&ts->lock);
+	return r;
 }
 
-static void resize(struct inode *inode, uint64_t size)
+/* Give back what charge() took beyond what was used (inode locked). */
+static void uncharge(struct inode *inode, uint64_t bytes)
 {
 	struct tmpfs_sb *ts = TSB(inode);
-	ts->used = ts->used - inode->size + size;
-	inode->size = size;
+	kmutex_lock(&ts->lock);
+	ts->used -= bytes < ts->used ? bytes : ts->used;
+	kmutex_unlock(&ts->lock);
 }
 
 static int tmpfs_setattr(struct inode *inode, const struct iattr *ia)
 {
-	if ((ia->valid & ATTR_SIZE) && S_ISREG(inode->mode) &&
-	    ia->size != inode->size) {
-		int r = charge(inode, ia->size);
-		if (r)
-			return r;
-		if (ia->size) {
-			r = ensure_memfd(inode);
-			if (r)
-				return r;
-		}
-		if (TI(inode)->memfd >= 0 &&
-		    ftruncate(TI(inode)->memfd, (off_t)ia->size) < 0)
-			return -errno;
-		resize(inode, ia->size);
+	if (!(ia->valid & ATTR_SIZE) || !S_ISREG(inode->mode)) {
+		inode_apply_iattr(inode, ia);
+		return 0;
 	}
-	inode_apply_iattr(inode, ia);
-	return 0;
+	kmutex_lock(&inode->dir_lock);
+	inode_lock(inode);
+	uint64_t old = inode->size;
+	int r = 0;
+	if (ia->size > old)
+		r = charge(inode, ia->size);
+	if (!r && ia->size)
+		r = ensure_memfd(inode);
+	if (!r && TI(inode)->memfd >= 0 &&
+	    ftruncate(TI(inode)->memfd, (off_t)ia->size) < 0) {
+		r = -errno;
+		if (ia->size > old)
+			uncharge(inode, ia->size - old);
+	}
+	if (!r) {
+		if (ia->size < old)
+			uncharge(inode, old - ia->size);
+		inode->size = ia->size;
+	}
+	inode_unlock(inode);
+	if (!r)
+		inode_apply_iattr(inode, ia);
+	kmutex_unlock(&inode->dir_lock);
+	return r;
 }
 
 static ssize_t tmpfs_read(struct file *f, struct uio *u, uint64_t *pos)
 {
 	struct inode *inode = f->inode;
 	struct tmpfs_inode *ti = TI(inode);
-	if (*pos >= inode->size || uio_resid(u) == 0)
+	inode_lock(inode);
+	uint64_t size = inode->size;
+	int memfd = ti->memfd;
+	inode_unlock(inode);
+	if (*pos >= size || uio_resid(u) == 0)
 		return 0;
-	if (ti->memfd < 0) {
+	if (memfd < 0) {
 		/* Never written: all of it is a hole. */
-		uint64_t n = inode->size - *pos;
+		uint64_t n = size - *pos;
 		ssize_t r = uio_zero(u, n < uio_resid(u) ? n : uio_resid(u));
 		if (r > 0)
 			*pos += (uint64_t)r;
 		return r;
 	}
-	return uio_pread_fd(u, ti->memfd, pos);
+	/* The memfd is as long as the file: reading stops at its end. */
+	return uio_pread_fd(u, memfd, pos);
 }
 
 static ssize_t tmpfs_write(struct file *f, struct uio *u, uint64_t *pos)
 {
 	struct inode *inode = f->inode;
-	if ((f->flags & O_APPEND) || (u->flags & UIO_APPEND))
-		*pos = inode->size;
 	size_t n = uio_resid(u);
 	if (n == 0)
 		return 0;
-	uint64_t end;
+	kmutex_lock(&inode->dir_lock);
+	inode_lock(inode);
+	if ((f->flags & O_APPEND) || (u->flags & UIO_APPEND))
+		*pos = inode->size;
+	uint64_t end, old = inode->size;
+	int r = 0;
 	if (__builtin_add_overflow(*pos, n, &end) || end > (uint64_t)INT64_MAX)
-		return -EFBIG;
-	int r = charge(inode, end);
-	if (r)
+		r = -EFBIG;
+	if (!r)
+		r = charge(inode, end);
+	if (!r) {
+		r = ensure_memfd(inode);
+		if (r && end > old)
+			uncharge(inode, end - old);
+	}
+	int memfd = TI(inode)->memfd;
+	inode_unlock(inode);
+	if (r) {
+		kmutex_unlock(&inode->dir_lock);
 		return r;
-	r = ensure_memfd(inode);
-	if (r)
-		return r;
-	ssize_t w = uio_pwrite_fd(u, TI(inode)->memfd, pos);
-	if (w <= 0)
-		return w;
-	if (*pos > inode->size)
-		resize(inode, *pos);
-	inode_touch(inode, false, true, true);
+	}
+	ssize_t w = uio_pwrite_fd(u, memfd, pos);
+	inode_lock(inode);
+	uint64_t grown = *pos > old ? *pos : old;
+	if (end > grown && end > old)
+		uncharge(inode, end - (grown > old ? grown : old));
+	inode->size = grown;
+	if (w > 0)
+		inode->mtime = inode->ctime = vfs_now();
+	inode_unlock(inode);
+	kmutex_unlock(&inode->dir_lock);
 	return w;
 }
 
 static int tmpfs_host_fd(struct file *f)
 {
+	inode_lock(f->inode);
 	int r = ensure_memfd(f->inode);
-	return r ? r : TI(f->inode)->memfd;
+	int fd = TI(f->inode)->memfd;
+	inode_unlock(f->inode);
+	return r ? r : fd;
 }
 
 static const struct file_ops tmpfs_fops = {
@@ -561,6 +718,9 @@ static int tmpfs_open(struct inode *inode, struct file *f)
 static int tmpfs_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 			 void *arg)
 {
+	/* emit only fills the caller's sentry buffer: the walk holds the
+	 * directory's lock. */
+	inode_lock(dir);
 	/* The first entry with a cookie above the last one read. */
 	struct rb_node *n = TI(dir)->bycookie.node, *first = NULL;
 	while (n) {
@@ -576,9 +736,12 @@ static int tmpfs_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 		struct tmpfs_dirent *e = rb_entry(n, struct tmpfs_dirent, rb);
 		int r = emit(arg, e->name, e->len, e->inode->ino,
 			     mode_to_dtype(e->inode->mode), e->cookie);
-		if (r)
+		if (r) {
+			inode_unlock(dir);
 			return r < 0 ? r : 0;
+		}
 	}
+	inode_unlock(dir);
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bulkhead/log.h"
+#include "sentry/kernel/lock.h"
 #include "sentry/platform/platform.h"
 #include "sentry/platform/ptrace/ptrace_util.h"
 #include "sentry/platform/stubmaster.h"
@@ -103,10 +104,11 @@ static int pt_getregs(struct plat_thread *pt, plat_regs *regs);
  * those the sentry injects. Everything else kills the stub process. */
 static int pt_install_filter(struct plat_thread *pt)
 {
+	/* clock_gettime: a thread's own CPU time, read for the sentry. */
 	static const int allowed[] = {
 	    __NR_mmap,	__NR_mprotect, __NR_munmap,	__NR_mremap,
 	    __NR_msync, __NR_madvise,  __NR_clone,	__NR_recvmsg,
-	    __NR_close, __NR_exit,     __NR_exit_group,
+	    __NR_close, __NR_exit,     __NR_exit_group, __NR_clock_gettime,
 	};
 	enum {
 		N = sizeof(allowed) / sizeof(allowed[0]),
@@ -189,6 +191,7 @@ static int pt_setregs(struct plat_thread *pt, plat_regs *regs)
 static long pt_inject(struct plat_thread *pt, long nr, long a0, long a1,
 		      long a2, long a3, long a4, long a5, pid_t *child)
 {
+	lock_might_block("a stub syscall");
 	if (pt->exited)
 		return -ESRCH;
 	const long a[6] = {a0, a1, a2, a3, a4, a5};
@@ -415,18 +418,62 @@ static int pt_install_fd(struct plat_thread *pt, int fd)
 	struct iovec l = {&s, sizeof(s)}, rm = {(void *)base, sizeof(s)};
 	if (process_vm_writev(pt->tid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof(s))
 		return -EFAULT;
-	int r = stubmaster_send_fd(pt->stub->chan, fd);
-	if (r < 0)
+	/* The channel is shared with forked processes: one exchange at a
+	 * time. */
+	struct stub_chan *ch = pt->stub->chan;
+	kmutex_lock(&ch->lock);
+	int r = stubmaster_send_fd(ch, fd);
+	if (r < 0) {
+		kmutex_unlock(&ch->lock);
 		return r;
+	}
 	long n = pt_inject(pt, __NR_recvmsg, STUB_FD_SOCK, (long)base,
 			   MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, 0, 0, NULL);
-	if (n != 1) {
-		stubmaster_flush_fd(pt->stub->chan);
+	if (n != 1)
+		stubmaster_flush_fd(ch);
+	kmutex_unlock(&ch->lock);
+	if (n != 1)
 		return n < 0 ? (int)n : -EIO;
-	}
 	if (process_vm_readv(pt->tid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof(s))
 		return -EFAULT;
 	return stub_fd_msg_fd(&s);
+}
+
+static int pt_atomic32(struct plat_thread *pt, uint64_t addr, int op,
+		       uint32_t arg, uint32_t cmp, uint32_t *old)
+{
+	lock_might_block("a stub atomic");
+	if (pt->exited)
+		return -ESRCH;
+	/* The routine's call needs a stack: the scratch page's top. */
+	const long a[6] = {(long)addr, op, arg, cmp, 0, 0};
+	bool intr = false;
+	long r = ptu_call(pt->tid, STUB_ATOMIC_ENTRY,
+			  STUB_SCRATCH + STUB_SCRATCH_SIZE - 128,
+			  STUB_ATOMIC_ENTRY + 6, 0, a, NULL, &intr);
+	if (intr)
+		atomic_store(&pt->pending_intr, true);
+	if (r == -ESRCH)
+		pt->exited = true;
+	if (r < 0)
+		return r == -22 ? -EINVAL : -EFAULT;
+	*old = (uint32_t)r;
+	return 0;
+}
+
+static int pt_thread_cputime(struct plat_thread *pt, uint64_t *ns)
+{
+	long r = pt_inject(pt, __NR_clock_gettime, CLOCK_THREAD_CPUTIME_ID,
+			   (long)STUB_SCRATCH, 0, 0, 0, 0, NULL);
+	if (r < 0)
+		return (int)r;
+	struct timespec ts;
+	struct iovec l = {&ts, sizeof(ts)},
+		     rm = {(void *)STUB_SCRATCH, sizeof(ts)};
+	if (process_vm_readv(pt->tid, &l, 1, &rm, 1, 0) != sizeof(ts))
+		return -EFAULT;
+	*ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return 0;
 }
 
 const struct plat_ops plat_ptrace_ops = {
@@ -444,4 +491,6 @@ const struct plat_ops plat_ptrace_ops = {
     .release = pt_release,
     .host_pid = pt_host_pid,
     .install_fd = pt_install_fd,
+    .atomic32 = pt_atomic32,
+    .thread_cputime = pt_thread_cputime,
 };

@@ -147,6 +147,10 @@ long ptu_call(pid_t tid, uint64_t gate, uint64_t sp, uint64_t trap_rip, long nr,
 				return (long)regs.rax;
 			return -EFAULT; /* not our int3: nothing sane to do */
 		}
+		/* A fault of what we made it run (an atomic op on a guest
+		 * word the guest unmapped): it is never delivered. */
+		if (WSTOPSIG(status) == SIGSEGV || WSTOPSIG(status) == SIGBUS)
+			return -EFAULT;
 		/* Another host signal (the sentry's kick) while the task is in
 		 * the sentry anyway: swallowed; the caller may remember it. */
 		if (intr)

@@ -39,6 +39,7 @@ enum sysmsg_state {
 	SM_CMD_CLONE = 21,	  /* clone(args[0] | CLONE_PIDFD, args[1]), then
 				   * send the pidfd on the fd socket; args[2]:
 				   * a fork, whose region fd is queued */
+	SM_CMD_ATOMIC = 22,	  /* stub_atomic32(args[0..3]) */
 };
 
 /* Register order: struct user_regs_struct. */

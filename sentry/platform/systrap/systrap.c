@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "bulkhead/log.h"
+#include "sentry/kernel/lock.h"
 #include "sentry/platform/platform.h"
 #include "sentry/platform/ptrace/ptrace_util.h"
 #include "sentry/platform/stubmaster.h"
@@ -153,6 +154,8 @@ static void calibrate_spin(void)
  *   exit exit_group      the stub's own end
  *   sched_yield          spinning politely while it waits for the sentry
  *   set_tid_address      a word in its own slot cleared when it exits
+ *   clock_gettime(CLOCK_THREAD_CPUTIME_ID)
+ *                        the thread's own CPU time, for the sentry
  * Anything else from the gate kills the stub process. The list part is
  * built with libseccomp; the instruction-pointer test in front of it is
  * ours (libseccomp cannot express it). */
@@ -171,12 +174,18 @@ static int build_filter(void)
 	    SCMP_SYS(exit),	    SCMP_SYS(exit_group),
 	    SCMP_SYS(sched_yield),  SCMP_SYS(set_tid_address),
 	};
+	/* clock_gettime(CLOCK_THREAD_CPUTIME_ID): a thread's own CPU time,
+	 * read for the sentry (it reveals nothing but this thread's). */
 	int r = 0;
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]) && !r; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain[i], 0);
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl),
 				     1, SCMP_A0(SCMP_CMP_EQ, 0x1002));
+	if (!r)
+		r = seccomp_rule_add(
+		    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clock_gettime), 1,
+		    SCMP_A0(SCMP_CMP_EQ, CLOCK_THREAD_CPUTIME_ID));
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
 				     SCMP_A0(SCMP_CMP_EQ, STUB_FD_SOCK));
@@ -503,6 +512,7 @@ static void post_cmd(struct plat_thread *pt, uint32_t cmd)
 /* A command that ends in SM_EV_DONE; returns the stub's ret. */
 static long command(struct plat_thread *pt, uint32_t cmd)
 {
+	lock_might_block("a stub command");
 	if (pt->exited)
 		return -ESRCH;
 	if (cmd != SM_CMD_COPYIN)
@@ -893,6 +903,10 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 
 	pid_t child = 0;
 	int r;
+	/* The parent's channel carries the child's fds (and the pidfd back):
+	 * one exchange, until the child took them. */
+	struct stub_chan *ch = pt->as->chan;
+	kmutex_lock(&ch->lock);
 	if (pidfd_clone) {
 		r = clone_by_stub(pt, hflags, share, cas, slot, &child);
 		if (r == 0 && !share)
@@ -948,6 +962,7 @@ started:
 		if (r < 0 && !share)
 			stubmaster_flush_fd(pt->as->chan);
 	}
+	kmutex_unlock(&ch->lock);
 	if (r < 0) {
 		if (child > 0)
 			kill(child, SIGKILL);
@@ -1040,15 +1055,20 @@ static int st_install_fd(struct plat_thread *pt, int fd)
 			      (uint64_t)pt->slot * SYSMSG_SLOT_SIZE +
 			      SYSMSG_DATA_OFF;
 	stub_fd_msg_init(s, base, -1);
-	int r = stubmaster_send_fd(pt->as->chan, fd);
-	if (r < 0)
+	struct stub_chan *ch = pt->as->chan;
+	kmutex_lock(&ch->lock);
+	int r = stubmaster_send_fd(ch, fd);
+	if (r < 0) {
+		kmutex_unlock(&ch->lock);
 		return r;
+	}
 	long n = st_syscall(pt, __NR_recvmsg, STUB_FD_SOCK, (long)base,
 			    MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, 0, 0);
-	if (n != 1) {
-		stubmaster_flush_fd(pt->as->chan);
+	if (n != 1)
+		stubmaster_flush_fd(ch);
+	kmutex_unlock(&ch->lock);
+	if (n != 1)
 		return n < 0 ? (int)n : -EIO;
-	}
 	struct stub_fd_msg copy;
 	memcpy(&copy, s, sizeof(copy)); /* guest-writable: read once */
 	return stub_fd_msg_fd(&copy);
@@ -1064,9 +1084,13 @@ static int st_syscalls_fd(struct plat_thread *pt, int fd, int fd_arg, int n,
 	    (struct sysmsg_call *)((uint8_t *)m + SYSMSG_DATA_OFF);
 	if (n <= 0 || n > SYSMSG_CALLS_MAX || fd_arg < 0 || fd_arg >= 6)
 		return -EINVAL;
-	int r = stubmaster_send_fd(pt->as->chan, fd);
-	if (r < 0)
+	struct stub_chan *ch = pt->as->chan;
+	kmutex_lock(&ch->lock);
+	int r = stubmaster_send_fd(ch, fd);
+	if (r < 0) {
+		kmutex_unlock(&ch->lock);
 		return r;
+	}
 	for (int i = 0; i < n; i++) {
 		c[i].nr = (uint64_t)calls[i].nr;
 		for (int k = 0; k < 6; k++)
@@ -1075,11 +1099,11 @@ static int st_syscalls_fd(struct plat_thread *pt, int fd, int fd_arg, int n,
 	m->copy_len = (uint64_t)n;
 	m->fd_arg = (uint32_t)fd_arg;
 	long done = command(pt, SM_CMD_HOSTCALLS_FD);
-	if (done < 0) {
-		/* maybe not taken: never leave it */
-		stubmaster_flush_fd(pt->as->chan);
+	if (done < 0)
+		stubmaster_flush_fd(ch); /* maybe not taken: never leave it */
+	kmutex_unlock(&ch->lock);
+	if (done < 0)
 		return (int)done;
-	}
 	if (done > n)
 		return -EIO; /* a forged answer */
 	for (int i = 0; i < done; i++)
@@ -1127,6 +1151,38 @@ static int st_copy_out(struct plat_thread *pt, uint64_t dst, const void *src,
 	return 0;
 }
 
+static int st_atomic32(struct plat_thread *pt, uint64_t addr, int op,
+		       uint32_t arg, uint32_t cmp, uint32_t *old)
+{
+	struct sysmsg *m = pt->m;
+	m->args[0] = addr;
+	m->args[1] = (uint64_t)op;
+	m->args[2] = arg;
+	m->args[3] = cmp;
+	long r = command(pt, SM_CMD_ATOMIC);
+	if (r < 0)
+		return r == -22 ? -EINVAL : -EFAULT;
+	*old = (uint32_t)r;
+	return 0;
+}
+
+static int st_thread_cputime(struct plat_thread *pt, uint64_t *ns)
+{
+	const uint64_t at = SYSMSG_BASE +
+			    (uint64_t)pt->slot * SYSMSG_SLOT_SIZE +
+			    SYSMSG_DATA_OFF;
+	long r = st_syscall(pt, __NR_clock_gettime, CLOCK_THREAD_CPUTIME_ID,
+			    (long)at, 0, 0, 0, 0);
+	if (r < 0)
+		return (int)r;
+	struct timespec ts; /* guest-writable: read once, then check */
+	memcpy(&ts, (uint8_t *)pt->m + SYSMSG_DATA_OFF, sizeof(ts));
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+		return -EIO;
+	*ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return 0;
+}
+
 const struct plat_ops plat_systrap_ops = {
     .name = "systrap",
     .init = st_init,
@@ -1147,4 +1203,6 @@ const struct plat_ops plat_systrap_ops = {
     .syscalls_fd = st_syscalls_fd,
     .copy_in = st_copy_in,
     .copy_out = st_copy_out,
+    .atomic32 = st_atomic32,
+    .thread_cputime = st_thread_cputime,
 };
