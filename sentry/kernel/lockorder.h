@@ -32,10 +32,11 @@ enum lock_rank {
 	LR_PIPE =
 	    16,	    /* a pipe's buffer, across the copy to or from the guest */
 	LR_MM = 20, /* mm.lock: VMAs; spans its own stub's calls */
-	LR_STUB_CHAN = 24, /* a stub process's fd channel, per send+recv */
-	LR_SPAWN = 25,	   /* the stub master's request socket */
-	LR_GOFER = 26,	   /* a gofer connection, per request */
-	LR_FUTEX_PI = 28,  /* PI futex word changes (each a stub op) */
+	LR_STUB_CHAN = 24,  /* a stub process's fd channel, per send+recv */
+	LR_SPAWN = 25,	    /* the stub master's request socket */
+	LR_GOFER = 26,	    /* a gofer connection, per request */
+	LR_FUTEX_PI = 28,   /* PI futex word changes (each a stub op) */
+	LR_EPOLL_NEST = 30, /* changes to the graph of nested epolls */
 
 	LR_SPIN_MIN = 32,
 	/* ---- spin locks ---- */
@@ -50,6 +51,7 @@ enum lock_rank {
 	LR_TMPFS_SB = 57,    /* a tmpfs's space accounting */
 	LR_TASKLIST = 60,    /* process tree, pids, signals, job control */
 	LR_FUTEX = 62,	     /* one futex hash bucket, +1 for a second */
+	LR_TIMERFD = 64,     /* a timerfd; arms the timer heap under it */
 	LR_CLOCKSET = 65,    /* the wall-clock-set hooks, while they run */
 	LR_TIMER = 66,	     /* the timer heap */
 	LR_NOTIFIER = 68,    /* host-fd notifier: wakes under it */

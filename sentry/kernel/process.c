@@ -33,6 +33,13 @@ struct process *process_alloc(int pid)
 	struct process *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	p->sigwait = calloc(1, sizeof(*p->sigwait));
+	if (!p->sigwait) {
+		free(p);
+		return NULL;
+	}
+	atomic_init(&p->sigwait->refs, 1);
+	waitq_init(&p->sigwait->wq);
 	p->pid = pid;
 	p->refs = 1;
 	list_init(&p->children);
@@ -74,7 +81,19 @@ void process_put(struct process *p)
 		free(list_entry(pos, struct sigqueue, node));
 	}
 	free(p->cmdline);
+	sigwait_put(p->sigwait);
 	free(p);
+}
+
+void sigwait_get(struct sigwait_head *h)
+{
+	atomic_fetch_add(&h->refs, 1);
+}
+
+void sigwait_put(struct sigwait_head *h)
+{
+	if (h && atomic_fetch_sub(&h->refs, 1) == 1)
+		free(h);
 }
 
 const struct cred *process_cred(struct process *p)

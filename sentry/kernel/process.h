@@ -41,6 +41,17 @@ struct sigqueue {
 	struct ptimer *timer;
 };
 
+/* The queue signalfd readers and pollers wait on for a signal to arrive
+ * (Linux's sighand->signalfd_wqh). Refcounted apart from the process: a
+ * signalfd that registered entries on it keeps it until the file goes, so
+ * an epoll of another process never holds an entry on freed memory. */
+struct sigwait_head {
+	_Atomic int refs;
+	struct waitq wq;
+};
+void sigwait_get(struct sigwait_head *h);
+void sigwait_put(struct sigwait_head *h);
+
 struct sigpending {
 	ksigset_t set;
 	struct list_head queue; /* struct sigqueue, in arrival order */
@@ -72,6 +83,9 @@ struct process {
 	struct mm *mm;
 	struct ksigaction sigactions[BH_NSIG];
 	struct sigpending shared_pending;
+	/* Woken (tasklist held) whenever a signal is queued for the process
+	 * or one of its threads; immutable pointer, one reference. */
+	struct sigwait_head *sigwait;
 	/* Written under tasklist with atomic stores, read with
 	 * process_rlimit() without it. */
 	struct rlimit rlimits[RLIM_NLIMITS];

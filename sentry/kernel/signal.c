@@ -4,6 +4,7 @@
 #include "sentry/kernel/signal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <stddef.h>
@@ -143,6 +144,7 @@ struct sigqueue *signal_queue_timer_locked(struct process *p, struct task *t,
 	list_add_tail(&q->node, &sp->queue);
 	sp->nqueued++;
 	sp->set |= sigbit(sig);
+	waitq_wake(&p->sigwait->wq, POLLIN);
 	if (t) {
 		if (!(t->blocked & sigbit(sig)))
 			task_kick(t);
@@ -270,6 +272,7 @@ int signal_send_task_locked(struct task *t, int sig, const siginfo_t *info)
 	if (sig_ignored(p, sig) && !(t->blocked & sigbit(sig)))
 		return 0;
 	queue_signal(&t->pending, sig, info);
+	waitq_wake(&p->sigwait->wq, POLLIN);
 	if (!(t->blocked & sigbit(sig)))
 		task_kick(t);
 	return 0;
@@ -320,6 +323,7 @@ int signal_send_process_locked(struct process *p, int sig,
 	if (sig_ignored(p, sig) && target)
 		return 0;
 	queue_signal(&p->shared_pending, sig, info);
+	waitq_wake(&p->sigwait->wq, POLLIN);
 	if (target)
 		task_kick(target);
 	return 0;

@@ -1,4 +1,5 @@
-/* poll, ppoll, select, pselect6. One loop (do_poll) scans the files, and
+/* poll, ppoll, select, pselect6, and epoll_wait and its variants (the
+ * waiting itself is in fs/epoll). One loop (do_poll) scans the files, and
  * if none is ready sleeps on every wait queue they registered (and on one
  * host fd) until a change, the deadline or a signal. Files stay referenced
  * while the task sleeps on their queues. */
@@ -9,10 +10,14 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include <sys/syscall.h>
+
+#include "sentry/fs/epoll/epoll.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/syscalls/sys_file.h"
+#include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/fdtable.h"
 
 #define DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
@@ -419,3 +424,75 @@ long sys_pselect6(struct task *t, const uint64_t a[6])
 		put_remaining(t, a[4], deadline, false);
 	return ret;
 }
+
+/* ---- epoll_wait, epoll_pwait, epoll_pwait2 ---- */
+
+/* Linux's order: maxevents, then the fd, then its kind. Never restarted
+ * after a signal handler (signal(7)): -EINTR. */
+static long do_epoll_wait(struct task *t, int epfd, uint64_t uevents,
+			  int maxevents, const struct timespec *deadline)
+{
+	if (maxevents <= 0 || maxevents > EP_MAX_EVENTS)
+		return -EINVAL;
+	struct file *f = fget(t, epfd);
+	if (!f)
+		return -EBADF;
+	long r = -EINVAL;
+	if (file_is_epoll(f))
+		r = epoll_wait_file(t, f, uevents, maxevents, deadline);
+	file_put(f);
+	return r;
+}
+
+static long epoll_wait_ms(struct task *t, const uint64_t a[6], uint64_t umask,
+			  uint64_t masksz)
+{
+	int ms = (int)a[3];
+	struct timespec dl, *deadline = NULL;
+	if (ms >= 0) {
+		dl = mono_now();
+		ts_add_ns(&dl, (int64_t)ms * 1000000ll);
+		deadline = &dl;
+	}
+	int r = set_tmp_mask(t, umask, masksz);
+	if (r)
+		return r;
+	long ret = do_epoll_wait(t, (int)a[0], a[1], (int)a[2], deadline);
+	/* Interrupted: the mask stays until the signal is delivered. */
+	end_tmp_mask(t, umask, ret == -EINTR ? -ERESTARTNOHAND : ret);
+	return ret;
+}
+
+static long sys_epoll_wait(struct task *t, const uint64_t a[6])
+{
+	return epoll_wait_ms(t, a, 0, 0);
+}
+
+static long sys_epoll_pwait(struct task *t, const uint64_t a[6])
+{
+	return epoll_wait_ms(t, a, a[4], a[5]);
+}
+
+static long sys_epoll_pwait2(struct task *t, const uint64_t a[6])
+{
+	struct timespec dl, *deadline = NULL;
+	if (a[3]) {
+		int r = get_timeout(t, a[3], &dl);
+		if (r)
+			return r;
+		deadline = &dl;
+	}
+	int r = set_tmp_mask(t, a[4], a[5]);
+	if (r)
+		return r;
+	long ret = do_epoll_wait(t, (int)a[0], a[1], (int)a[2], deadline);
+	end_tmp_mask(t, a[4], ret == -EINTR ? -ERESTARTNOHAND : ret);
+	return ret;
+}
+
+const struct syscall_def sys_epoll_wait_defs[] = {
+    {__NR_epoll_wait, "epoll_wait", sys_epoll_wait, "fpdd"},
+    {__NR_epoll_pwait, "epoll_pwait", sys_epoll_pwait, "fpddpu"},
+    {__NR_epoll_pwait2, "epoll_pwait2", sys_epoll_pwait2, "fpdppu"},
+    {-1, NULL, NULL, NULL},
+};

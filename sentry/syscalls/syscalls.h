@@ -39,6 +39,8 @@ extern const struct syscall_def sys_signal_defs[];  /* signals */
 extern const struct syscall_def sys_misc_defs[];    /* uname, limits, ... */
 extern const struct syscall_def sys_time_defs[];    /* clocks, sleeps */
 extern const struct syscall_def sys_timer_defs[];   /* POSIX timers */
+extern const struct syscall_def sys_event_defs[];   /* epoll, eventfd... */
+extern const struct syscall_def sys_epoll_wait_defs[]; /* in sys_poll.c */
 
 void syscall_init(void);
 /* Run syscall nr for t (no lock held); returns the result or -errno

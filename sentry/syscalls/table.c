@@ -32,6 +32,8 @@ void syscall_init(void)
 	merge(sys_misc_defs);
 	merge(sys_time_defs);
 	merge(sys_timer_defs);
+	merge(sys_event_defs);
+	merge(sys_epoll_wait_defs);
 }
 
 const struct syscall_def *syscall_lookup(long nr)

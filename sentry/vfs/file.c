@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sentry/fs/epoll/epoll.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/uio.h"
 #include "sentry/vfs/fs_struct.h"
@@ -18,6 +19,8 @@ struct file *file_alloc(const struct path *p, struct inode *inode, int flags)
 	f->refs = 1;
 	f->flags = flags;
 	kmutex_init(&f->pos_lock, "file_pos", LR_FPOS);
+	kmutex_init(&f->ep_lock, "file_ep", LR_EPOLL_FILE);
+	list_init(&f->ep_links);
 	if (p) {
 		f->path = *p;
 		path_get(p);
@@ -33,6 +36,8 @@ struct file *file_alloc(const struct path *p, struct inode *inode, int flags)
 		f->fmode = 0;
 	else if (!S_ISFIFO(inode->mode) && !S_ISSOCK(inode->mode))
 		f->fmode |= FMODE_LSEEK | FMODE_PREAD;
+	if (!(flags & O_PATH) && (S_ISREG(inode->mode) || S_ISDIR(inode->mode)))
+		f->fmode |= FMODE_ATOMIC_POS;
 	return f;
 }
 
@@ -46,23 +51,31 @@ void file_put(struct file *f)
 	if (!f ||
 	    atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) > 1)
 		return;
+	/* Under the lock: an epoll removing its item may still be on the
+	 * way out of the list. */
+	kmutex_lock(&f->ep_lock);
+	bool watched = !list_empty(&f->ep_links);
+	kmutex_unlock(&f->ep_lock);
+	if (watched)
+		epoll_release_file(f);
 	if (f->fops && f->fops->release)
 		f->fops->release(f);
 	path_put(&f->path);
 	inode_put(f->inode);
 	kmutex_destroy(&f->pos_lock);
+	kmutex_destroy(&f->ep_lock);
 	free(f);
 }
 
 void file_pos_lock(struct file *f)
 {
-	if (f->fmode & FMODE_LSEEK)
+	if (f->fmode & FMODE_ATOMIC_POS)
 		kmutex_lock(&f->pos_lock);
 }
 
 void file_pos_unlock(struct file *f)
 {
-	if (f->fmode & FMODE_LSEEK)
+	if (f->fmode & FMODE_ATOMIC_POS)
 		kmutex_unlock(&f->pos_lock);
 }
 

@@ -2,8 +2,9 @@
  * super blocks, inodes, dentries, mounts and open file descriptions, shaped
  * like Linux's include/linux/fs.h so that a Linux reader knows where to look.
  *
- * Everything here is protected by kernel_lock: no object has its own lock.
- * Lifetimes are plain reference counts (int, under the lock).
+ * Each object has its own locks, named at its fields and ranked in
+ * sentry/kernel/lockorder.h; lifetimes are reference counts (atomics, or
+ * under the lock the field names).
  */
 #ifndef BULKHEAD_VFS_FS_H
 #define BULKHEAD_VFS_FS_H
@@ -173,6 +174,7 @@ struct mount {
 	struct super_block *sb;
 	bool readonly;
 	char *source; /* for /proc/mounts */
+	int id;	      /* immutable: mnt_id in fdinfo and mountinfo */
 };
 
 /* Open-file modes beyond the O_* flags. */
@@ -180,6 +182,9 @@ struct mount {
 #define FMODE_WRITE 2u
 #define FMODE_LSEEK 4u
 #define FMODE_PREAD 8u /* pread/pwrite allowed (else ESPIPE) */
+/* I/O on the shared offset holds pos_lock (regular files and directories,
+ * as Linux's FMODE_ATOMIC_POS): never for files whose reads block. */
+#define FMODE_ATOMIC_POS 16u
 
 /* Poll: a file's poll op reports its readiness and, for a caller that
  * will wait, names through poll_wait() each wait queue whose wake-ups
@@ -214,6 +219,9 @@ struct file_ops {
 	long (*ioctl)(struct file *f, struct task *t, unsigned cmd,
 		      uint64_t arg);
 	uint32_t (*poll)(struct file *f, struct poll_table *pt);
+	/* The kind's own lines of /proc/pid/fdinfo/N into buf (snprintf's
+	 * contract); may be NULL. */
+	int (*show_fdinfo)(struct file *f, char *buf, size_t cap);
 	int (*fsync)(struct file *f);
 	int (*host_fd)(struct file *f);
 	void (*release)(struct file *f);
@@ -224,7 +232,7 @@ struct file {
 	_Atomic int flags; /* O_* status flags and access mode */
 	unsigned fmode;	   /* immutable */
 	/* A sleep lock held across a read, write, lseek or getdents that
-	 * uses pos, for files that have one (FMODE_LSEEK), as Linux's
+	 * uses pos, for files with FMODE_ATOMIC_POS, as Linux's
 	 * f_pos_lock. */
 	struct kmutex pos_lock;
 	uint64_t pos;
@@ -233,6 +241,10 @@ struct file {
 	const struct file_ops *fops;
 	void *priv;
 	int lock_state; /* flock (advisory, always granted) */
+	/* The epoll items watching this file (struct epitem.fllink), under
+	 * ep_lock; emptied at the last reference (epoll_release_file). */
+	struct kmutex ep_lock;
+	struct list_head ep_links;
 };
 
 /* ---- inode.c ---- */
@@ -392,5 +404,13 @@ unsigned char mode_to_dtype(mode_t mode);
 struct super_block *anon_sb(void);
 /* A path on the anonymous mount named name ("pipe:[3]"), for inode. */
 int anon_path(struct inode *inode, const char *name, struct path *out);
+/* An open file of a new anonymous inode (eventfd, epoll, timerfd,
+ * signalfd: "anon_inode:[eventfd]" in /proc/pid/fd), mode 0600 with no file
+ * type as on Linux, with fops and priv set and flags (O_RDWR plus
+ * O_NONBLOCK...). Its release op runs only once the file exists. */
+int anon_file_new(const char *name, const struct file_ops *fops, void *priv,
+		  int flags, struct file **out);
+/* llseek of such files: Linux's noop_llseek (the position, unchanged). */
+int64_t noop_llseek(struct file *f, int64_t off, int whence);
 
 #endif

@@ -3,6 +3,7 @@
  * refcounted; the table and each dentry's mount count are under
  * mount_lock. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,8 @@ struct mount *mount_new(struct super_block *sb, struct dentry *root,
 		free(m);
 		return NULL;
 	}
+	static _Atomic int next_id = 20; /* Linux's first ids go to its own */
+	m->id = atomic_fetch_add(&next_id, 1);
 	m->sb = sb;
 	m->root = root; /* takes the caller's reference */
 	m->readonly = readonly || (sb->flags & SB_RDONLY);

@@ -40,6 +40,8 @@ enum pkind {
 	PK_PID_LINK, /* idx: pid_links */
 	PK_FDDIR,
 	PK_FD,
+	PK_FDINFODIR,
+	PK_FDINFO, /* fd */
 };
 
 struct pnode {
@@ -586,6 +588,37 @@ static long render_pid_file(const struct pnode *n, char **out)
 	return sb_finish(&b, out);
 }
 
+/* /proc/pid/fdinfo/N: the generic lines, then the file kind's own
+ * (eventfd counts, epoll items...). */
+static long render_fdinfo(const struct pnode *n, char **out)
+{
+	struct proc_hold h;
+	if (proc_hold(n->pid, n->tid, PH_FILES, &h))
+		return -ESRCH;
+	struct file *f = h.files ? fd_get(h.files, n->fd) : NULL;
+	int cloexec = f ? fd_get_cloexec(h.files, n->fd) : 0;
+	proc_unhold(&h);
+	if (!f)
+		return -ENOENT;
+	struct sbuf b = {0};
+	int flags = atomic_load(&f->flags) | (cloexec > 0 ? O_CLOEXEC : 0);
+	sb_printf(
+	    &b, "pos:\t%llu\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n",
+	    (unsigned long long)__atomic_load_n(&f->pos, __ATOMIC_RELAXED),
+	    (unsigned)flags, f->path.mnt ? f->path.mnt->id : 0,
+	    (unsigned long long)f->inode->ino);
+	if (f->fops && f->fops->show_fdinfo) {
+		char extra[1024];
+		int k = f->fops->show_fdinfo(f, extra, sizeof(extra));
+		if (k > 0)
+			sb_put(&b, extra,
+			       (size_t)k < sizeof(extra) ? (size_t)k
+							 : sizeof(extra) - 1);
+	}
+	file_put(f);
+	return sb_finish(&b, out);
+}
+
 /* ---- inodes ---- */
 
 static const struct inode_ops proc_iops;
@@ -604,6 +637,7 @@ static struct inode *pnode_inode(const struct pnode *n)
 		mode = S_IFDIR | 0555;
 		break;
 	case PK_FDDIR:
+	case PK_FDINFODIR:
 		mode = S_IFDIR | 0500;
 		break;
 	case PK_SELF:
@@ -728,6 +762,8 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 			n.idx = i;
 		} else if (strcmp(name, "fd") == 0) {
 			n.kind = PK_FDDIR;
+		} else if (strcmp(name, "fdinfo") == 0) {
+			n.kind = PK_FDINFODIR;
 		} else if (strcmp(name, "task") == 0 && !d->tid) {
 			n.kind = PK_TASKDIR;
 		} else {
@@ -743,13 +779,14 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 		n.tid = i;
 		break;
 	}
-	case PK_FDDIR: {
+	case PK_FDDIR:
+	case PK_FDINFODIR: {
 		i = name[0] == '0' && !name[1] ? 0 : parse_num(name);
 		struct file *f = i < 0 ? NULL : proc_fd_get(d->pid, d->tid, i);
 		if (!f)
 			return -ENOENT;
 		file_put(f);
-		n.kind = PK_FD;
+		n.kind = d->kind == PK_FDDIR ? PK_FD : PK_FDINFO;
 		n.fd = i;
 		break;
 	}
@@ -767,7 +804,7 @@ static bool proc_revalidate(struct inode *dir, const char *name,
 	const struct pnode *n = inode->priv;
 	if (!n->pid)
 		return true;
-	if (n->kind == PK_FD) {
+	if (n->kind == PK_FD || n->kind == PK_FDINFO) {
 		struct file *f = proc_fd_get(n->pid, n->tid, n->fd);
 		if (!f)
 			return false;
@@ -890,6 +927,7 @@ static int proc_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 		for (int i = 0; i < L_NR; i++)
 			emit_fixed(&pe, k++, pid_links[i], DT_LNK);
 		emit_fixed(&pe, k++, "fd", DT_DIR);
+		emit_fixed(&pe, k++, "fdinfo", DT_DIR);
 		if (!d->tid)
 			emit_fixed(&pe, k++, "task", DT_DIR);
 		break;
@@ -925,7 +963,9 @@ static int proc_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 		emit_nums(&pe, nums, n, DT_DIR);
 		break;
 	}
-	case PK_FDDIR: {
+	case PK_FDDIR:
+	case PK_FDINFODIR: {
+		unsigned char type = d->kind == PK_FDDIR ? DT_LNK : DT_REG;
 		struct proc_hold h;
 		if (proc_hold(d->pid, d->tid, PH_FILES, &h))
 			return 0;
@@ -935,7 +975,7 @@ static int proc_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 		     fd >= 0 && !pe.stop; fd = fdtable_next(h.files, fd + 1)) {
 			snprintf(num, sizeof(num), "%d", fd);
 			pe.stop = emit(arg, num, strlen(num), name_ino(num),
-				       DT_LNK, NUM_BASE + (uint64_t)fd + 1);
+				       type, NUM_BASE + (uint64_t)fd + 1);
 		}
 		proc_unhold(&h);
 		break;
@@ -1113,6 +1153,8 @@ static int proc_open(struct inode *inode, struct file *f)
 		len = render_sysk(n->idx, &buf);
 	else if (n->kind == PK_PID_FILE)
 		len = render_pid_file(n, &buf);
+	else if (n->kind == PK_FDINFO)
+		len = render_fdinfo(n, &buf);
 	else
 		return -ENXIO;
 	if (len < 0)
