@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bulkhead/log.h"
+#include "sentry/loader/exec.h"
 #include "sentry/kernel/pid.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"

@@ -14,7 +14,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_LIBS := $(BUILD)/libsentry.a $(BUILD)/libgofer.a $(BUILD)/libshim.a \
 	$(BUILD)/libbh.a
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_LIBS)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(UNIT_LIBS) $(LDFLAGS) \
 		-lcmocka -ljansson -lseccomp -lcap -pthread

@@ -17,7 +17,7 @@
 #include "bulkhead/log.h"
 #include "sentry/kernel/pid.h"
 #include "sentry/kernel/signal.h"
-#include "sentry/kernel/strace.h"
+#include "sentry/syscalls/strace.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/syscalls/syscalls.h"
 

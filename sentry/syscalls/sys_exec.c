@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/syscall.h>
 
+#include "sentry/loader/exec.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"

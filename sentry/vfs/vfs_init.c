@@ -17,6 +17,7 @@
 #include "sentry/fs/proc/procfs.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/vfs/fs.h"
+#include "sentry/vfs/fstype.h"
 
 static struct super_block *synth_sb;
 static struct dentry *synth_root;
@@ -148,49 +149,62 @@ static int mount_one(const struct bh_mount *bm, bool *have_dev)
 	struct dentry *root;
 	int r;
 	const char *src = bm->source ? bm->source : bm->type_name;
-	switch (bm->type) {
-	case BH_MOUNT_PROC:
-		r = procfs_new(&sb, &root);
-		src = "proc";
-		break;
-	case BH_MOUNT_TMPFS:
-		r = tmpfs_new(bm->tmpfs_size, bm->tmpfs_mode, 0, 0, &sb, &root);
-		src = "tmpfs";
-		if (!r && strcmp(bm->destination, "/dev") == 0) {
+	const struct fs_type *ft = fs_type_find(bm->type);
+	if (ft) {
+		const char *s = NULL;
+		r = ft->get_sb(bm, &sb, &root, &s);
+		if (s)
+			src = s;
+		if (!r && bm->type == BH_MOUNT_TMPFS &&
+		    strcmp(bm->destination, "/dev") == 0) {
 			r = devfs_populate(root->inode);
 			*have_dev = true;
 		}
-		break;
-	case BH_MOUNT_BIND:
-		r = goferfs_mount((unsigned)bm->export_idx, bm->readonly, &sb,
-				  &root);
-		break;
-	case BH_MOUNT_SYSFS:
-	case BH_MOUNT_DEVPTS:
-	case BH_MOUNT_MQUEUE:
-	case BH_MOUNT_CGROUP:
-		/* Not implemented: an empty read-only directory keeps the
-		 * path valid for programs that only look. */
+	} else if (bm->type == BH_MOUNT_OTHER) {
+		bh_warn("mount %s: type %s not supported, skipped",
+			bm->destination, bm->type_name);
+		return 0;
+	} else {
+		/* sysfs, devpts, mqueue, cgroup: not implemented yet. An
+		 * empty read-only directory keeps the path valid for
+		 * programs that only look. */
 		bh_info("mount %s (%s): not supported, empty read-only dir",
 			bm->destination, bm->type_name);
 		r = tmpfs_new(4096, 0555, 0, 0, &sb, &root);
 		if (!r)
 			sb->flags |= SB_RDONLY;
-		break;
-	default:
-		bh_warn("mount %s: type %s not supported, skipped",
-			bm->destination, bm->type_name);
-		return 0;
 	}
 	if (r)
 		return r;
 	return mount_at(bm->destination, sb, root, src, bm->readonly);
 }
 
+/* The filesystems and devices this sentry has (Linux's initcalls). */
+static int vfs_register_all(void)
+{
+	static const struct fs_type *const all[] = {
+	    &procfs_type,
+	    &tmpfs_type,
+	    &goferfs_bind_type,
+	};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		int r = fs_type_register(all[i]);
+		if (r && r != -EBUSY)
+			return r;
+	}
+	int r = devfs_init();
+	return r == -EBUSY ? 0 : r;
+}
+
 int vfs_init(const struct bh_config *cfg, int gofer_fd, char *err,
 	     size_t errlen)
 {
-	int r = goferfs_init(gofer_fd);
+	int r = vfs_register_all();
+	if (r) {
+		snprintf(err, errlen, "filesystem types: %s", strerror(-r));
+		return r;
+	}
+	r = goferfs_init(gofer_fd);
 	if (r) {
 		snprintf(err, errlen, "gofer connection: %s", strerror(-r));
 		return r;

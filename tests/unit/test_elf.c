@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "sentry/mm/elf.h"
+#include "sentry/loader/elf.h"
 
 #define IMG_SIZE 8192
 #define INTERP	 "/lib64/ld-linux-x86-64.so.2"

@@ -67,7 +67,9 @@ static void fx_boot(void)
 	if (procfs_new(&sb, &root))
 		abort();
 	fx_mount(t, "/proc", sb, root, false);
-	if (tmpfs_new(0, 0755, 0, 0, &sb, &root) || devfs_populate(root->inode))
+	int dr = devfs_init(); /* once per process: -EBUSY after */
+	if ((dr && dr != -EBUSY) || tmpfs_new(0, 0755, 0, 0, &sb, &root) ||
+	    devfs_populate(root->inode))
 		abort();
 	fx_mount(t, "/dev", sb, root, false);
 	if (tmpfs_new(1 << 20, 01777, 0, 0, &sb, &root))

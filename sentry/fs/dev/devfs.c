@@ -1,4 +1,6 @@
-/* Character devices. They keep no state beyond their file ops. */
+/* The memory character devices (Linux drivers/char/mem.c), registered in
+ * the char-device table, and the /dev tree. They keep no state beyond
+ * their file ops. */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include "sentry/fs/dev/devfs.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/mm/uio.h"
+#include "sentry/vfs/chrdev.h"
 
 static ssize_t null_read(struct file *f, struct uio *u, uint64_t *pos)
 {
@@ -96,21 +99,24 @@ static const struct file_ops random_fops = {
     .poll = always_ready,
 };
 
-int devfs_open_chr(struct inode *inode, struct file *f)
+int devfs_init(void)
 {
-	unsigned ma = major(inode->rdev), mi = minor(inode->rdev);
-	const struct file_ops *ops = NULL;
-	if (ma == 1 && mi == 3)
-		ops = &null_fops;
-	else if (ma == 1 && mi == 5)
-		ops = &zero_fops;
-	else if (ma == 1 && mi == 7)
-		ops = &full_fops;
-	else if (ma == 1 && (mi == 8 || mi == 9))
-		ops = &random_fops;
-	if (!ops)
-		return -ENXIO; /* tty (5,0) and anything unknown: no device */
-	f->fops = ops;
+	/* 1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9 urandom. The tty
+	 * (5:0) has a node but no driver yet: opening it gives ENXIO, as
+	 * Linux does without a controlling terminal. */
+	static const struct {
+		unsigned mi;
+		const struct file_ops *fops;
+	} devs[] = {
+	    {3, &null_fops},   {5, &zero_fops},	  {7, &full_fops},
+	    {8, &random_fops}, {9, &random_fops},
+	};
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		int r = chrdev_register(1, devs[i].mi, devs[i].mi, devs[i].fops,
+					NULL);
+		if (r)
+			return r;
+	}
 	return 0;
 }
 

@@ -5,8 +5,8 @@
 
 #include "sentry/vfs/fs.h"
 
-/* Open a character device inode by its rdev (any filesystem's mknod). */
-int devfs_open_chr(struct inode *inode, struct file *f);
+/* Register the devices in the char-device table (vfs/chrdev.h). */
+int devfs_init(void);
 /* Fill the root of a tmpfs with the device nodes and links. */
 int devfs_populate(struct inode *root);
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "bulkhead/gofer_client.h"
-#include "sentry/fs/dev/devfs.h"
+#include "sentry/vfs/chrdev.h"
 #include "sentry/fs/gofer/goferfs.h"
 #include "sentry/kernel/lock.h"
 #include "sentry/mm/uio.h"
@@ -546,7 +546,7 @@ static int gofer_open_op(struct inode *inode, struct file *f)
 	if (S_ISDIR(inode->mode))
 		return 0;
 	if (S_ISCHR(inode->mode))
-		return devfs_open_chr(inode, f);
+		return chrdev_open(inode, f);
 	if (!S_ISREG(inode->mode))
 		return -ENXIO;
 	int acc = f->flags & O_ACCMODE;
@@ -685,3 +685,17 @@ int goferfs_mount(unsigned export_idx, bool readonly, struct super_block **sbp,
 	*rootp = d;
 	return 0;
 }
+
+/* A bind mount: a directory or file the gofer exports. */
+static int goferfs_get_sb(const struct bh_mount *bm, struct super_block **sb,
+			  struct dentry **root, const char **source)
+{
+	(void)source;
+	return goferfs_mount((unsigned)bm->export_idx, bm->readonly, sb, root);
+}
+
+const struct fs_type goferfs_bind_type = {
+    .name = "bind",
+    .type = BH_MOUNT_BIND,
+    .get_sb = goferfs_get_sb,
+};

@@ -6,6 +6,7 @@
 #define BULKHEAD_FS_GOFERFS_H
 
 #include "sentry/vfs/fs.h"
+#include "sentry/vfs/fstype.h"
 
 /* Take ownership of the gofer socket (once, at boot). */
 int goferfs_init(int gofer_fd);
@@ -13,5 +14,8 @@ int goferfs_init(int gofer_fd);
  * "ro" bind) even if the gofer did not say so. */
 int goferfs_mount(unsigned export_idx, bool readonly, struct super_block **sbp,
 		  struct dentry **rootp);
+
+/* "bind" (gofer exports) in the filesystem-type table. */
+extern const struct fs_type goferfs_bind_type;
 
 #endif

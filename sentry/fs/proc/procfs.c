@@ -1291,3 +1291,17 @@ int procfs_new(struct super_block **sbp, struct dentry **rootp)
 	*rootp = d;
 	return 0;
 }
+
+static int procfs_get_sb(const struct bh_mount *bm, struct super_block **sb,
+			 struct dentry **root, const char **source)
+{
+	(void)bm;
+	*source = "proc";
+	return procfs_new(sb, root);
+}
+
+const struct fs_type procfs_type = {
+    .name = "proc",
+    .type = BH_MOUNT_PROC,
+    .get_sb = procfs_get_sb,
+};

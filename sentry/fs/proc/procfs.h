@@ -6,6 +6,7 @@
 #define BULKHEAD_FS_PROCFS_H
 
 #include "sentry/vfs/fs.h"
+#include "sentry/vfs/fstype.h"
 
 #ifndef BH_UTS_RELEASE
 #define BH_UTS_RELEASE "6.1.0-bulkhead" /* = BH_UNAME_RELEASE (sys_misc) */
@@ -13,6 +14,8 @@
 
 /* A new procfs instance (call at boot: it samples the host CPU count). */
 int procfs_new(struct super_block **sbp, struct dentry **rootp);
+/* "proc" in the filesystem-type table. */
+extern const struct fs_type procfs_type;
 
 struct process;
 /* Renderers of /proc/<pid>[/task/<tid>]/{status,stat} (tid 0: the

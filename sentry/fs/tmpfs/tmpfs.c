@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "bulkhead/rbtree.h"
-#include "sentry/fs/dev/devfs.h"
+#include "sentry/vfs/chrdev.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/mm/uio.h"
 
@@ -709,7 +709,7 @@ static int tmpfs_open(struct inode *inode, struct file *f)
 		return 0;
 	}
 	if (S_ISCHR(inode->mode))
-		return devfs_open_chr(inode, f);
+		return chrdev_open(inode, f);
 	if (S_ISDIR(inode->mode))
 		return 0; /* the VFS's directory ops */
 	return -ENXIO;
@@ -776,3 +776,16 @@ int tmpfs_mknod_k(struct inode *dir, const char *name, mode_t mode, dev_t rdev)
 {
 	return tmpfs_mknod(dir, name, mode, rdev, 0, 0, NULL);
 }
+
+static int tmpfs_get_sb(const struct bh_mount *bm, struct super_block **sb,
+			struct dentry **root, const char **source)
+{
+	*source = "tmpfs";
+	return tmpfs_new(bm->tmpfs_size, bm->tmpfs_mode, 0, 0, sb, root);
+}
+
+const struct fs_type tmpfs_type = {
+    .name = "tmpfs",
+    .type = BH_MOUNT_TMPFS,
+    .get_sb = tmpfs_get_sb,
+};

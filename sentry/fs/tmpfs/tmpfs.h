@@ -5,6 +5,7 @@
 #define BULKHEAD_FS_TMPFS_H
 
 #include "sentry/vfs/fs.h"
+#include "sentry/vfs/fstype.h"
 
 #define TMPFS_DEFAULT_SIZE (64ull << 20)
 #define TMPFS_MAGIC_NR	   0x01021994
@@ -20,5 +21,8 @@ int tmpfs_mkdir_k(struct inode *dir, const char *name, mode_t mode,
 int tmpfs_symlink_k(struct inode *dir, const char *name, const char *target);
 int tmpfs_mknod_k(struct inode *dir, const char *name, mode_t mode, dev_t rdev);
 bool tmpfs_is(struct inode *inode);
+
+/* "tmpfs" in the filesystem-type table. */
+extern const struct fs_type tmpfs_type;
 
 #endif

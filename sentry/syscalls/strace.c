@@ -1,4 +1,4 @@
-#include "sentry/kernel/strace.h"
+#include "sentry/syscalls/strace.h"
 
 #include <stdio.h>
 #include <string.h>

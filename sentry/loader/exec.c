@@ -13,8 +13,9 @@
 #include <sys/stat.h>
 
 #include "bulkhead/log.h"
+#include "sentry/loader/exec.h"
 #include "sentry/kernel/task.h"
-#include "sentry/mm/elf.h"
+#include "sentry/loader/elf.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/mm/vma.h"

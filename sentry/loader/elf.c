@@ -1,4 +1,4 @@
-#include "sentry/mm/elf.h"
+#include "sentry/loader/elf.h"
 
 #include <errno.h>
 #include <string.h>
