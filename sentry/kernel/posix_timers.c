@@ -553,10 +553,11 @@ void posix_timers_exit(struct process *p)
 }
 
 const struct syscall_def sys_timer_defs[] = {
-    {__NR_timer_create, "timer_create", sys_timer_create, "dpp"},
-    {__NR_timer_settime, "timer_settime", sys_timer_settime, "dxpp"},
-    {__NR_timer_gettime, "timer_gettime", sys_timer_gettime, "dp"},
-    {__NR_timer_getoverrun, "timer_getoverrun", sys_timer_getoverrun, "d"},
-    {__NR_timer_delete, "timer_delete", sys_timer_delete_id, "d"},
-    {-1, NULL, NULL, NULL},
+    {__NR_timer_create, "timer_create", sys_timer_create, "dpp", NULL},
+    {__NR_timer_settime, "timer_settime", sys_timer_settime, "dxpp", NULL},
+    {__NR_timer_gettime, "timer_gettime", sys_timer_gettime, "dp", NULL},
+    {__NR_timer_getoverrun, "timer_getoverrun", sys_timer_getoverrun, "d",
+     NULL},
+    {__NR_timer_delete, "timer_delete", sys_timer_delete_id, "d", NULL},
+    {-1, NULL, NULL, NULL, NULL},
 };

@@ -19,15 +19,6 @@
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/fs.h"
 
-/* Install a new file at the lowest free fd; the file's reference moves to
- * the table (or is dropped on failure). */
-static long install(struct task *t, struct file *f, bool cloexec)
-{
-	int fd = fd_alloc(t->files, 0, f, cloexec);
-	file_put(f);
-	return fd;
-}
-
 static long do_epoll_create(struct task *t, int flags)
 {
 	if (flags & ~EPOLL_CLOEXEC)
@@ -36,7 +27,7 @@ static long do_epoll_create(struct task *t, int flags)
 	int r = epoll_create_file(&f);
 	if (r)
 		return r;
-	return install(t, f, flags & EPOLL_CLOEXEC);
+	return install_file(t, f, flags & EPOLL_CLOEXEC);
 }
 
 static long sys_epoll_create(struct task *t, const uint64_t a[6])
@@ -80,7 +71,7 @@ static long sys_eventfd2(struct task *t, const uint64_t a[6])
 	int r = eventfd_create_file((unsigned)a[0], flags, &f);
 	if (r)
 		return r;
-	return install(t, f, flags & EFD_CLOEXEC);
+	return install_file(t, f, flags & EFD_CLOEXEC);
 }
 
 static long sys_eventfd(struct task *t, const uint64_t a[6])
@@ -106,7 +97,7 @@ static long sys_timerfd_create(struct task *t, const uint64_t a[6])
 	int r = timerfd_create_file(t, clockid, flags, &f);
 	if (r)
 		return r;
-	return install(t, f, flags & TFD_CLOEXEC);
+	return install_file(t, f, flags & TFD_CLOEXEC);
 }
 
 static bool ts_valid(const struct timespec *ts)
@@ -165,7 +156,7 @@ static long sys_signalfd4(struct task *t, const uint64_t a[6])
 		int r = signalfd_create_file(mask, flags, &f);
 		if (r)
 			return r;
-		return install(t, f, flags & SFD_CLOEXEC);
+		return install_file(t, f, flags & SFD_CLOEXEC);
 	}
 	struct file *f = fget(t, ufd);
 	if (!f)
@@ -186,15 +177,16 @@ static long sys_signalfd(struct task *t, const uint64_t a[6])
 }
 
 const struct syscall_def sys_event_defs[] = {
-    {__NR_epoll_create, "epoll_create", sys_epoll_create, "d"},
-    {__NR_epoll_create1, "epoll_create1", sys_epoll_create1, "x"},
-    {__NR_epoll_ctl, "epoll_ctl", sys_epoll_ctl, "fdfp"},
-    {__NR_eventfd, "eventfd", sys_eventfd, "u"},
-    {__NR_eventfd2, "eventfd2", sys_eventfd2, "ux"},
-    {__NR_timerfd_create, "timerfd_create", sys_timerfd_create, "dx"},
-    {__NR_timerfd_settime, "timerfd_settime", sys_timerfd_settime, "fxpp"},
-    {__NR_timerfd_gettime, "timerfd_gettime", sys_timerfd_gettime, "fp"},
-    {__NR_signalfd, "signalfd", sys_signalfd, "fpu"},
-    {__NR_signalfd4, "signalfd4", sys_signalfd4, "fpux"},
-    {-1, NULL, NULL, NULL},
+    {__NR_epoll_create, "epoll_create", sys_epoll_create, "d", NULL},
+    {__NR_epoll_create1, "epoll_create1", sys_epoll_create1, "x", NULL},
+    {__NR_epoll_ctl, "epoll_ctl", sys_epoll_ctl, "fdfp", NULL},
+    {__NR_eventfd, "eventfd", sys_eventfd, "u", NULL},
+    {__NR_eventfd2, "eventfd2", sys_eventfd2, "ux", NULL},
+    {__NR_timerfd_create, "timerfd_create", sys_timerfd_create, "dx", NULL},
+    {__NR_timerfd_settime, "timerfd_settime", sys_timerfd_settime, "fxpp",
+     NULL},
+    {__NR_timerfd_gettime, "timerfd_gettime", sys_timerfd_gettime, "fp", NULL},
+    {__NR_signalfd, "signalfd", sys_signalfd, "fpu", NULL},
+    {__NR_signalfd4, "signalfd4", sys_signalfd4, "fpux", NULL},
+    {-1, NULL, NULL, NULL, NULL},
 };

@@ -65,7 +65,7 @@ static long sys_execveat(struct task *t, const uint64_t a[6])
 }
 
 const struct syscall_def sys_exec_defs[] = {
-    {__NR_execve, "execve", sys_execve, "spp"},
-    {__NR_execveat, "execveat", sys_execveat, "fsppx"},
+    {__NR_execve, "execve", sys_execve, "spp", "0s"},
+    {__NR_execveat, "execveat", sys_execveat, "fsppx", "1s"},
     {.nr = -1},
 };

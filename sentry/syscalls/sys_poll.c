@@ -434,6 +434,9 @@ static long do_epoll_wait(struct task *t, int epfd, uint64_t uevents,
 {
 	if (maxevents <= 0 || maxevents > EP_MAX_EVENTS)
 		return -EINVAL;
+	if (!user_range_ok(uevents,
+			   (uint64_t)maxevents * sizeof(struct epoll_event)))
+		return -EFAULT;
 	struct file *f = fget(t, epfd);
 	if (!f)
 		return -EBADF;
@@ -491,8 +494,8 @@ static long sys_epoll_pwait2(struct task *t, const uint64_t a[6])
 }
 
 const struct syscall_def sys_epoll_wait_defs[] = {
-    {__NR_epoll_wait, "epoll_wait", sys_epoll_wait, "fpdd"},
-    {__NR_epoll_pwait, "epoll_pwait", sys_epoll_pwait, "fpddpu"},
-    {__NR_epoll_pwait2, "epoll_pwait2", sys_epoll_pwait2, "fpdppu"},
-    {-1, NULL, NULL, NULL},
+    {__NR_epoll_wait, "epoll_wait", sys_epoll_wait, "fpdd", NULL},
+    {__NR_epoll_pwait, "epoll_pwait", sys_epoll_pwait, "fpddpu", NULL},
+    {__NR_epoll_pwait2, "epoll_pwait2", sys_epoll_pwait2, "fpdppu", NULL},
+    {-1, NULL, NULL, NULL, NULL},
 };

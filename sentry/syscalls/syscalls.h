@@ -21,12 +21,22 @@ typedef long (*syscall_fn)(struct task *t, const uint64_t a[6]);
  *   b buffer of length given by the next argument (in, e.g. write)
  *   B buffer written by the call, length = result (e.g. read)
  *   S signal number     - unused
+ *
+ * prefetch: the in-arguments the systrap stub copies into the message at
+ * the trap, so the handler reads them without a round trip: up to two
+ * "<index><kind>" pairs, kind 's' (a NUL-terminated string) or 'b' (a
+ * buffer whose length is the next argument), e.g. "0s" for open's path or
+ * "1b" for write's data. NULL: none. It is a column of its own, not read
+ * off the strace shapes, since what a handler copies in is a fact about
+ * the handler; tests/unit/test_syscall_table.c checks every row against
+ * its shapes.
  */
 struct syscall_def {
 	int nr;
 	const char *name;
 	syscall_fn fn;
 	const char *args;
+	const char *prefetch;
 };
 
 #define SYSCALL_MAX 512
@@ -47,9 +57,11 @@ void syscall_init(void);
  * (may be a restart code). Unknown numbers: -ENOSYS, logged once. */
 long syscall_dispatch(struct task *t, long nr, const uint64_t a[6]);
 const struct syscall_def *syscall_lookup(long nr);
-/* Per syscall number, the first two in-arguments of shape 's' or 'b' as
- * sysmsg.h's prefetch nibbles: (index + 1), | 8 for a buffer whose length
- * is the next argument. */
+/* Per syscall number, its prefetch column as sysmsg.h's nibbles:
+ * (index + 1), | 8 for a buffer whose length is the next argument. */
 void syscall_prefetch_table(uint8_t *table, size_t n);
+/* 0 if def's prefetch column is well formed and agrees with its shapes,
+ * else -EINVAL (what the table test checks for every row). */
+int syscall_def_check(const struct syscall_def *def);
 
 #endif

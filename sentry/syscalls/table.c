@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "bulkhead/log.h"
 #include "sentry/kernel/task.h"
@@ -18,6 +19,8 @@ static void merge(const struct syscall_def *defs)
 			continue;
 		if (table[defs->nr].fn)
 			bh_warn("syscall %s defined twice", defs->name);
+		if (syscall_def_check(defs))
+			bh_warn("syscall %s: bad table row", defs->name);
 		table[defs->nr] = *defs;
 	}
 }
@@ -43,20 +46,46 @@ const struct syscall_def *syscall_lookup(long nr)
 	return &table[nr];
 }
 
+int syscall_def_check(const struct syscall_def *d)
+{
+	if (!d->name || !d->fn || !d->args || strlen(d->args) > 6)
+		return -EINVAL;
+	if (!d->prefetch)
+		return 0;
+	size_t n = strlen(d->prefetch);
+	if (n == 0 || n > 4 || n % 2)
+		return -EINVAL;
+	int last = -1;
+	for (size_t k = 0; k < n; k += 2) {
+		int i = d->prefetch[k] - '0';
+		char c = d->prefetch[k + 1];
+		if (i <= last || i >= (int)strlen(d->args))
+			return -EINVAL;
+		/* The shape must say the argument is read in as that. */
+		if ((c != 's' && c != 'b') || d->args[i] != c)
+			return -EINVAL;
+		if (c == 'b' && i == 5)
+			return -EINVAL; /* its length would be a seventh arg */
+		last = i;
+	}
+	return 0;
+}
+
 void syscall_prefetch_table(uint8_t *out, size_t n)
 {
 	for (size_t nr = 0; nr < n; nr++) {
 		out[nr] = 0;
 		const struct syscall_def *d =
 		    nr < SYSCALL_MAX && table[nr].fn ? &table[nr] : NULL;
-		int got = 0;
-		for (int i = 0; d && d->args && d->args[i] && i < 6 && got < 2;
-		     i++) {
-			char c = d->args[i];
-			if (c != 's' && (c != 'b' || i == 5))
-				continue;
-			uint8_t e = (uint8_t)((i + 1) | (c == 'b' ? 8 : 0));
-			out[nr] |= (uint8_t)(e << (4 * got++));
+		if (!d || !d->prefetch || syscall_def_check(d))
+			continue;
+		for (size_t k = 0, got = 0; d->prefetch[k] && got < 2;
+		     k += 2, got++) {
+			int i = d->prefetch[k] - '0';
+			uint8_t e =
+			    (uint8_t)((i + 1) |
+				      (d->prefetch[k + 1] == 'b' ? 8 : 0));
+			out[nr] |= (uint8_t)(e << (4 * got));
 		}
 	}
 }
