@@ -226,17 +226,26 @@ static int set_tmp_mask(struct task *t, uint64_t umask, uint64_t size)
 	ksigset_t m;
 	if (copy_from_user(t, &m, umask, sizeof(m)))
 		return -EFAULT;
+	/* Under tasklist, with the work flag recomputed: a signal already
+	 * pending that the new mask unblocks must interrupt the wait and be
+	 * delivered on the way out. */
+	tasklist_lock_take();
 	t->saved_mask = t->blocked;
 	t->has_saved_mask = true;
 	t->blocked = m & ~(sigbit(SIGKILL) | sigbit(SIGSTOP));
+	task_recalc_work(t);
+	tasklist_unlock();
 	return 0;
 }
 
 static void end_tmp_mask(struct task *t, uint64_t umask, long r)
 {
 	if (umask && r != -ERESTARTNOHAND && t->has_saved_mask) {
+		tasklist_lock_take();
 		t->blocked = t->saved_mask;
 		t->has_saved_mask = false;
+		task_recalc_work(t);
+		tasklist_unlock();
 	}
 }
 

@@ -73,7 +73,8 @@ static ssize_t efd_write(struct file *f, struct uio *u, uint64_t *pos)
 	struct eventfd_ctx *ctx = f->priv;
 	struct task *t = u->t;
 	uint64_t val;
-	if (uio_resid(u) < sizeof(val))
+	/* Exactly 8 bytes (Linux since 6.x; a read may ask for more). */
+	if (uio_resid(u) != sizeof(val))
 		return -EINVAL;
 	if (uio_copy_in(u, &val, sizeof(val)) != sizeof(val))
 		return -EFAULT;
