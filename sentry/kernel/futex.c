@@ -602,8 +602,10 @@ long sys_futex(struct task *t, const uint64_t a[6])
 	bool realtime = op & FUTEX_CLOCK_REALTIME;
 	uint32_t val = (uint32_t)a[2];
 	struct timespec tv, dl, *deadline = NULL;
-	if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET &&
-	    cmd != FUTEX_LOCK_PI2 && cmd != FUTEX_WAIT_REQUEUE_PI)
+	/* As Linux: FUTEX_WAIT's timeout is relative, so a clock flag on it
+	 * is meaningless and refused. */
+	if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI2 &&
+	    cmd != FUTEX_WAIT_REQUEUE_PI)
 		return -ENOSYS;
 	switch (cmd) {
 	case FUTEX_WAIT:
