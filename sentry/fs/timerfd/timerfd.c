@@ -30,6 +30,7 @@ struct timerfd_ctx {
 	uint64_t exp;	       /* lock */
 	uint64_t interval;     /* lock: ns, 0: one shot */
 	uint64_t ticks;	       /* lock: expirations not yet read */
+	bool expired;	       /* lock: periodic, fired, not yet forwarded */
 	int settime_flags;     /* lock: for fdinfo */
 	bool cancel_on_set;    /* lock */
 	_Atomic bool canceled; /* the wall clock was set since */
@@ -86,15 +87,14 @@ static void tfd_fire(struct ktimer *kt)
 		kmutex_unlock(&ctx->lock);
 		return;
 	}
-	if (ctx->interval) {
-		uint64_t n = 1 + (now - ctx->exp) / ctx->interval;
-		ctx->ticks += n;
-		ctx->exp += n * ctx->interval;
-		tfd_arm(ctx);
-	} else {
-		ctx->ticks++;
+	/* One expiry. A periodic timer stops here until read or gettime
+	 * forwards it (Linux counts the periods since lazily), so the periods
+	 * after an unread expiry are no new edge for EPOLLET. */
+	ctx->ticks++;
+	if (ctx->interval)
+		ctx->expired = true;
+	else
 		ctx->armed = false;
-	}
 	kmutex_unlock(&ctx->lock);
 	waitq_wake(&ctx->wq, POLLIN | POLLRDNORM);
 }
@@ -104,6 +104,20 @@ static void tfd_clock_was_set(struct clockset_hook *h)
 	struct timerfd_ctx *ctx = container_of(h, struct timerfd_ctx, hook);
 	atomic_store(&ctx->canceled, true);
 	waitq_wake(&ctx->wq, POLLIN | POLLRDNORM);
+}
+
+/* A periodic timer that fired: count the whole periods since and arm the
+ * next one (lock held). */
+static void tfd_forward(struct timerfd_ctx *ctx)
+{
+	if (!ctx->expired)
+		return;
+	ctx->expired = false;
+	uint64_t now = base_now(ctx->realtime);
+	uint64_t n = now > ctx->exp ? (now - ctx->exp) / ctx->interval : 0;
+	ctx->ticks += n;
+	ctx->exp += (n + 1) * ctx->interval;
+	tfd_arm(ctx);
 }
 
 static ssize_t timerfd_read(struct file *f, struct uio *u, uint64_t *pos)
@@ -128,6 +142,7 @@ static ssize_t timerfd_read(struct file *f, struct uio *u, uint64_t *pos)
 			break;
 		}
 		if (ctx->ticks) {
+			tfd_forward(ctx);
 			val = ctx->ticks;
 			ctx->ticks = 0;
 			kmutex_unlock(&ctx->lock);
@@ -176,12 +191,10 @@ static void tfd_get_locked(struct timerfd_ctx *ctx, struct itimerspec *cur)
 {
 	cur->it_interval = ns_ts(ctx->interval);
 	uint64_t left = 0;
+	tfd_forward(ctx);
 	if (ctx->armed) {
 		uint64_t now = base_now(ctx->realtime);
 		left = ctx->exp > now ? ctx->exp - now : 0;
-		/* Due but not yet counted: Linux shows the next period. */
-		if (!left && ctx->interval)
-			left = ctx->interval - (now - ctx->exp) % ctx->interval;
 	}
 	cur->it_value = ns_ts(left);
 }
@@ -206,11 +219,13 @@ int timerfd_settime_file(struct file *f, int flags, const struct itimerspec *nv,
 			 struct itimerspec *old)
 {
 	struct timerfd_ctx *ctx = f->priv;
+	bool due = false;
 	kmutex_lock(&ctx->lock);
 	if (old)
 		tfd_get_locked(ctx, old);
 	ktimer_cancel(&ctx->kt);
 	ctx->armed = false;
+	ctx->expired = false;
 	ctx->ticks = 0;
 	atomic_store(&ctx->canceled, false);
 	ctx->settime_flags = flags;
@@ -241,9 +256,22 @@ int timerfd_settime_file(struct file *f, int flags, const struct itimerspec *nv,
 			ctx->exp = v;
 		}
 		ctx->armed = true;
-		tfd_arm(ctx);
+		if (ctx->exp <= base_now(ctx->realtime)) {
+			/* Already due: it expires now, as Linux's hrtimer
+			 * fires at once, so a read right after sees it. */
+			ctx->ticks = 1;
+			if (ctx->interval)
+				ctx->expired = true;
+			else
+				ctx->armed = false;
+			due = true;
+		} else {
+			tfd_arm(ctx);
+		}
 	}
 	kmutex_unlock(&ctx->lock);
+	if (due)
+		waitq_wake(&ctx->wq, POLLIN | POLLRDNORM);
 	return 0;
 }
 
