@@ -1,0 +1,264 @@
+/* Scale is behaviour: tens of thousands of files in one directory (tmpfs
+ * and the rootfs), of mappings and of fds, a thousand live processes.
+ * Each phase checks that what it made is all there, and that the cost of
+ * one operation does not grow with the count: the last thousand cost at
+ * most SCALE_GROWTH times the first thousand (a list walk would make it
+ * ~50 times), measured in the same run so the platform and the machine's
+ * load cancel out. A phase also has a budget relative to the same program
+ * natively when the runner passes its times (BH_NATIVE_TIMES=
+ * "name=ms,..."), generous enough for the slowest platform on a loaded
+ * machine; it only catches a runaway. Prints "phase NAME MS" lines, which
+ * the runner records natively. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "check.h"
+
+#define NFILES 50000
+#define NMAPS  20000
+#define NFDS   20000
+#define NPROCS 1000
+#define BATCH  1000
+/* The last batch of an operation may cost this many times the first. */
+#define SCALE_GROWTH 8.0
+/* Slack for a batch, in ms, so tiny batches do not fail on noise. */
+#define BATCH_SLACK_MS 40.0
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The first and the last batch of one operation. */
+static void check_growth(const char *what, double first, double last)
+{
+	printf("  %s: first %d %.1f ms, last %d %.1f ms\n", what, BATCH, first,
+	       BATCH, last);
+	checks++;
+	if (last > SCALE_GROWTH * first + BATCH_SLACK_MS)
+		FAIL_AT("%s: the last %d cost %.1f ms, the first %.1f ms: "
+			"per-op cost grows with the count",
+			what, BATCH, last, first);
+}
+
+static double native_ms(const char *phase)
+{
+	const char *s = getenv("BH_NATIVE_TIMES");
+	size_t n = strlen(phase);
+	while (s && *s) {
+		if (!strncmp(s, phase, n) && s[n] == '=')
+			return atof(s + n + 1);
+		s = strchr(s, ',');
+		if (s)
+			s++;
+	}
+	return -1;
+}
+
+static void phase_done(const char *phase, double t0)
+{
+	double ms = now_ms() - t0;
+	printf("phase %s %.0f\n", phase, ms);
+	double nat = native_ms(phase);
+	/* ptrace costs ~500 times native per syscall; twice that, plus a
+	 * minute, is a runaway and nothing else. */
+	double budget = nat >= 0 ? nat * 1000 + 60000 : 300000;
+	checks++;
+	if (ms > budget)
+		FAIL_AT("phase %s took %.0f ms, budget %.0f ms (native %.0f)",
+			phase, ms, budget, nat);
+	fflush(stdout);
+}
+
+static void files_in(const char *phase, const char *base)
+{
+	char dir[256], path[320];
+	snprintf(dir, sizeof(dir), "%s/scale.%d", base, getpid());
+	SYS(mkdir(dir, 0755));
+	double t0 = now_ms(), b0 = 0, first = 0, last = 0, sfirst = 0;
+	for (int i = 0; i < NFILES; i++) {
+		if (i == 0 || i == NFILES - BATCH)
+			b0 = now_ms();
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+		if (fd < 0)
+			FAIL_AT("create %s (%d files so far): %s", path, i,
+				strerror(errno));
+		close(fd);
+		if (i == BATCH - 1) {
+			first = now_ms() - b0;
+			/* stat with a small directory. */
+			double s0 = now_ms();
+			struct stat st;
+			for (int k = 0; k < BATCH; k++) {
+				snprintf(path, sizeof(path), "%s/f%d", dir, k);
+				SYS(stat(path, &st));
+			}
+			sfirst = now_ms() - s0;
+		}
+	}
+	last = now_ms() - b0;
+	check_growth("create", first, last);
+	/* Every file stat'ed; time the last batch in the full directory. */
+	struct stat st;
+	double s0 = 0;
+	for (int i = 0; i < NFILES; i++) {
+		if (i == NFILES - BATCH)
+			s0 = now_ms();
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			FAIL_AT("stat %s: %s", path, strerror(errno));
+	}
+	check_growth("stat", sfirst, now_ms() - s0);
+	/* Listed exactly once each. */
+	unsigned char *seen = calloc(NFILES, 1);
+	CHECK(seen != NULL);
+	DIR *d = opendir(dir);
+	CHECK(d != NULL);
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		int k = atoi(de->d_name + 1);
+		CHECK(k >= 0 && k < NFILES && !seen[k]);
+		seen[k] = 1;
+		n++;
+	}
+	closedir(d);
+	CHECK_EQ(n, NFILES);
+	free(seen);
+	for (int i = 0; i < NFILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		if (unlink(path) != 0)
+			FAIL_AT("unlink %s: %s", path, strerror(errno));
+	}
+	SYS(rmdir(dir));
+	phase_done(phase, t0);
+}
+
+static void mappings(void)
+{
+	double t0 = now_ms(), b0 = 0, first = 0;
+	void **m = calloc(NMAPS, sizeof(*m));
+	CHECK(m != NULL);
+	for (int i = 0; i < NMAPS; i++) {
+		if (i == 0 || i == NMAPS - BATCH)
+			b0 = now_ms();
+		/* Alternate protections so that neighbours never merge. */
+		int prot = i % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
+		m[i] = mmap(NULL, 4096, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			    0);
+		if (m[i] == MAP_FAILED)
+			FAIL_AT("mmap %d: %s", i, strerror(errno));
+		if (i == BATCH - 1)
+			first = now_ms() - b0;
+	}
+	check_growth("mmap", first, now_ms() - b0);
+	/* /proc/self/maps lists every one (no size cap). */
+	FILE *f = fopen("/proc/self/maps", "r");
+	CHECK(f != NULL);
+	char line[512];
+	int lines = 0;
+	while (fgets(line, sizeof(line), f))
+		lines++;
+	fclose(f);
+	CHECK(lines >= NMAPS);
+	for (int i = 0; i < NMAPS; i++)
+		SYS(munmap(m[i], 4096));
+	free(m);
+	phase_done("mappings", t0);
+}
+
+static void fds(void)
+{
+	struct rlimit rl;
+	SYS(getrlimit(RLIMIT_NOFILE, &rl));
+	rl.rlim_cur = rl.rlim_max;
+	SYS(setrlimit(RLIMIT_NOFILE, &rl));
+	int n = NFDS;
+	if (rl.rlim_cur < (rlim_t)NFDS + 64)
+		n = (int)rl.rlim_cur - 64;
+	printf("  fds: %d\n", n);
+	double t0 = now_ms(), b0 = 0, first = 0;
+	int *fd = calloc((size_t)n, sizeof(int));
+	CHECK(fd != NULL);
+	for (int i = 0; i < n; i++) {
+		if (i == 0 || i == n - BATCH)
+			b0 = now_ms();
+		fd[i] = dup(1);
+		if (fd[i] < 0)
+			FAIL_AT("dup %d: %s", i, strerror(errno));
+		if (i == BATCH - 1)
+			first = now_ms() - b0;
+	}
+	check_growth("dup", first, now_ms() - b0);
+	for (int i = 0; i < n; i++)
+		SYS(close(fd[i]));
+	free(fd);
+	phase_done("fds", t0);
+}
+
+static double kill_batch(pid_t *pids, int n)
+{
+	double t0 = now_ms();
+	for (int i = 0; i < BATCH; i++)
+		SYS(kill(pids[i % n], 0));
+	return now_ms() - t0;
+}
+
+static void processes(void)
+{
+	double t0 = now_ms();
+	int p[2];
+	SYS(pipe(p));
+	pid_t *pids = calloc(NPROCS, sizeof(pid_t));
+	CHECK(pids != NULL);
+	double few = 0;
+	for (int i = 0; i < NPROCS; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			FAIL_AT("fork %d: %s", i, strerror(errno));
+		if (pids[i] == 0) {
+			char c;
+			close(p[1]);
+			_exit(read(p[0], &c, 1) == 0 ? 0 : 1);
+		}
+		if (i == 9)
+			few = kill_batch(pids, 10);
+	}
+	close(p[0]);
+	check_growth("kill(pid, 0)", few, kill_batch(pids, NPROCS));
+	close(p[1]); /* every child reads EOF and exits 0 */
+	for (int i = 0; i < NPROCS; i++) {
+		int st;
+		CHECK_EQ(waitpid(pids[i], &st, 0), pids[i]);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	CHECK_ERR(waitpid(-1, NULL, WNOHANG), ECHILD);
+	free(pids);
+	phase_done("processes", t0);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* tmpfs: /tmp in the sandbox (the host's /tmp natively); the
+	 * rootfs: /var/tmp, a directory of the image. */
+	files_in("tmpfs_files", "/tmp");
+	files_in("rootfs_files", "/var/tmp");
+	mappings();
+	fds();
+	processes();
+	printf("scale: %d checks\n", checks);
+	return 0;
+}
