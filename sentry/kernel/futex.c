@@ -22,7 +22,10 @@
 #define FUTEX_LOCK_PI2 13
 #endif
 
-enum key_kind { KEY_PRIVATE = 1, KEY_FILE, KEY_SHMEM };
+/* KEY_MM: a shared-op futex on a private mapping, keyed by address space
+ * and address like KEY_PRIVATE but apart from it (Linux's FUT_OFF_MMSHARED):
+ * FUTEX_WAKE_PRIVATE never wakes a plain FUTEX_WAIT, nor the reverse. */
+enum key_kind { KEY_PRIVATE = 1, KEY_MM, KEY_FILE, KEY_SHMEM };
 
 struct futex_key {
 	uint64_t kind, a, b, off;
@@ -80,6 +83,9 @@ static int get_key(struct task *t, uint64_t uaddr, bool private,
 {
 	if (uaddr & 3)
 		return -EINVAL;
+	/* Linux's access_ok, for every key. */
+	if (uaddr > GUEST_TASK_SIZE - sizeof(uint32_t))
+		return -EFAULT;
 	struct mm *mm = t->proc->mm;
 	memset(k, 0, sizeof(*k));
 	k->kind = KEY_PRIVATE;
@@ -87,10 +93,13 @@ static int get_key(struct task *t, uint64_t uaddr, bool private,
 	k->off = uaddr;
 	if (private)
 		return 0;
+	k->kind = KEY_MM;
 	mm_lock(mm);
 	struct vma *v = vma_find(mm, uaddr);
 	int r = 0;
-	if (!v || v->start > uaddr) {
+	if (!v || v->start > uaddr || !(v->prot & PROT_READ)) {
+		/* A shared key needs the page itself (Linux pins it):
+		 * unmapped or PROT_NONE memory is EFAULT. */
 		r = -EFAULT;
 	} else if (v->flags & MAP_SHARED) {
 		uint64_t off = v->pgoff + (uaddr - v->start);
@@ -310,7 +319,9 @@ static long futex_requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2,
 		}
 	}
 	unlock2(b1, b2);
-	return woken + (cmp ? moved : 0);
+	/* Both forms count the waiters woken and moved (the kernel does,
+	 * whatever futex(2) says of FUTEX_REQUEUE). */
+	return woken + moved;
 }
 
 /* FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2) atomically, wake on uaddr, and on
@@ -320,14 +331,14 @@ static long futex_wake_op(struct task *t, uint64_t uaddr, uint64_t uaddr2,
 {
 	int op = (int)((encoded >> 28) & 7);
 	int cmp = (int)((encoded >> 24) & 15);
-	int oparg = (int)((encoded << 8) >> 20);
-	int cmparg = (int)((encoded << 20) >> 20);
+	int oparg = (int)(encoded << 8) >> 20; /* signed 12 bits */
+	int cmparg = (int)(encoded << 20) >> 20;
 	if (encoded & (FUTEX_OP_OPARG_SHIFT << 28)) {
 		if (oparg < 0 || oparg > 31)
 			return -EINVAL; /* as Linux (it also warns) */
 		oparg = 1 << oparg;
 	}
-	if (op > FUTEX_OP_XOR || cmp > FUTEX_OP_CMP_GE)
+	if (op > FUTEX_OP_XOR)
 		return -ENOSYS;
 	struct futex_key k1, k2;
 	int r = get_key(t, uaddr, private, &k1);
@@ -339,6 +350,10 @@ static long futex_wake_op(struct task *t, uint64_t uaddr, uint64_t uaddr2,
 	r = user_atomic32(t, uaddr2, op, (uint32_t)oparg, 0, &old);
 	if (r)
 		return r;
+	/* An unknown comparison fails only after the op was done, as in
+	 * Linux's futex_atomic_op_inuser. */
+	if (cmp > FUTEX_OP_CMP_GE)
+		return -ENOSYS;
 	int o = (int)old;
 	bool pass;
 	switch (cmp) {
@@ -633,13 +648,13 @@ long sys_futex(struct task *t, const uint64_t a[6])
 	}
 	case FUTEX_WAKE:
 		return futex_wake(t, uaddr, private,
-				  (int)val > 0 ? (int)val : 0,
+				  (int)val > 0 ? (int)val : 1,
 				  FUTEX_BITSET_ALL);
 	case FUTEX_WAKE_BITSET:
 		if (!(uint32_t)a[5])
 			return -EINVAL;
 		return futex_wake(t, uaddr, private,
-				  (int)val > 0 ? (int)val : 0, (uint32_t)a[5]);
+				  (int)val > 0 ? (int)val : 1, (uint32_t)a[5]);
 	case FUTEX_REQUEUE:
 		return futex_requeue(t, uaddr, a[4], private, (int)val,
 				     (int)a[3], false, 0);
