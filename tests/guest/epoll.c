@@ -109,6 +109,10 @@ static void create(void)
 	char c;
 	CHECK_EQ(lseek(e, 0, SEEK_SET), 0);
 	CHECK_EQ(lseek(e, 100, SEEK_SET), 0);
+	char path[64], link[64] = {0};
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", e);
+	CHECK(readlink(path, link, sizeof(link) - 1) > 0);
+	CHECK_STR(link, "anon_inode:[eventpoll]");
 	CHECK_ERR(read(e, &c, 1), EINVAL);
 	CHECK_ERR(write(e, "x", 1), EINVAL);
 	SYS(close(e));

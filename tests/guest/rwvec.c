@@ -33,8 +33,8 @@ static int scratch(void)
  * faults on access. */
 static char *bad_page(void)
 {
-	void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		       0);
+	void *p =
+	    mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(p != MAP_FAILED);
 	return p;
 }
@@ -305,7 +305,7 @@ static void files(void)
 /* --- atomicity ----------------------------------------------------------- */
 #define WRITERS 4
 #define RECORDS 300
-#define RECLEN 100
+#define RECLEN	100
 
 static void atomic_writes(void)
 {
@@ -322,7 +322,7 @@ static void atomic_writes(void)
 			/* Three segments, one record: never interleaved with
 			 * another writer's record. */
 			struct iovec v[3] = {
-				{&head, 1}, {body, sizeof(body)}, {&tail, 1}};
+			    {&head, 1}, {body, sizeof(body)}, {&tail, 1}};
 			for (int i = 0; i < RECORDS; i++)
 				if (writev(p[1], v, 3) != RECLEN)
 					_exit(2);

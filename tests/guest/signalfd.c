@@ -216,7 +216,8 @@ static void multi(void)
 
 	/* Real-time signals queue, in order, with their values. */
 	for (int i = 1; i <= 3; i++)
-		SYS(sigqueue(getpid(), SIGRTMIN, (union sigval){.sival_int = i}));
+		SYS(sigqueue(getpid(), SIGRTMIN,
+			     (union sigval){.sival_int = i}));
 	for (int i = 1; i <= 3; i++) {
 		CHECK_EQ(read(fd, si, SZ), SZ);
 		CHECK_EQ(si[0].ssi_signo, SIGRTMIN);

@@ -157,12 +157,12 @@ static void errors(void)
 	/* TFD_TIMER_CANCEL_ON_SET only does something for an absolute
 	 * CLOCK_REALTIME timer, but Linux accepts it (and ignores it) on
 	 * any clock and without TFD_TIMER_ABSTIME too. */
-	SYS(timerfd_settime(r, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
-			    &it, NULL));
+	SYS(timerfd_settime(r, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &it,
+			    NULL));
 	SYS(timerfd_settime(r, TFD_TIMER_CANCEL_ON_SET, &it, NULL));
 	SYS(timerfd_settime(t, TFD_TIMER_CANCEL_ON_SET, &it, NULL));
-	SYS(timerfd_settime(t, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
-			    &it, NULL));
+	SYS(timerfd_settime(t, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &it,
+			    NULL));
 	/* Nothing was due (or it was absolute 100 s of uptime, long past):
 	 * disarm and drain so the checks below start clean. */
 	SYS(arm(t, 0, 0, 0));
@@ -171,10 +171,9 @@ static void errors(void)
 	/* Invalid timespecs, in the value or the interval, even when the
 	 * value is zero (disarming). */
 	static const struct itimerspec bad[] = {
-		{{0, 0}, {0, 1000000000}}, {{0, 0}, {-1, 0}},
-		{{0, 0}, {0, -1}},	   {{0, 1000000000}, {1, 0}},
-		{{-1, 0}, {1, 0}},	   {{0, -1}, {1, 0}},
-		{{0, 1000000000}, {0, 0}},
+	    {{0, 0}, {0, 1000000000}}, {{0, 0}, {-1, 0}}, {{0, 0}, {0, -1}},
+	    {{0, 1000000000}, {1, 0}}, {{-1, 0}, {1, 0}}, {{0, -1}, {1, 0}},
+	    {{0, 1000000000}, {0, 0}},
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_ERR(timerfd_settime(t, 0, &bad[i], NULL), EINVAL);
