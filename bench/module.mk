@@ -1,6 +1,6 @@
 # `make bench`: static microbenchmarks, run natively, in Bulkhead on each
 # platform and, when installed, in runc and runsc; see bench/run.sh.
-BENCH_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static
+BENCH_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -static
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

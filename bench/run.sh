@@ -6,6 +6,8 @@
 # absolute times on these machines are noisy.
 #   BH_PLATFORMS="systrap ptrace"   Bulkhead platforms to measure
 #   SLOW_SCALE=10                   iteration divisor under sandboxes
+#                                   (not for the scale rows, which run
+#                                   the same counts everywhere)
 #   BENCH_ROUNDS=3                  rounds: every runtime runs once per
 #                                   round, in turn, and each figure is the
 #                                   median over the rounds, so that a noisy
@@ -32,19 +34,36 @@ head -c 65536 /dev/urandom >"$R/bench/file"
 (cd "$R/bench/tree" && mkdir d{00..99} && for d in d*; do (cd "$d" && touch f{00..99}); done)
 
 cols=(native)
-declare -A res unit all
+declare -A res unit all where
+fails=()
 add_col() { # NAME: a column, once
 	local c
 	for c in "${cols[@]}"; do [ "$c" = "$1" ] && return; done
 	cols+=("$1")
 }
-record() { # RUNTIME: reads RESULT lines on stdin
+record() { # RUNTIME: reads RESULT and INFO lines on stdin
 	local rt=$1 tag name u v
 	while read -r tag name u v; do
-		[ "$tag" = RESULT ] || continue
-		all[$rt,$name]+="$v "
-		unit[$name]=$u
+		case $tag in
+		RESULT)
+			all[$rt,$name]+="$v "
+			unit[$name]=$u
+			;;
+		INFO) where[$rt,$name]="$u $v" ;;
+		esac
 	done
+}
+# A benchmark that fails prints "bhbench: NAME: n/a: WHY" on stderr: keep
+# it for the results, once per runtime and benchmark.
+record_fails() { # RUNTIME ERRFILE
+	local rt=$1 line f
+	while read -r line; do
+		for f in "${fails[@]}"; do
+			[ "${f%%:*}" = "$rt" ] && [ "${f#*: }" = "$line" ] && continue 2
+		done
+		echo "bench: $rt: $line" >&2
+		fails+=("$rt: $line")
+	done < <(grep '^bhbench: .*: n/a: ' "$2" | sed 's/^bhbench: //')
 }
 
 # Whole-container /bin/true: median of 5 wall-clock runs, in ms.
@@ -71,10 +90,12 @@ run_in() { # NAME SCALE CMD...: runs the suite in a container
 	echo "bench: $rt" >&2
 	add_col "$rt"
 	config /bench/bhbench all "$scale"
-	if ! timeout -k 5 300 "$@" "bench-$$-$rt" </dev/null >"$out" 2>"$TMP/$rt.err"; then
+	if ! timeout -k 5 600 "$@" "bench-$$-$rt" </dev/null >"$out" 2>"$TMP/$rt.err"; then
 		echo "bench: $rt failed to run (n/a): $(tail -n 3 "$TMP/$rt.err" | tr '\n' ' ')" >&2
+		fails+=("$rt: the suite did not finish (after $(tail -n 1 "$out" | awk '{print $2}')): $(tail -n 1 "$TMP/$rt.err")")
 	fi
 	record "$rt" <"$out"
+	record_fails "$rt" "$TMP/$rt.err"
 	config /bin/true
 	container_true "$rt" "$@" || echo "bench: $rt: /bin/true container failed" >&2
 }
@@ -82,13 +103,18 @@ run_in() { # NAME SCALE CMD...: runs the suite in a container
 for round in $(seq "$ROUNDS"); do
 	echo "bench: native (round $round of $ROUNDS)" >&2
 	if [ "$(id -u)" = 0 ]; then
-		# chroot, so native runs the same busybox sh as the containers.
-		chroot "$R" /bench/bhbench all 1 >"$TMP/native.out"
+		# chroot, so native runs the same busybox sh as the containers;
+		# in a mount namespace with a tmpfs on /tmp, as the bundle has.
+		unshare -m sh -c 'mount -t tmpfs -o mode=1777 tmpfs "$1/tmp" &&
+			exec chroot "$1" /bench/bhbench all 1' sh "$R" \
+			>"$TMP/native.out" 2>"$TMP/native.err" ||
+			chroot "$R" /bench/bhbench all 1 >"$TMP/native.out" 2>"$TMP/native.err"
 	else
-		PATH=$R/bin BENCH_DIR=$R/bench "$R/bench/bhbench" all 1 >"$TMP/native.out"
+		PATH=$R/bin BENCH_DIR=$R/bench "$R/bench/bhbench" all 1 >"$TMP/native.out" 2>"$TMP/native.err"
 	fi
 
 	record native <"$TMP/native.out"
+	record_fails native "$TMP/native.err"
 
 	if command -v runc >/dev/null; then
 		run_in runc 1 runc --root "$TMP/runc" run --bundle "$B"
@@ -119,6 +145,9 @@ done
 
 names=(getpid open_close pread_4k stat fork_exit_wait fork_exec_wait pipe_rt
 	mmap_1m write_64m read_64m tree_walk sh_loop_2000 busybox_true_200
+	create_20k unlink_20k stat_8k_dir stat_8k_rootfs mmap_15k dup_15k
+	kill0_1000 getppid_stream_p50 getppid_stream_p99 threads_2_getppid
+	threads_2_stat rootfs_50k_create rootfs_50k_stat rootfs_50k_remove
 	container_true)
 declare -A label=(
 	[getpid]="getpid (raw syscall)"
@@ -134,17 +163,34 @@ declare -A label=(
 	[sh_loop_2000]="busybox sh loop of 2000 (per run)"
 	[busybox_true_200]="200 × busybox true from sh (per run)"
 	[tree_walk]="tree walk, 10,100 entries (per walk)"
+	[create_20k]="create 20,000 empty files in one dir, /tmp (total)"
+	[unlink_20k]="unlink those 20,000 files (total)"
+	[stat_8k_dir]="stat, dir of 8,000 entries in /tmp"
+	[stat_8k_rootfs]="stat, dir of 8,000 entries on the rootfs"
+	[mmap_15k]="15,000 1-page mmaps alive, then munmap (total)"
+	[dup_15k]="15,000 dups alive, then close (total)"
+	[kill0_1000]="kill(pid, 0) with 1,000 live children"
+	[getppid_stream_p50]="getppid p50, another thread streaming a 64 MiB file"
+	[getppid_stream_p99]="getppid p99, another thread streaming a 64 MiB file"
+	[threads_2_getppid]="getppid on 2 threads ÷ 1 thread, same work (0.5 ideal)"
+	[threads_2_stat]="stat on 2 threads ÷ 1 thread, same work (0.5 ideal)"
+	[rootfs_50k_create]="rootfs tree of 50,000 files: create (total)"
+	[rootfs_50k_stat]="rootfs tree of 50,000 files: stat each (total)"
+	[rootfs_50k_remove]="rootfs tree of 50,000 files: remove (total)"
 	[container_true]="whole container /bin/true (CLI run)"
 )
 fmt() { # VALUE UNIT: human units
 	awk -v v="$1" -v u="$2" 'BEGIN {
 		if (u == "ns") { if (v >= 1e6) printf "%.2f ms", v / 1e6; else if (v >= 1e3) printf "%.1f µs", v / 1e3; else printf "%.0f ns", v }
 		else if (u == "ms") printf "%.1f ms", v
+		else if (u == "us") { if (v >= 1e3) printf "%.2f ms", v / 1e3; else printf "%.2f µs", v }
+		else if (u == "x") printf "%.2f", v
 		else printf "%s %s", v, u }'
 }
 ratio() { # VALUE NATIVE UNIT: ×native; for MB/s, how many times slower
 	awk -v v="$1" -v n="$2" -v u="$3" 'BEGIN {
 		if (n == "" || v == "" || n + 0 == 0 || v + 0 == 0) { printf "—"; exit }
+		if (u == "x") exit
 		if (u == "MBps") printf "1/%.1f", n / v; else printf "%.1f", v / n }'
 }
 
@@ -156,7 +202,7 @@ csv=bench/results/$stamp.csv
 	echo "Bulkhead bench, $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs${rev:+, commit $rev}."
 	echo
 	echo "Medians over $ROUNDS rounds (each runtime once per round, in turn) of medians of 5 runs; per operation unless marked. In brackets: ×native (for MB/s: 1/N = N times slower; for the whole container: ×runc)."
-	echo "Sandboxes (Bulkhead, runsc) run 1/$SCALE of native's iterations (\`SLOW_SCALE\`), and never fewer than 100; n/a: the runtime or platform is not available here."
+	echo "Sandboxes (Bulkhead, runsc) run 1/$SCALE of native's iterations (\`SLOW_SCALE\`), and never fewer than 100, except the scale rows (marked total, and the set-ups of the 8,000-entry and 1,000-children rows), which run the same counts everywhere; n/a: the runtime or platform is not available here, or the benchmark failed (see below). The ÷ rows are ratios already: no ×native. See bench/README.md."
 	echo
 	printf '| benchmark |'
 	for c in "${cols[@]}"; do printf ' %s |' "$c"; done
@@ -173,7 +219,7 @@ csv=bench/results/$stamp.csv
 			v=${res[$c,$n]:-}
 			if [ -z "$v" ]; then
 				printf ' n/a |'
-			elif [ "$c" = native ] || [ "$c" = "$base" ]; then
+			elif [ "$c" = native ] || [ "$c" = "$base" ] || [ "${unit[$n]}" = x ]; then
 				printf ' %s |' "$(fmt "$v" "${unit[$n]}")"
 			else
 				printf ' %s (%s) |' "$(fmt "$v" "${unit[$n]}")" "$(ratio "$v" "${res[$base,$n]:-}" "${unit[$n]}")"
@@ -181,6 +227,22 @@ csv=bench/results/$stamp.csv
 		done
 		echo
 	done
+	echo
+	printf 'Where the scale rows ran (from the runs):'
+	for k in create_20k rootfs_50k dup_15k getppid_streaming; do
+		sep=" $k:"
+		for c in "${cols[@]}"; do
+			[ -n "${where[$c,$k]:-}" ] && printf '%s %s %s' "$sep" "$c" "${where[$c,$k]}" && sep=","
+		done
+		printf ';'
+	done
+	echo
+	if [ ${#fails[@]} -gt 0 ]; then
+		echo
+		echo "Failures (n/a in the table):"
+		echo
+		for f in "${fails[@]}"; do echo "- $f"; done
+	fi
 } >"$md"
 {
 	echo "benchmark,unit,$(IFS=,; echo "${cols[*]}")"
