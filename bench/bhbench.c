@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -168,6 +170,76 @@ static void b_pipe(long n)
 	close(a[1]);
 	waitpid(pid, NULL, 0);
 	close(b[0]);
+}
+
+/* A round trip through a pipe with both sides waiting in epoll_wait, as
+ * an event loop does. */
+static void b_epoll_rt(long n)
+{
+	int a[2], b[2];
+	char c = 'x';
+	if (pipe(a) || pipe(b))
+		die("pipe");
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(a[1]);
+		close(b[0]);
+		int ep = epoll_create1(0);
+		struct epoll_event ev = {.events = EPOLLIN};
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, a[0], &ev))
+			_exit(1);
+		for (;;) {
+			if (epoll_wait(ep, &ev, 1, -1) != 1)
+				_exit(1);
+			if (read(a[0], &c, 1) != 1 || write(b[1], &c, 1) != 1)
+				_exit(0);
+		}
+	}
+	close(a[0]);
+	close(b[1]);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN};
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, b[0], &ev))
+		die("epoll");
+	for (long i = 0; i < n; i++)
+		if (write(a[1], &c, 1) != 1 ||
+		    epoll_wait(ep, &ev, 1, -1) != 1 || read(b[0], &c, 1) != 1)
+			die("epoll round trip");
+	close(a[1]);
+	waitpid(pid, NULL, 0);
+	close(b[0]);
+	close(ep);
+}
+
+/* Two processes passing a count back and forth through two eventfds. */
+static void b_eventfd_pp(long n)
+{
+	int to = eventfd(0, 0), from = eventfd(0, 0);
+	if (to < 0 || from < 0)
+		die("eventfd");
+	uint64_t v = 1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (;;) {
+			if (read(to, &v, 8) != 8)
+				_exit(1);
+			if (v == 2)
+				_exit(0);
+			if (write(from, &v, 8) != 8)
+				_exit(1);
+		}
+	}
+	for (long i = 0; i < n; i++) {
+		v = 1;
+		if (write(to, &v, 8) != 8 || read(from, &v, 8) != 8)
+			die("eventfd ping-pong");
+	}
+	v = 2;
+	if (write(to, &v, 8) != 8)
+		die("eventfd");
+	waitpid(pid, NULL, 0);
+	close(to);
+	close(from);
 }
 
 static void b_mmap(long n)
@@ -824,11 +896,17 @@ struct bench {
 };
 
 static const struct bench benches[] = {
-    {"getpid", 200000, b_getpid},    {"pipe_rt", 20000, b_pipe},
-    {"fork_exit_wait", 500, b_fork}, {"fork_exec_wait", 300, b_exec},
-    {"mmap_1m", 2000, b_mmap},	     {"open_close", 20000, b_open_close},
-    {"pread_4k", 50000, b_pread},    {"stat", 50000, b_stat},
+    {"getpid", 200000, b_getpid},
+    {"pipe_rt", 20000, b_pipe},
+    {"fork_exit_wait", 500, b_fork},
+    {"fork_exec_wait", 300, b_exec},
+    {"mmap_1m", 2000, b_mmap},
+    {"open_close", 20000, b_open_close},
+    {"pread_4k", 50000, b_pread},
+    {"stat", 50000, b_stat},
     {"tree_walk", 5, b_walk},
+    {"epoll_rt", 20000, b_epoll_rt},
+    {"eventfd_pp", 20000, b_eventfd_pp},
 };
 
 int main(int argc, char **argv)

@@ -144,6 +144,7 @@ for k in "${!all[@]}"; do
 done
 
 names=(getpid open_close pread_4k stat fork_exit_wait fork_exec_wait pipe_rt
+	epoll_rt eventfd_pp
 	mmap_1m write_64m read_64m tree_walk sh_loop_2000 busybox_true_200
 	create_20k unlink_20k stat_8k_dir stat_8k_rootfs mmap_15k dup_15k
 	kill0_1000 getppid_stream_p50 getppid_stream_p99 threads_2_getppid
@@ -152,6 +153,8 @@ names=(getpid open_close pread_4k stat fork_exit_wait fork_exec_wait pipe_rt
 declare -A label=(
 	[getpid]="getpid (raw syscall)"
 	[pipe_rt]="pipe round trip, 2 processes"
+	[epoll_rt]="pipe round trip, 2 processes in epoll_wait"
+	[eventfd_pp]="eventfd ping-pong, 2 processes"
 	[fork_exit_wait]="fork + _exit + wait"
 	[fork_exec_wait]="fork + exec static true + wait"
 	[mmap_1m]="mmap 1 MiB + touch + munmap"
