@@ -333,10 +333,10 @@ static long futex_wake_op(struct task *t, uint64_t uaddr, uint64_t uaddr2,
 	int cmp = (int)((encoded >> 24) & 15);
 	int oparg = (int)(encoded << 8) >> 20; /* signed 12 bits */
 	int cmparg = (int)(encoded << 20) >> 20;
-	if (encoded & (FUTEX_OP_OPARG_SHIFT << 28)) {
+	if (encoded & ((uint32_t)FUTEX_OP_OPARG_SHIFT << 28)) {
 		if (oparg < 0 || oparg > 31)
 			return -EINVAL; /* as Linux (it also warns) */
-		oparg = 1 << oparg;
+		oparg = (int)(1u << oparg);
 	}
 	if (op > FUTEX_OP_XOR)
 		return -ENOSYS;
@@ -499,9 +499,11 @@ static long futex_unlock_pi(struct task *t, uint64_t uaddr, bool private)
 		}
 		uint32_t nv = 0;
 		if (top) {
-			tasklist_lock_take();
-			nv = (uint32_t)top->t->tid;
-			tasklist_unlock();
+			/* Without tasklist (ranked below the bucket): a tid
+			 * changes only when its own thread execs, and this
+			 * one is asleep here. */
+			nv = (uint32_t)__atomic_load_n(&top->t->tid,
+						       __ATOMIC_RELAXED);
 			if (more)
 				nv |= FUTEX_WAITERS;
 		}
