@@ -449,8 +449,14 @@ void stub_systrap_handler(int sig, void *si, void *ucv)
 		/* Any other fault while serving (a copy into memory the
 		 * guest unmapped behind the sentry's back) ends this process,
 		 * as a blocked fault signal would. */
-		if (m->in_handler)
+		if (m->in_handler) {
+			/* Last words, for the sentry's log. */
+			m->died_rip = uc->mc.rip;
+			m->died_addr = *(uint64_t *)((char *)si + 16);
+			__atomic_store_n(&m->died_sig, (uint32_t)sig,
+					 __ATOMIC_RELEASE);
 			stub_syscall6(NR_EXIT_GROUP, 128 + sig, 0, 0, 0, 0, 0);
+		}
 	}
 	m->in_handler = 1;
 	mc_to_regs(&uc->mc, m);
@@ -556,7 +562,7 @@ void stub_systrap_main(void)
 		 * these 512 bytes (with the image at the top of the slot, as
 		 * it was: past the end of the region for the last slot, a
 		 * SIGSEGV at rt_sigreturn that killed the process at its 64th
-		 * thread). */
+		 * thread when there were 64 slots). */
 		memset(fp + 464, 0, 512 - 464);
 		/* MXCSR bits the CPU does not have make FXRSTOR fault (a
 		 * failed sigreturn): keep those the image's MXCSR_MASK has,

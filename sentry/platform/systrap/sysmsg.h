@@ -162,7 +162,10 @@ struct sysmsg {
 	uint32_t
 	    pf_active; /* the stub is reading one: a fault is not the guest's */
 	uint32_t in_handler; /* the stub is serving: a fault now ends it */
-	uint32_t pad2;
+	/* A fault while serving ends the stub: its signal and where, for
+	 * the sentry's log only (the guest can write these too). */
+	uint32_t died_sig;
+	uint64_t died_rip, died_addr;
 	struct sysmsg_pf pf[2];
 	uint8_t pf_table[SYSMSG_PF_NR];
 };

@@ -103,6 +103,7 @@ struct plat_thread {
 	bool ready;	 /* its SM_EV_READY was already seen */
 	int silent_intr; /* futex timeouts since an unanswered interrupt */
 	bool exited;
+	bool entered; /* it ran guest code (or faulted trying) */
 	atomic_bool pending_intr;
 	/* In-arguments read at this syscall's trap, copied once. */
 	uint8_t pf_ok; /* bit i: pf[i] holds pf_buf[i] */
@@ -512,6 +513,20 @@ static bool is_event(uint32_t s)
 	return s >= SM_EV_READY && s <= SM_EV_DONE;
 }
 
+/* A stub that ended itself on a fault while serving left its signal in
+ * the slot: log it, so that no stub dies unexplained. */
+static void stub_last_words(struct plat_thread *pt)
+{
+	struct sysmsg *m = pt->m;
+	uint32_t sig = atomic_load((_Atomic uint32_t *)&m->died_sig);
+	if (sig)
+		bh_warn("systrap: stub %d (thread %d, slot %d) says it died of "
+			"signal %u at %#lx (address %#lx) while serving",
+			pt->as->pid, pt->tid, pt->slot, sig,
+			(unsigned long)m->died_rip,
+			(unsigned long)m->died_addr);
+}
+
 static bool stub_alive(struct plat_thread *pt)
 {
 	return syscall(SYS_tgkill, pt->as->pid, pt->tid, 0) == 0 ||
@@ -571,6 +586,7 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 			continue;
 		last_check = now;
 		if (!stub_alive(pt)) {
+			stub_last_words(pt);
 			pt->exited = true;
 			return -ESRCH;
 		}
@@ -876,6 +892,8 @@ static int st_run(struct plat_thread *pt, plat_regs *regs,
 		}
 		/* Copy once; everything below reads the copy. */
 		memcpy(regs, m->regs, sizeof(*regs));
+		bool first = !pt->entered;
+		pt->entered = true;
 		if (e == SM_EV_SYSCALL) {
 			ev->kind = PLAT_EV_SYSCALL;
 			pf_collect(pt, regs);
@@ -888,6 +906,15 @@ static int st_run(struct plat_thread *pt, plat_regs *regs,
 				return 0;
 			}
 			ev->kind = PLAT_EV_FAULT;
+			/* The kernel's own SIGSEGV (SI_KERNEL) before the
+			 * thread ran any guest code: it refused the stub's
+			 * entry frame. Not the guest's doing: say so. */
+			if (first && signo == SIGSEGV && m->code == SI_KERNEL)
+				bh_error(
+				    "systrap: thread %d (slot %d): the "
+				    "host refused its first entry into the "
+				    "guest (SIGSEGV at rt_sigreturn)",
+				    pt->tid, pt->slot);
 			ev->si.si_signo = signo;
 			ev->si.si_code = m->code;
 			ev->si.si_addr = (void *)(uintptr_t)m->fault_addr;
