@@ -139,7 +139,7 @@ int platform_select(const char *name);
  * (rdi address, rsi op, rdx arg, r10 cmp; rax the old value or -EFAULT). */
 #define STUB_ATOMIC_ENTRY (STUB_BASE + 0x120UL)
 /* The end of the stub's reserved range, which holds systrap's shared
- * pages (sysmsg.h) too. */
-#define STUB_END (STUB_BASE + 0x2000000UL)
+ * pages too: SYSMSG_BASE + SYSMSG_REGION_SIZE (sysmsg.h; systrap.c checks). */
+#define STUB_END (STUB_BASE + 0x11000000UL)
 
 #endif

@@ -449,8 +449,14 @@ void stub_systrap_handler(int sig, void *si, void *ucv)
 		/* Any other fault while serving (a copy into memory the
 		 * guest unmapped behind the sentry's back) ends this process,
 		 * as a blocked fault signal would. */
-		if (m->in_handler)
+		if (m->in_handler) {
+			/* Last words, for the sentry's log. */
+			m->died_rip = uc->mc.rip;
+			m->died_addr = *(uint64_t *)((char *)si + 16);
+			__atomic_store_n(&m->died_sig, (uint32_t)sig,
+					 __ATOMIC_RELEASE);
 			stub_syscall6(NR_EXIT_GROUP, 128 + sig, 0, 0, 0, 0, 0);
+		}
 	}
 	m->in_handler = 1;
 	mc_to_regs(&uc->mc, m);
@@ -536,7 +542,13 @@ void stub_systrap_main(void)
 	post(m, SM_EV_READY);
 	serve(m);
 	m->in_handler = 0;
-	uint8_t fp[512] __attribute__((aligned(64)));
+	/* The FP image goes at the bottom of the handler stack, far below
+	 * this frame: when rt_sigreturn's FXRSTOR takes a page fault, the
+	 * kernel faults in a whole XSAVE area's size (2.5 KiB here, 11 KiB
+	 * with AMX) from it before it retries, and fails the sigreturn if
+	 * any of that is unmapped; from the top of the slot that reached
+	 * into the next slot, or past the region for the last one. */
+	uint8_t *fp = (uint8_t *)m + SYSMSG_STACK_OFF;
 	struct k_sigframe f;
 	memset(&f, 0, sizeof(f));
 	regs_to_mc(m, &f.uc.mc);
@@ -544,6 +556,19 @@ void stub_systrap_main(void)
 	f.uc.mc.ss = 0x2b;
 	if (m->fp_dirty) {
 		memcpy(fp, m->fpregs, 512);
+		/* A legacy FXSAVE image only: the sw_reserved bytes of the
+		 * kernel frame it came from (FP_XSTATE_MAGIC1) would make
+		 * rt_sigreturn look for an XSAVE area and its MAGIC2 past
+		 * these 512 bytes (with the image at the top of the slot, as
+		 * it was: past the end of the region for the last slot, a
+		 * SIGSEGV at rt_sigreturn that killed the process at its 64th
+		 * thread when there were 64 slots). */
+		memset(fp + 464, 0, 512 - 464);
+		/* MXCSR bits the CPU does not have make FXRSTOR fault (a
+		 * failed sigreturn): keep those the image's MXCSR_MASK has,
+		 * which the kernel's own XSAVE wrote (0: the default). */
+		uint32_t mask = *(uint32_t *)(fp + 28);
+		*(uint32_t *)(fp + 24) &= mask ? mask : 0xffbf;
 		f.uc.mc.fpstate = (uint64_t)fp;
 		m->fp_dirty = 0;
 	}

@@ -6,16 +6,28 @@
  * its own slot from its stack pointer: the slot's upper half is the stack
  * its signal handlers run on (sigaltstack). Everything in a slot can be
  * written by the guest at any time: the sentry copies what it reads once and
- * treats it as a request from that thread, never as a fact. */
+ * treats it as a request from that thread, never as a fact.
+ *
+ * The region is sized for SYSMSG_SLOTS_MAX threads and mapped whole, once,
+ * on both sides, but it costs only what is touched: the memfd is sparse
+ * (memfd_create is VM_NORESERVE: no commit charge), so a slot's pages exist
+ * from the first time its thread uses them, a few per thread (its header,
+ * the data pages a syscall used, the top of its handler stack). An idle
+ * single-threaded process holds a few pages of it; 256 MiB is address
+ * space only. */
 #ifndef BULKHEAD_SYSMSG_H
 #define BULKHEAD_SYSMSG_H
 
 #include <stdint.h>
 
-#define SYSMSG_BASE	   0x7e0001000000UL
-#define SYSMSG_SLOT_SIZE   0x10000UL
-#define SYSMSG_SLOTS	   64 /* guest threads per address space */
-#define SYSMSG_REGION_SIZE (SYSMSG_SLOTS * SYSMSG_SLOT_SIZE)
+#define SYSMSG_BASE	 0x7e0001000000UL
+#define SYSMSG_SLOT_SIZE 0x10000UL
+/* Guest threads per address space: Linux bounds them only by memory and
+ * threads-max, so this is sized for thread pools of thousands (Java, Go,
+ * Node). Beyond it clone fails with EAGAIN, as Linux's does when it runs
+ * out of a resource. STUB_END (platform.h) covers the region. */
+#define SYSMSG_SLOTS_MAX   4096
+#define SYSMSG_REGION_SIZE (SYSMSG_SLOTS_MAX * SYSMSG_SLOT_SIZE)
 #define SYSMSG_DATA_OFF	   0x1000UL /* copy buffer, and the filter at boot */
 #define SYSMSG_DATA_SIZE   0x6000UL
 #define SYSMSG_STACK_OFF   0x8000UL /* handler stack: [0x8000, 0x10000) */
@@ -150,7 +162,10 @@ struct sysmsg {
 	uint32_t
 	    pf_active; /* the stub is reading one: a fault is not the guest's */
 	uint32_t in_handler; /* the stub is serving: a fault now ends it */
-	uint32_t pad2;
+	/* A fault while serving ends the stub: its signal and where, for
+	 * the sentry's log only (the guest can write these too). */
+	uint32_t died_sig;
+	uint64_t died_rip, died_addr;
 	struct sysmsg_pf pf[2];
 	uint8_t pf_table[SYSMSG_PF_NR];
 };

@@ -24,6 +24,7 @@
  * it at its entry) and, on kernels without PIDFD_GET_INFO, to clone one
  * (to learn the child's host pid); never per syscall. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
@@ -61,6 +62,22 @@
 #define CMD_TIMEOUT_NS	   3000000000ull  /* a host call or a copy */
 #define START_TIMEOUT_NS   10000000000ull /* a new stub thread says READY */
 
+/* Slots below this keep their pages when their thread exits, ready for the
+ * next one (at most ~200 KiB a process: a used slot holds about three
+ * pages); above it, an exiting thread's pages go back to the host, so that
+ * a burst of threads costs memory only while it lasts. That costs a punch
+ * (a TLB shootdown) per exit, which processes with few threads never pay. */
+#define SLOTS_HOT  16
+#define SLOT_WORDS (SYSMSG_SLOTS_MAX / 64)
+_Static_assert(SYSMSG_SLOTS_MAX % 64 == 0, "slot bitmap words");
+_Static_assert(SYSMSG_BASE + SYSMSG_REGION_SIZE <= STUB_END &&
+		   SYSMSG_BASE >= STUB_SCRATCH + STUB_SCRATCH_SIZE,
+	       "the shared region lies in the stub's reserved range");
+_Static_assert(sizeof(struct sysmsg) <= SYSMSG_DATA_OFF,
+	       "a slot's header fits below its data area");
+_Static_assert(SYSMSG_SLOT_SIZE == 0x10000UL && SYSMSG_BASE == 0x7e0001000000UL,
+	       "stub.S computes a slot's stack from these");
+
 /* One stub process: its shared region and which slots are in use. */
 struct st_as {
 	pid_t pid;
@@ -68,10 +85,13 @@ struct st_as {
 	int pidfd; /* the stub process, when known: tells it is gone */
 	struct stub_chan *chan; /* its fd channel (stubmaster.h) */
 	uint8_t *map;
-	uint64_t slots; /* bitmap */
-	uint64_t used;	/* slots ever used: zeroed before reuse */
-	int refs;	/* threads */
-	bool vm_shared; /* a vfork child shares its memory */
+	/* Under as_lock: */
+	uint64_t slots[SLOT_WORDS]; /* bitmap of slots in use */
+	int hiwat;		    /* one past the highest slot ever used:
+				     * [0, hiwat) is cleared before reuse */
+	int refs;		    /* threads */
+	bool full_logged;	    /* "out of slots" was said once */
+	bool vm_shared;		    /* a vfork child shares its memory */
 };
 
 struct plat_thread {
@@ -83,6 +103,7 @@ struct plat_thread {
 	bool ready;	 /* its SM_EV_READY was already seen */
 	int silent_intr; /* futex timeouts since an unanswered interrupt */
 	bool exited;
+	bool entered; /* it ran guest code (or faulted trying) */
 	atomic_bool pending_intr;
 	/* In-arguments read at this syscall's trap, copied once. */
 	uint8_t pf_ok; /* bit i: pf[i] holds pf_buf[i] */
@@ -106,8 +127,12 @@ struct bh_pidfd_info {
 _Static_assert(BH_PIDFD_GET_INFO == 0xc040ff0bUL,
 	       "sentry/confine.c allows this ioctl by number");
 static bool pidfd_clone;
-/* Guards st_as.refs and .slots: threads are released without the kernel
- * lock (task_exit drops it around platform->release). */
+/* Threads per address space: SYSMSG_SLOTS_MAX, or fewer for tests of the
+ * limit (BH_SYSTRAP_THREADS). Set once at init. */
+static int slots_max = SYSMSG_SLOTS_MAX;
+/* Guards st_as.slots, .hiwat, .refs, .full_logged and the pool: threads
+ * are released without any kernel lock, from their own sentry threads.
+ * Held for a few instructions only, never across a host call. */
 static pthread_mutex_t as_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sock_filter stub_filter[FILTER_MAX];
 static unsigned stub_filter_len;
@@ -274,15 +299,56 @@ static int st_init(int stub_memfd)
 		pidfd_clone = false;
 	bh_info("systrap: clone through %s",
 		pidfd_clone ? "the stub (pidfd)" : "ptrace");
+	/* Another knob for tests: a low thread limit, to see it hit. */
+	const char *lim = getenv("BH_SYSTRAP_THREADS");
+	if (lim) {
+		long n = strtol(lim, NULL, 10);
+		slots_max = n < 2		   ? 2
+			    : n > SYSMSG_SLOTS_MAX ? SYSMSG_SLOTS_MAX
+						   : (int)n;
+		bh_info("systrap: at most %d threads per address space",
+			slots_max);
+	}
 	return 0;
+}
+
+/* Zero [off, off + len) of the region where the memfd has pages: a hole
+ * reads as zeros already, and writing one would only commit memory. */
+static void region_zero(struct st_as *as, uint64_t off, uint64_t len)
+{
+	const uint64_t end = off + len;
+	while (off < end) {
+		off_t d = lseek(as->memfd, (off_t)off, SEEK_DATA);
+		if (d < 0 && errno == ENXIO)
+			return; /* no data from off on */
+		if (d < 0) {
+			memset(as->map + off, 0, end - off);
+			return;
+		}
+		if ((uint64_t)d >= end)
+			return;
+		off_t h = lseek(as->memfd, d, SEEK_HOLE);
+		uint64_t e = h < 0 || (uint64_t)h > end ? end : (uint64_t)h;
+		memset(as->map + d, 0, e - (uint64_t)d);
+		off = e;
+	}
+}
+
+/* Give [off, off + len) of the region back to the host; it reads as zeros
+ * after. Costs a TLB shootdown where it was mapped: for the cold part. */
+static void region_release(struct st_as *as, uint64_t off, uint64_t len)
+{
+	if (fallocate(as->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)off, (off_t)len) < 0)
+		region_zero(as, off, len);
 }
 
 /* Regions of stub processes that are gone, kept for the next fork: making
  * one (memfd, ftruncate, mmap) and unmapping it (a TLB shootdown across
  * the sentry's threads) cost ~20 us of every fork+exit. One is reused only
  * once its pidfd says the process exited, so no stub can still write it,
- * and the slots it used are zeroed first, so no process sees another's
- * data. */
+ * and the slots it used are cleared first, so no process sees another's
+ * data: the hot ones zeroed in place, the rest given back. */
 #define AS_POOL_MAX 8
 static struct st_as *as_pool[AS_POOL_MAX];
 static int as_pool_n;
@@ -303,14 +369,18 @@ static struct st_as *as_recycle(void)
 	if (!as)
 		return NULL;
 	close(as->pidfd);
-	for (int i = 0; i < SYSMSG_SLOTS; i++)
-		if (as->used & (1ull << i))
-			memset(as->map + (size_t)i * SYSMSG_SLOT_SIZE, 0,
-			       SYSMSG_SLOT_SIZE);
+	/* Nobody else holds it now: no lock needed. */
+	int hot = as->hiwat < SLOTS_HOT ? as->hiwat : SLOTS_HOT;
+	region_zero(as, 0, (uint64_t)hot * SYSMSG_SLOT_SIZE);
+	if (as->hiwat > hot)
+		region_release(as, (uint64_t)hot * SYSMSG_SLOT_SIZE,
+			       (uint64_t)(as->hiwat - hot) * SYSMSG_SLOT_SIZE);
 	stubmaster_flush_fd(as->chan); /* nothing of the last process */
 	as->pidfd = -1;
-	as->used = as->slots = 0;
+	memset(as->slots, 0, sizeof(as->slots));
+	as->hiwat = 0;
 	as->refs = 0;
+	as->full_logged = false;
 	as->vm_shared = false;
 	return as;
 }
@@ -364,25 +434,50 @@ static void as_put(struct st_as *as)
 	free(as);
 }
 
+/* The lowest free slot, so that a process reuses the pages it already
+ * touched; -EAGAIN (logged once per address space) when all are taken. */
 static int slot_alloc(struct st_as *as)
 {
 	int r = -EAGAIN;
+	bool say = false;
 	pthread_mutex_lock(&as_lock);
-	for (int i = 0; i < SYSMSG_SLOTS; i++) {
-		if (!(as->slots & (1ull << i))) {
-			as->slots |= 1ull << i;
+	for (int w = 0; w < SLOT_WORDS && w * 64 < slots_max; w++) {
+		if (as->slots[w] == ~0ull)
+			continue;
+		int i = w * 64 + __builtin_ctzll(~as->slots[w]);
+		if (i < slots_max) {
+			as->slots[w] |= 1ull << (i % 64);
 			r = i;
-			break;
 		}
+		break;
 	}
+	if (r < 0 && !as->full_logged)
+		say = as->full_logged = true;
 	pthread_mutex_unlock(&as_lock);
+	if (say)
+		bh_error("systrap: stub %d: all %d thread slots of its address "
+			 "space are in use; clone fails with EAGAIN (not "
+			 "logged again for it)",
+			 as->pid, slots_max);
 	return r;
 }
 
-static void slot_free(struct st_as *as, int slot)
+static void slot_mark(struct st_as *as, int slot)
 {
 	pthread_mutex_lock(&as_lock);
-	as->slots &= ~(1ull << slot);
+	as->slots[slot / 64] |= 1ull << (slot % 64);
+	pthread_mutex_unlock(&as_lock);
+}
+
+/* The slot's thread is gone (or never ran): a cold slot's pages go back
+ * first, while the slot is still ours. */
+static void slot_free(struct st_as *as, int slot)
+{
+	if (slot >= SLOTS_HOT)
+		region_release(as, (uint64_t)slot * SYSMSG_SLOT_SIZE,
+			       SYSMSG_SLOT_SIZE);
+	pthread_mutex_lock(&as_lock);
+	as->slots[slot / 64] &= ~(1ull << (slot % 64));
 	pthread_mutex_unlock(&as_lock);
 }
 
@@ -402,7 +497,8 @@ static struct plat_thread *thread_new(struct st_as *as, pid_t tid, int slot)
 	pt->m->alive = 1;
 	pthread_mutex_lock(&as_lock);
 	as->refs++;
-	as->used |= 1ull << slot;
+	if (slot >= as->hiwat)
+		as->hiwat = slot + 1;
 	pthread_mutex_unlock(&as_lock);
 	return pt;
 }
@@ -415,6 +511,20 @@ static uint64_t slot_stack_top(int slot)
 static bool is_event(uint32_t s)
 {
 	return s >= SM_EV_READY && s <= SM_EV_DONE;
+}
+
+/* A stub that ended itself on a fault while serving left its signal in
+ * the slot: log it, so that no stub dies unexplained. */
+static void stub_last_words(struct plat_thread *pt)
+{
+	struct sysmsg *m = pt->m;
+	uint32_t sig = atomic_load((_Atomic uint32_t *)&m->died_sig);
+	if (sig)
+		bh_warn("systrap: stub %d (thread %d, slot %d) says it died of "
+			"signal %u at %#lx (address %#lx) while serving",
+			pt->as->pid, pt->tid, pt->slot, sig,
+			(unsigned long)m->died_rip,
+			(unsigned long)m->died_addr);
 }
 
 static bool stub_alive(struct plat_thread *pt)
@@ -476,6 +586,7 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 			continue;
 		last_check = now;
 		if (!stub_alive(pt)) {
+			stub_last_words(pt);
 			pt->exited = true;
 			return -ESRCH;
 		}
@@ -552,7 +663,7 @@ static int st_spawn(struct plat_thread **out)
 		return pid;
 	}
 	as->pid = pid;
-	as->slots = 1;
+	slot_mark(as, 0);
 	struct plat_thread *pt = thread_new(as, pid, 0);
 	if (!pt) {
 		kill(pid, SIGKILL);
@@ -781,6 +892,8 @@ static int st_run(struct plat_thread *pt, plat_regs *regs,
 		}
 		/* Copy once; everything below reads the copy. */
 		memcpy(regs, m->regs, sizeof(*regs));
+		bool first = !pt->entered;
+		pt->entered = true;
 		if (e == SM_EV_SYSCALL) {
 			ev->kind = PLAT_EV_SYSCALL;
 			pf_collect(pt, regs);
@@ -793,6 +906,15 @@ static int st_run(struct plat_thread *pt, plat_regs *regs,
 				return 0;
 			}
 			ev->kind = PLAT_EV_FAULT;
+			/* The kernel's own SIGSEGV (SI_KERNEL) before the
+			 * thread ran any guest code: it refused the stub's
+			 * entry frame. Not the guest's doing: say so. */
+			if (first && signo == SIGSEGV && m->code == SI_KERNEL)
+				bh_error(
+				    "systrap: thread %d (slot %d): the "
+				    "host refused its first entry into the "
+				    "guest (SIGSEGV at rt_sigreturn)",
+				    pt->tid, pt->slot);
 			ev->si.si_signo = signo;
 			ev->si.si_code = m->code;
 			ev->si.si_addr = (void *)(uintptr_t)m->fault_addr;
@@ -888,7 +1010,7 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 	if (slot < 0)
 		return slot;
 	if (!share)
-		cas->slots = 1;
+		slot_mark(cas, 0);
 	struct plat_thread *c = thread_new(cas, 0, slot);
 	if (!c) {
 		if (share)
