@@ -1,5 +1,6 @@
 /* Scale is behaviour: tens of thousands of files in one directory (tmpfs
- * and the rootfs), of mappings and of fds, a thousand live processes.
+ * and the rootfs), of mappings and of fds, a thousand live processes, a
+ * thousand threads in one process.
  * Each phase checks that what it made is all there, and that the cost of
  * one operation does not grow with the count: the last thousand cost at
  * most SCALE_GROWTH times the first thousand (each the cheapest of its
@@ -24,11 +25,12 @@
 
 #include "check.h"
 
-#define NFILES 50000
-#define NMAPS  20000
-#define NFDS   20000
-#define NPROCS 1000
-#define BATCH  1000
+#define NFILES	 50000
+#define NMAPS	 20000
+#define NFDS	 20000
+#define NPROCS	 1000
+#define NTHREADS 1000
+#define BATCH	 1000
 /* The last batch of an operation may cost this many times the first. */
 #define SCALE_GROWTH 8.0
 /* Slack for a batch, in ms, so tiny batches do not fail on noise. */
@@ -310,6 +312,54 @@ static void processes(void)
 	phase_done("processes", t0);
 }
 
+static pthread_barrier_t tbar;
+
+static void *thread_body(void *arg)
+{
+	/* Each makes syscalls of its own while all are alive. */
+	*(pid_t *)arg = gettid();
+	pthread_barrier_wait(&tbar);
+	return NULL;
+}
+
+static void threads(void)
+{
+	double t0 = now_ms();
+	pthread_t *th = calloc(NTHREADS, sizeof(*th));
+	pid_t *tids = calloc(NTHREADS, sizeof(*tids));
+	CHECK(th != NULL && tids != NULL);
+	CHECK_EQ(pthread_barrier_init(&tbar, NULL, NTHREADS + 1), 0);
+	pthread_attr_t at;
+	CHECK_EQ(pthread_attr_init(&at), 0);
+	CHECK_EQ(pthread_attr_setstacksize(&at, 64 << 10), 0);
+	for (int i = 0; i < NTHREADS; i++) {
+		int r = pthread_create(&th[i], &at, thread_body, &tids[i]);
+		if (r)
+			FAIL_AT("pthread_create %d: %s", i, strerror(r));
+	}
+	/* Every one is alive (each waits for main at the barrier), and
+	 * /proc/self/task lists them all with the main thread. */
+	DIR *d = opendir("/proc/self/task");
+	CHECK(d != NULL);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	CHECK(n >= NTHREADS + 1);
+	/* All alive at once: the barrier opens only with every one in. */
+	pthread_barrier_wait(&tbar);
+	for (int i = 0; i < NTHREADS; i++)
+		CHECK_EQ(pthread_join(th[i], NULL), 0);
+	for (int i = 0; i < NTHREADS; i++)
+		CHECK(tids[i] > 0 && tids[i] != getpid());
+	pthread_attr_destroy(&at);
+	pthread_barrier_destroy(&tbar);
+	free(th);
+	free(tids);
+	phase_done("threads", t0);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -323,6 +373,7 @@ int main(void)
 	mappings();
 	fds();
 	processes();
+	threads();
 	printf("scale: %d checks\n", checks);
 	return 0;
 }
