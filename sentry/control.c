@@ -1,6 +1,8 @@
 #include "sentry/control.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <jansson.h>
 #include <poll.h>
 #include <pthread.h>
@@ -115,6 +117,20 @@ static json_t *handle(json_t *req)
 	return err_reply("unknown command");
 }
 
+/* Held from reading a request to having written its reply: the sentry
+ * exits only after an answer in flight went out (control_quiesce), so a
+ * client whose container's init exits at once still hears "started". */
+static pthread_mutex_t reply_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void control_quiesce(void)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 2; /* a wedged client must not hold the exit up */
+	if (pthread_mutex_timedlock(&reply_mu, &dl) == 0)
+		pthread_mutex_unlock(&reply_mu);
+}
+
 static void *control_main(void *arg)
 {
 	int lfd = (int)(intptr_t)arg;
@@ -127,6 +143,7 @@ static void *control_main(void *arg)
 			return NULL;
 		}
 		char line[CTL_LINE_MAX];
+		pthread_mutex_lock(&reply_mu);
 		if (read_line(c, line, sizeof(line)) == 0) {
 			json_error_t je;
 			json_t *req = json_loads(line, 0, &je);
@@ -137,6 +154,7 @@ static void *control_main(void *arg)
 			json_decref(req);
 		}
 		close(c);
+		pthread_mutex_unlock(&reply_mu);
 	}
 }
 

@@ -6,4 +6,7 @@
 /* Serve the listening socket fd on a new thread. */
 int control_start(int listen_fd);
 
+/* Wait (at most 2 s) for a reply being written to go out. */
+void control_quiesce(void);
+
 #endif

@@ -335,5 +335,6 @@ int main(int argc, char **argv)
 	    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	bh_info("container %s: init exited, status %d", o.id ? o.id : "?",
 		code);
+	control_quiesce();
 	_exit(code);
 }
