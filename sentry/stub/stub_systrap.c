@@ -123,6 +123,8 @@ static inline struct sysmsg *my_slot(void)
 
 static void post(struct sysmsg *m, uint32_t ev)
 {
+	__atomic_store_n(&m->post_tsc, __builtin_ia32_rdtsc(),
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&m->state, ev, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&m->sentry_sleeping, __ATOMIC_SEQ_CST))
 		stub_syscall6(NR_FUTEX, (long)&m->state, FUTEX_WAKE, 1, 0, 0,
@@ -137,14 +139,33 @@ static uint32_t wait_cmd(struct sysmsg *m)
 	if (spin > SPIN_MAX)
 		spin = SPIN_MAX;
 	/* Yield while spinning: if the sentry thread shares our CPU it runs
-	 * at once; if not, the yield returns at once. */
-	uint64_t t0 = __builtin_ia32_rdtsc(), dt;
+	 * at once; if not, the yield returns at once. Not while the CPUs are
+	 * contended (struct sysmsg_backoff). */
+	struct sysmsg_backoff *bo =
+	    &((struct sysmsg *)SYSMSG_BASE)->stub_backoff;
+	const uint64_t t0 = __builtin_ia32_rdtsc();
+	uint64_t prev = t0;
 	uint32_t me = sysmsg_cpu();
 	__atomic_store_n(&m->stub_cpu, me, __ATOMIC_RELAXED);
-	while ((dt = __builtin_ia32_rdtsc() - t0) < spin) {
+	while (spin && sysmsg_may_spin(bo, t0)) {
+		uint64_t now = __builtin_ia32_rdtsc(), dt = now - t0;
 		uint32_t s = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
-		if (s >= SM_CMD_RESUME)
+		int answered = s >= SM_CMD_RESUME;
+		if (sysmsg_held_off(
+			prev, now, spin, answered,
+			__atomic_load_n(&m->post_tsc, __ATOMIC_RELAXED))) {
+			sysmsg_contended(bo, now, spin);
+			if (answered)
+				return s;
+			break;
+		}
+		prev = now;
+		if (answered) {
+			sysmsg_uncontended(bo);
 			return s;
+		}
+		if (dt >= spin)
+			break;
 		/* A sentry thread on this CPU runs only if we yield: no pure
 		 * spin then. */
 		if (dt < spin / 10 &&

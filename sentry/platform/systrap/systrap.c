@@ -15,10 +15,12 @@
  * one CPU; a waiter whose peer last waited on its own CPU, by rdtscp, skips
  * the pause part). Then they sleep on the slot's futex; the waker calls
  * FUTEX_WAKE only when the other side said it sleeps. With a single usable CPU
- * nobody spins. An idle or blocked guest thread costs no CPU after 35 us. Tuned
- * on the bench: against 20 us, 35 us took fork+exec from 552 to 510 us and a
- * pipe round trip from 36 to 22 us; 2 us made getpid ~8 us; 70 and 100 us
- * were worse than 35 (the spinner then takes the CPU its guest needs).
+ * nobody spins, nor for a while after a waiter found its CPU taken by other
+ * work (struct sysmsg_backoff: spinning then costs a time slice per wait). An
+ * idle or blocked guest thread costs no CPU after 35 us. Tuned on the bench:
+ * against 20 us, 35 us took fork+exec from 552 to 510 us and a pipe round trip
+ * from 36 to 22 us; 2 us made getpid ~8 us; 70 and 100 us were worse than 35
+ * (the spinner then takes the CPU its guest needs).
  *
  * ptrace is used only to set up a fresh stub (map the shared region, point
  * it at its entry) and, on kernels without PIDFD_GET_INFO, to clone one
@@ -111,8 +113,9 @@ struct plat_thread {
 	uint8_t pf_buf[2][SYSMSG_PF_MAX];
 };
 
-static uint64_t spin_iters;	       /* TSC ticks in SPIN_NS, 0 on one CPU */
-static uint8_t pf_table[SYSMSG_PF_NR]; /* sysmsg.h: what to prefetch */
+static uint64_t spin_iters; /* TSC ticks in SPIN_NS, 0 on one CPU */
+static struct sysmsg_backoff spin_backoff; /* all sentry threads' waits */
+static uint8_t pf_table[SYSMSG_PF_NR];	   /* sysmsg.h: what to prefetch */
 
 /* PIDFD_GET_INFO (Linux 6.13): the host pid behind a pidfd, in the
  * caller's pid namespace. With it a stub clones itself and hands the
@@ -539,18 +542,37 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 {
 	struct sysmsg *m = pt->m;
 	/* Spin with yields: the stub may share this CPU (then it runs at
-	 * once) or not (then the yield costs ~nothing). */
-	uint64_t c0 = __builtin_ia32_rdtsc(), dc;
+	 * once) or not (then the yield costs ~nothing). Not while the CPUs
+	 * are contended (struct sysmsg_backoff). */
+	const uint64_t c0 = __builtin_ia32_rdtsc();
+	uint64_t prev = c0;
 	uint32_t me = sysmsg_cpu();
 	atomic_store_explicit((_Atomic uint32_t *)&m->sentry_cpu, me,
 			      memory_order_relaxed);
-	while ((dc = __builtin_ia32_rdtsc() - c0) < spin_iters) {
+	while (spin_iters && sysmsg_may_spin(&spin_backoff, c0)) {
+		uint64_t now = __builtin_ia32_rdtsc(), dc = now - c0;
 		uint32_t s = atomic_load_explicit((_Atomic uint32_t *)&m->state,
 						  memory_order_acquire);
-		if (is_event(s)) {
+		bool answered = is_event(s);
+		if (sysmsg_held_off(
+			prev, now, spin_iters, answered,
+			atomic_load_explicit((_Atomic uint64_t *)&m->post_tsc,
+					     memory_order_relaxed))) {
+			sysmsg_contended(&spin_backoff, now, spin_iters);
+			if (answered) {
+				*ev = s;
+				return 0;
+			}
+			break;
+		}
+		prev = now;
+		if (answered) {
+			sysmsg_uncontended(&spin_backoff);
 			*ev = s;
 			return 0;
 		}
+		if (dc >= spin_iters)
+			break;
 		/* A stub on this CPU runs only if we yield: no pure spin. */
 		if (dc < spin_iters / SPIN_PURE_FRACTION &&
 		    atomic_load_explicit((_Atomic uint32_t *)&m->stub_cpu,
@@ -615,6 +637,8 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 static void post_cmd(struct plat_thread *pt, uint32_t cmd)
 {
 	struct sysmsg *m = pt->m;
+	atomic_store_explicit((_Atomic uint64_t *)&m->post_tsc,
+			      __builtin_ia32_rdtsc(), memory_order_relaxed);
 	atomic_store((_Atomic uint32_t *)&m->state, cmd);
 	if (atomic_load((_Atomic uint32_t *)&m->stub_sleeping))
 		syscall(SYS_futex, &m->state, FUTEX_WAKE, 1, NULL, NULL, 0);
