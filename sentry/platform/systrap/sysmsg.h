@@ -11,10 +11,10 @@
  * The region is sized for SYSMSG_SLOTS_MAX threads and mapped whole, once,
  * on both sides, but it costs only what is touched: the memfd is sparse
  * (memfd_create is VM_NORESERVE: no commit charge), so a slot's pages exist
- * from the first time its thread uses them, a few per thread (its header,
- * the data pages a syscall used, the top of its handler stack). An idle
- * single-threaded process holds a few pages of it; 256 MiB is address
- * space only. */
+ * from the first time its thread uses them, about four per thread (its
+ * header, the data pages a syscall used, its FPU image, the top of its
+ * handler stack: 16 KiB measured). An idle single-threaded process holds
+ * 16 KiB of it; 256 MiB is address space only. */
 #ifndef BULKHEAD_SYSMSG_H
 #define BULKHEAD_SYSMSG_H
 
@@ -30,6 +30,10 @@
 #define SYSMSG_REGION_SIZE (SYSMSG_SLOTS_MAX * SYSMSG_SLOT_SIZE)
 #define SYSMSG_DATA_OFF	   0x1000UL /* copy buffer, and the filter at boot */
 #define SYSMSG_DATA_SIZE   0x6000UL
+/* The thread's FPU state as the sentry last read or set it: an XSAVE
+ * image as in a signal frame (platform.h's plat_fpregs), fp_size bytes. */
+#define SYSMSG_XSTATE_OFF  0x7000UL
+#define SYSMSG_XSTATE_SIZE 0x1000UL
 #define SYSMSG_STACK_OFF   0x8000UL /* handler stack: [0x8000, 0x10000) */
 
 /* state: who owns the slot now. Events go stub -> sentry, commands
@@ -52,6 +56,9 @@ enum sysmsg_state {
 				   * send the pidfd on the fd socket; args[2]:
 				   * a fork, whose region fd is queued */
 	SM_CMD_ATOMIC = 22,	  /* stub_atomic32(args[0..3]) */
+	SM_CMD_GETFP = 23, /* the trap frame's FPU state into the image at
+			    * SYSMSG_XSTATE_OFF (unless fp_dirty: the image
+			    * is newer); ret: fp_size */
 };
 
 /* Register order: struct user_regs_struct. */
@@ -193,14 +200,15 @@ struct sysmsg {
 	uint32_t state;		  /* enum sysmsg_state; the futex word */
 	uint32_t sentry_sleeping; /* the sentry sleeps on state: wake it */
 	uint32_t stub_sleeping;	  /* the stub sleeps on state: wake it */
-	uint32_t fp_dirty;	  /* sentry changed fpregs: load them */
+	uint32_t fp_dirty;	  /* sentry changed the FPU image: load it */
 	uint32_t init_flags;	  /* SM_INIT_* for the thread's start */
 	uint32_t filter_len;	  /* BPF instructions in data, at boot */
 	uint64_t spin_iters;	  /* stub's spin budget before sleeping */
 	uint64_t post_tsc;	  /* TSC of the last post (either side) */
 	uint64_t regs[SM_NREGS];
-	uint8_t fpregs[512] __attribute__((aligned(64))); /* FXSAVE */
-	int32_t signo, code;				  /* SM_EV_FAULT */
+	uint32_t fp_size;     /* bytes of the FPU image that are state */
+	uint64_t fp_features; /* XSAVE features in it (the kernel's) */
+	int32_t signo, code;  /* SM_EV_FAULT */
 	uint64_t fault_addr;
 	uint64_t nr, args[6]; /* SM_CMD_HOSTCALL */
 	uint32_t fd_arg, pad; /* SM_CMD_HOSTCALLS_FD */

@@ -65,7 +65,7 @@
 #define START_TIMEOUT_NS   10000000000ull /* a new stub thread says READY */
 
 /* Slots below this keep their pages when their thread exits, ready for the
- * next one (at most ~200 KiB a process: a used slot holds about three
+ * next one (at most 256 KiB a process: a used slot holds about four
  * pages); above it, an exiting thread's pages go back to the host, so that
  * a burst of threads costs memory only while it lasts. That costs a punch
  * (a TLB shootdown) per exit, which processes with few threads never pay. */
@@ -77,6 +77,10 @@ _Static_assert(SYSMSG_BASE + SYSMSG_REGION_SIZE <= STUB_END &&
 	       "the shared region lies in the stub's reserved range");
 _Static_assert(sizeof(struct sysmsg) <= SYSMSG_DATA_OFF,
 	       "a slot's header fits below its data area");
+_Static_assert(SYSMSG_DATA_OFF + SYSMSG_DATA_SIZE <= SYSMSG_XSTATE_OFF &&
+		   SYSMSG_XSTATE_OFF + SYSMSG_XSTATE_SIZE <= SYSMSG_STACK_OFF &&
+		   SYSMSG_XSTATE_SIZE == PLAT_FP_MAX,
+	       "a slot's FPU image has its own page");
 _Static_assert(SYSMSG_SLOT_SIZE == 0x10000UL && SYSMSG_BASE == 0x7e0001000000UL,
 	       "stub.S computes a slot's stack from these");
 
@@ -1016,6 +1020,9 @@ static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
 	return 0;
 }
 
+static int st_get_fpregs(struct plat_thread *pt, plat_fpregs *fp);
+static int st_set_fpregs(struct plat_thread *pt, const plat_fpregs *fp);
+
 static int st_clone(struct plat_thread *pt, unsigned long flags,
 		    struct plat_thread **out)
 {
@@ -1043,9 +1050,11 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 			as_put(cas);
 		return -ENOMEM;
 	}
-	/* The child starts with the parent's FPU state. */
-	memcpy(c->m->fpregs, pt->m->fpregs, sizeof(c->m->fpregs));
-	c->m->fp_dirty = 1;
+	/* The child starts with the parent's FPU state, all of it. */
+	plat_fpregs fp;
+	int fr = st_get_fpregs(pt, &fp);
+	if (fr == 0)
+		st_set_fpregs(c, &fp);
 
 	pid_t child = 0;
 	int r;
@@ -1124,14 +1133,35 @@ started:
 
 static int st_get_fpregs(struct plat_thread *pt, plat_fpregs *fp)
 {
-	memcpy(fp, pt->m->fpregs, sizeof(*fp));
+	/* The stub copies its trap frame's state into the slot first. */
+	long n = command(pt, SM_CMD_GETFP);
+	if (n < 0)
+		return (int)n;
+	const uint8_t *img = (const uint8_t *)pt->m + SYSMSG_XSTATE_OFF;
+	uint32_t have = (uint32_t)n; /* guest-writable: bounded, read once */
+	if (have > plat_fp.size)
+		have = plat_fp.size;
+	if (have < PLAT_FP_HDR + PLAT_FP_HDR_SIZE)
+		have = 512;
+	memcpy(fp->b, img, have);
+	if (have < plat_fp.size) {
+		/* The legacy part only: the rest reads as its init state. */
+		memset(fp->b + PLAT_FP_HDR, 0, plat_fp.size - PLAT_FP_HDR);
+		if (plat_fp.size > PLAT_FP_HDR) {
+			const uint64_t bv = 3;
+			memcpy(fp->b + PLAT_FP_HDR, &bv, 8);
+		}
+	}
 	return 0;
 }
 
 static int st_set_fpregs(struct plat_thread *pt, const plat_fpregs *fp)
 {
-	memcpy(pt->m->fpregs, fp, sizeof(*fp));
-	pt->m->fp_dirty = 1;
+	struct sysmsg *m = pt->m;
+	memcpy((uint8_t *)m + SYSMSG_XSTATE_OFF, fp->b, plat_fp.size);
+	m->fp_size = plat_fp.size;
+	m->fp_features = plat_fp.features;
+	m->fp_dirty = 1;
 	return 0;
 }
 
