@@ -512,10 +512,33 @@ static int setup_frame(struct task *t, int sig, const siginfo_t *info,
 	else
 		sp -= 128; /* the red zone */
 
-	plat_fpregs fp;
+	/* The FPU state as Linux saves it: the whole XSAVE area, its size in
+	 * sw_reserved (FP_XSTATE_MAGIC1) and FP_XSTATE_MAGIC2 right after it,
+	 * so that code which reads or edits it (debuggers, JITs, libunwind)
+	 * finds what it expects, and sigreturn restores all of it. */
+	plat_fpregs fp; /* 4 KiB: sentry threads have 1 MiB stacks */
+	memset(fp.b, 0, sizeof(fp.b));
 	if (platform->get_fpregs(t->pt, &fp) < 0)
 		return -EFAULT;
-	sp -= sizeof(fp);
+	const uint32_t xsize = plat_fp.size;
+	const bool xstate = xsize > PLAT_FP_HDR;
+	memset(fp.b + PLAT_FP_SW, 0, PLAT_FP_HDR - PLAT_FP_SW);
+	if (xstate) {
+		const uint32_t sw[4] = {PLAT_FP_MAGIC1, xsize + 4,
+					(uint32_t)plat_fp.features,
+					(uint32_t)(plat_fp.features >> 32)};
+		memcpy(fp.b + PLAT_FP_SW, sw, sizeof(sw));
+		memcpy(fp.b + PLAT_FP_SW + 16, &xsize, 4);
+		/* Linux sets x87 and SSE as in use in every frame, so that
+		 * a handler editing only the legacy area is heard. */
+		uint64_t bv;
+		memcpy(&bv, fp.b + PLAT_FP_HDR, 8);
+		bv = (bv & plat_fp.features) | 3;
+		memcpy(fp.b + PLAT_FP_HDR, &bv, 8);
+		const uint32_t magic2 = PLAT_FP_MAGIC2;
+		memcpy(fp.b + xsize, &magic2, 4);
+	}
+	sp -= xstate ? xsize + 4 : xsize;
 	sp &= ~63UL;
 	uint64_t fp_addr = sp;
 	sp -= sizeof(struct rt_sigframe);
@@ -524,7 +547,8 @@ static int setup_frame(struct task *t, int sig, const siginfo_t *info,
 	struct rt_sigframe f;
 	memset(&f, 0, sizeof(f));
 	f.pretcode = sa->restorer;
-	f.uc.uc_flags = 0;
+	/* UC_FP_XSTATE, UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS, as Linux. */
+	f.uc.uc_flags = (xstate ? 1 : 0) | 2 | 4;
 	f.uc.uc_stack.ss_sp = t->altstack_sp;
 	f.uc.uc_stack.ss_size = t->altstack_size;
 	f.uc.uc_stack.ss_flags =
@@ -545,7 +569,7 @@ static int setup_frame(struct task *t, int sig, const siginfo_t *info,
 	f.info = *info;
 	f.info.si_signo = sig;
 
-	if (copy_to_user(t, fp_addr, &fp, sizeof(fp)) < 0 ||
+	if (copy_to_user(t, fp_addr, fp.b, xstate ? xsize + 4 : xsize) < 0 ||
 	    copy_to_user(t, sp, &f, sizeof(f)) < 0)
 		return -EFAULT;
 
@@ -559,11 +583,8 @@ static int setup_frame(struct task *t, int sig, const siginfo_t *info,
 	t->regs.cs = 0x33;
 	t->regs.ss = 0x2b;
 	/* Handlers start with a clean FPU, as on Linux. */
-	plat_fpregs clean;
-	memset(&clean, 0, sizeof(clean));
-	clean.cwd = 0x37f;
-	clean.mxcsr = 0x1f80;
-	platform->set_fpregs(t->pt, &clean);
+	plat_fp_default(&fp);
+	platform->set_fpregs(t->pt, &fp);
 	return 0;
 }
 
@@ -675,6 +696,51 @@ void signal_deliver(struct task *t)
 	}
 }
 
+/* The FPU state of a sigreturn frame, checked as Linux checks it: the
+ * whole XSAVE area when sw_reserved describes one that fits ours and
+ * FP_XSTATE_MAGIC2 follows it, else only the legacy area (the extended
+ * state then starts from its init state); none at all: the init state.
+ * Guest memory, read once and sanitized: it can only make the guest's own
+ * registers what it asks. */
+static int signal_restore_fp(struct task *t, uint64_t addr)
+{
+	plat_fpregs fp;
+	memset(fp.b, 0, sizeof(fp.b));
+	if (!addr) {
+		plat_fp_default(&fp);
+		return platform->set_fpregs(t->pt, &fp);
+	}
+	if (copy_from_user(t, fp.b, addr, PLAT_FP_HDR) < 0)
+		return -EFAULT;
+	uint32_t sw[5];
+	memcpy(sw, fp.b + PLAT_FP_SW, sizeof(sw));
+	uint64_t features = sw[2] | (uint64_t)sw[3] << 32;
+	const uint32_t size = sw[4];
+	uint64_t bv = 3; /* legacy only: x87 and SSE from it */
+	if (plat_fp.size > PLAT_FP_HDR && sw[0] == PLAT_FP_MAGIC1 &&
+	    size >= PLAT_FP_HDR + PLAT_FP_HDR_SIZE && size <= plat_fp.size &&
+	    size <= sw[1]) {
+		uint32_t magic2;
+		if (copy_from_user(t, &magic2, addr + size, 4) < 0)
+			return -EFAULT;
+		if (magic2 == PLAT_FP_MAGIC2) {
+			if (copy_from_user(t, fp.b + PLAT_FP_HDR,
+					   addr + PLAT_FP_HDR,
+					   size - PLAT_FP_HDR) < 0)
+				return -EFAULT;
+			/* Components it does not name start from init. */
+			memcpy(&bv, fp.b + PLAT_FP_HDR, 8);
+			bv &= features;
+		}
+	}
+	if (bv == 3)
+		memset(fp.b + PLAT_FP_HDR, 0, plat_fp.size - PLAT_FP_HDR);
+	if (plat_fp.size > PLAT_FP_HDR)
+		memcpy(fp.b + PLAT_FP_HDR, &bv, 8);
+	plat_fp_sanitize(&fp);
+	return platform->set_fpregs(t->pt, &fp);
+}
+
 long signal_sigreturn(struct task *t)
 {
 	uint64_t frame = t->regs.rsp - 8;
@@ -694,13 +760,8 @@ long signal_sigreturn(struct task *t)
 	r->eflags = (r->eflags & ~fix) | (sc->eflags & fix);
 	r->cs = 0x33;
 	r->ss = 0x2b;
-	if (sc->fpstate) {
-		plat_fpregs fp;
-		if (copy_from_user(t, &fp, sc->fpstate, sizeof(fp)) < 0)
-			process_exit_group(t, SIGSEGV);
-		fp.mxcsr &= 0xffff; /* reserved bits would make it fault */
-		platform->set_fpregs(t->pt, &fp);
-	}
+	if (signal_restore_fp(t, sc->fpstate) < 0)
+		process_exit_group(t, SIGSEGV);
 	tasklist_lock_take();
 	t->blocked = f.uc.uc_sigmask & ~SIG_KERNEL_ONLY;
 	task_recalc_work(t);

@@ -625,10 +625,8 @@ static int exec_build(struct task *t, struct exec_elf *main_elf,
 	if (err)
 		return err;
 
-	plat_fpregs fp;
-	memset(&fp, 0, sizeof(fp));
-	fp.cwd = 0x37f;	   /* FNINIT state */
-	fp.mxcsr = 0x1f80; /* all SSE exceptions masked */
+	plat_fpregs fp;	      /* 4 KiB: sentry threads have 1 MiB stacks */
+	plat_fp_default(&fp); /* FNINIT, all SSE exceptions masked */
 	err = platform->set_fpregs(t->pt, &fp);
 	if (err)
 		return err;

@@ -21,8 +21,48 @@ struct plat_thread;
 
 /* Guest register state: the x86-64 user_regs_struct, including fs_base. */
 typedef struct user_regs_struct plat_regs;
-/* Legacy FXSAVE area (512 bytes), what a signal frame needs. */
-typedef struct user_fpregs_struct plat_fpregs;
+
+/* Guest FPU state: an XSAVE image in the standard (non-compacted) format,
+ * laid out as a signal frame's fpstate is: the legacy FXSAVE area (512
+ * bytes; its sw_reserved part, bytes 464-511, is no state), the XSAVE
+ * header at 512, each extended component at its cpuid(0xd) offset. Its
+ * first plat_fp.size bytes are the state. */
+#define PLAT_FP_MAX 4096
+typedef struct {
+	uint8_t b[PLAT_FP_MAX];
+} __attribute__((aligned(64))) plat_fpregs;
+
+/* The host's FPU state for a process, as the kernel puts it in signal
+ * frames (probed once, from one): size is the XSAVE area's (xstate_size),
+ * or 512 when frames carry only the legacy area (no XSAVE, or an area
+ * larger than PLAT_FP_MAX); features the XSAVE features (xfeatures) it
+ * holds; mxcsr_mask the MXCSR bits the CPU has. Set by platform_select(). */
+struct plat_fp_info {
+	uint32_t size;
+	uint32_t mxcsr_mask;
+	uint64_t features;
+};
+extern struct plat_fp_info plat_fp;
+
+/* Offsets in a plat_fpregs image. */
+#define PLAT_FP_FCW	   0
+#define PLAT_FP_MXCSR	   24
+#define PLAT_FP_MXCSR_MASK 28
+#define PLAT_FP_XMM	   160
+#define PLAT_FP_SW	   464 /* sw_reserved: struct _fpx_sw_bytes */
+#define PLAT_FP_HDR	   512 /* XSAVE header: xstate_bv, xcomp_bv, 48 zero */
+#define PLAT_FP_HDR_SIZE   64
+#define PLAT_FP_MAGIC1	   0x46505853U
+#define PLAT_FP_MAGIC2	   0x46505845U
+
+/* The state a new program and a signal handler start with: FNINIT's x87,
+ * MXCSR 0x1f80, every register zero, every extended component init. */
+void plat_fp_default(plat_fpregs *fp);
+/* Make a guest-supplied image loadable as it stands: MXCSR without bits
+ * the CPU lacks, an XSAVE header naming only the host's features, in the
+ * standard format, with its reserved bytes zero (XRSTOR faults
+ * otherwise). */
+void plat_fp_sanitize(plat_fpregs *fp);
 
 enum plat_event_kind {
 	PLAT_EV_SYSCALL = 1, /* regs.orig_rax = nr, args in rdi.. */
@@ -71,6 +111,8 @@ struct plat_ops {
 	 * is stopped and not yet owned. */
 	int (*clone)(struct plat_thread *pt, unsigned long flags,
 		     struct plat_thread **child);
+	/* The thread's FPU state, plat_fp.size bytes of it (the rest of *fp
+	 * is left zero); set_fpregs takes a sanitized image. */
 	int (*get_fpregs)(struct plat_thread *pt, plat_fpregs *fp);
 	int (*set_fpregs)(struct plat_thread *pt, const plat_fpregs *fp);
 	/* Make run() return PLAT_EV_INTERRUPT soon; safe from any thread. */

@@ -98,19 +98,17 @@ struct k_sigaction {
 /* The compiler may call these for struct copies. */
 void *memcpy(void *d, const void *s, size_t n);
 void *memset(void *d, int c, size_t n);
+/* rep movsb/stosb: fast for the KiB of an FPU image as for a word. */
 void *memcpy(void *d, const void *s, size_t n)
 {
-	uint8_t *dp = d;
-	const uint8_t *sp = s;
-	while (n--)
-		*dp++ = *sp++;
+	void *dp = d;
+	__asm__ volatile("rep movsb" : "+D"(dp), "+S"(s), "+c"(n) : : "memory");
 	return d;
 }
 void *memset(void *d, int c, size_t n)
 {
-	uint8_t *dp = d;
-	while (n--)
-		*dp++ = (uint8_t)c;
+	void *dp = d;
+	__asm__ volatile("rep stosb" : "+D"(dp), "+c"(n) : "a"(c) : "memory");
 	return d;
 }
 
@@ -123,6 +121,8 @@ static inline struct sysmsg *my_slot(void)
 
 static void post(struct sysmsg *m, uint32_t ev)
 {
+	__atomic_store_n(&m->post_tsc, __builtin_ia32_rdtsc(),
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&m->state, ev, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&m->sentry_sleeping, __ATOMIC_SEQ_CST))
 		stub_syscall6(NR_FUTEX, (long)&m->state, FUTEX_WAKE, 1, 0, 0,
@@ -137,14 +137,33 @@ static uint32_t wait_cmd(struct sysmsg *m)
 	if (spin > SPIN_MAX)
 		spin = SPIN_MAX;
 	/* Yield while spinning: if the sentry thread shares our CPU it runs
-	 * at once; if not, the yield returns at once. */
-	uint64_t t0 = __builtin_ia32_rdtsc(), dt;
+	 * at once; if not, the yield returns at once. Not while the CPUs are
+	 * contended (struct sysmsg_backoff). */
+	struct sysmsg_backoff *bo =
+	    &((struct sysmsg *)SYSMSG_BASE)->stub_backoff;
+	const uint64_t t0 = __builtin_ia32_rdtsc();
+	uint64_t prev = t0;
 	uint32_t me = sysmsg_cpu();
 	__atomic_store_n(&m->stub_cpu, me, __ATOMIC_RELAXED);
-	while ((dt = __builtin_ia32_rdtsc() - t0) < spin) {
+	while (spin && sysmsg_may_spin(bo, t0)) {
+		uint64_t now = __builtin_ia32_rdtsc(), dt = now - t0;
 		uint32_t s = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
-		if (s >= SM_CMD_RESUME)
+		int answered = s >= SM_CMD_RESUME;
+		if (sysmsg_held_off(
+			prev, now, spin, answered,
+			__atomic_load_n(&m->post_tsc, __ATOMIC_RELAXED))) {
+			sysmsg_contended(bo, now, spin);
+			if (answered)
+				return s;
+			break;
+		}
+		prev = now;
+		if (answered) {
+			sysmsg_uncontended(bo);
 			return s;
+		}
+		if (dt >= spin)
+			break;
 		/* A sentry thread on this CPU runs only if we yield: no pure
 		 * spin then. */
 		if (dt < spin / 10 &&
@@ -253,10 +272,45 @@ static long hostcall(const struct sysmsg *m, const uint64_t *a)
 			     (long)a[3], (long)a[4], (long)a[5]);
 }
 
+#define FP_SW	  464 /* sw_reserved in an FXSAVE/XSAVE image */
+#define FP_HDR	  512 /* the XSAVE header */
+#define FP_MAGIC1 0x46505853U
+#define FP_MAGIC2 0x46505845U
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* The bytes of state in the kernel's frame fpstate fx: its XSAVE area's
+ * size when sw_reserved says it has one (and it fits the slot's image),
+ * else the legacy 512. The kernel wrote them; the stub reads them before
+ * the guest runs again. */
+static uint32_t frame_fp_size(const uint8_t *fx)
+{
+	uint32_t n = rd32(fx + FP_SW + 16);
+	if (rd32(fx + FP_SW) != FP_MAGIC1 || n < FP_HDR + 64 ||
+	    n > SYSMSG_XSTATE_SIZE - 4)
+		return 512;
+	return n;
+}
+
+/* Copy src to dst (n bytes of FPU image) but their sw_reserved parts,
+ * which say what each buffer is rather than hold state. */
+static void fp_copy_state(uint8_t *dst, const uint8_t *src, uint32_t n)
+{
+	memcpy(dst, src, FP_SW);
+	if (n > FP_HDR)
+		memcpy(dst + FP_HDR, src + FP_HDR, n - FP_HDR);
+}
+
 /* Host syscalls and memory copies for the sentry, until it says resume.
  * The sentry checked copy ranges against the guest's mappings; a guest that
- * unmapped them behind its back only faults itself. */
-static void serve(struct sysmsg *m)
+ * unmapped them behind its back only faults itself. fx: the trap frame's
+ * FPU state, NULL on a thread's first entry. */
+static void serve(struct sysmsg *m, uint8_t *fx)
 {
 	for (;;) {
 		uint32_t cmd = wait_cmd(m);
@@ -336,6 +390,18 @@ static void serve(struct sysmsg *m)
 				r = -5;
 			}
 			m->ret = r;
+			break;
+		}
+		case SM_CMD_GETFP: {
+			/* Read on demand: no trap pays for copying 2.5 KiB of
+			 * FPU state the sentry rarely wants. */
+			uint8_t *img = (uint8_t *)m + SYSMSG_XSTATE_OFF;
+			if (fx && !m->fp_dirty) {
+				uint32_t n = frame_fp_size(fx);
+				memcpy(img, fx, n);
+				m->fp_size = n;
+			}
+			m->ret = m->fp_size;
 			break;
 		}
 		case SM_CMD_ATOMIC:
@@ -460,8 +526,7 @@ void stub_systrap_handler(int sig, void *si, void *ucv)
 	}
 	m->in_handler = 1;
 	mc_to_regs(&uc->mc, m);
-	if (uc->mc.fpstate)
-		memcpy(m->fpregs, (void *)uc->mc.fpstate, 512);
+	uint8_t *fx = (uint8_t *)uc->mc.fpstate;
 	uint32_t ev;
 	int32_t code = *(int32_t *)((char *)si + 8);
 	if (sig == SIGSYS) {
@@ -481,13 +546,21 @@ void stub_systrap_handler(int sig, void *si, void *ucv)
 		ev = SM_EV_FAULT;
 	}
 	post(m, ev);
-	serve(m);
+	serve(m, fx);
 	regs_to_mc(m, &uc->mc);
 	set_fs(m);
-	if (m->fp_dirty && uc->mc.fpstate) {
-		memcpy((void *)uc->mc.fpstate, m->fpregs, 512);
-		if (uc->uc_flags & 1) /* UC_FP_XSTATE: keep x87/SSE in use */
-			*(uint64_t *)(uc->mc.fpstate + 512) |= 3;
+	if (m->fp_dirty && fx) {
+		/* The sentry's image into the kernel's frame, which keeps its
+		 * own sw_reserved and MAGIC2: rt_sigreturn loads it all. An
+		 * image of the legacy part only leaves the rest in its init
+		 * state, as Linux does for a legacy frame. */
+		const uint8_t *img = (const uint8_t *)m + SYSMSG_XSTATE_OFF;
+		uint32_t n = frame_fp_size(fx), have = m->fp_size;
+		if (have < n)
+			n = have < FP_HDR + 64 ? 512 : have;
+		fp_copy_state(fx, img, n);
+		if (n == 512 && frame_fp_size(fx) > 512)
+			*(uint64_t *)(fx + FP_HDR) &= 3;
 		m->fp_dirty = 0;
 	}
 	m->in_handler = 0;
@@ -540,34 +613,39 @@ void stub_systrap_main(void)
 	m->cur_fs_base = ~0ULL;
 	m->in_handler = 1;
 	post(m, SM_EV_READY);
-	serve(m);
+	serve(m, NULL);
 	m->in_handler = 0;
-	/* The FP image goes at the bottom of the handler stack, far below
-	 * this frame: when rt_sigreturn's FXRSTOR takes a page fault, the
-	 * kernel faults in a whole XSAVE area's size (2.5 KiB here, 11 KiB
-	 * with AMX) from it before it retries, and fails the sigreturn if
-	 * any of that is unmapped; from the top of the slot that reached
-	 * into the next slot, or past the region for the last one. */
-	uint8_t *fp = (uint8_t *)m + SYSMSG_STACK_OFF;
 	struct k_sigframe f;
 	memset(&f, 0, sizeof(f));
 	regs_to_mc(m, &f.uc.mc);
 	f.uc.mc.cs = 0x33;
 	f.uc.mc.ss = 0x2b;
 	if (m->fp_dirty) {
-		memcpy(fp, m->fpregs, 512);
-		/* A legacy FXSAVE image only: the sw_reserved bytes of the
-		 * kernel frame it came from (FP_XSTATE_MAGIC1) would make
-		 * rt_sigreturn look for an XSAVE area and its MAGIC2 past
-		 * these 512 bytes (with the image at the top of the slot, as
-		 * it was: past the end of the region for the last slot, a
-		 * SIGSEGV at rt_sigreturn that killed the process at its 64th
-		 * thread when there were 64 slots). */
-		memset(fp + 464, 0, 512 - 464);
-		/* MXCSR bits the CPU does not have make FXRSTOR fault (a
-		 * failed sigreturn): keep those the image's MXCSR_MASK has,
-		 * which the kernel's own XSAVE wrote (0: the default). */
-		uint32_t mask = *(uint32_t *)(fp + 28);
+		/* rt_sigreturn loads the sentry's image in place, in its own
+		 * page below the handler stack: when the load takes a page
+		 * fault the kernel faults in a whole XSAVE area's size from
+		 * it before it retries, and fails the sigreturn if any of that
+		 * is unmapped (from the top of the slot, where the image once
+		 * was, that went past the end of the region for the last slot:
+		 * the process died at its 64th thread). sw_reserved and MAGIC2
+		 * say what it is; with less than an XSAVE area it is a legacy
+		 * image, whose MAGIC1 would make the kernel look for one. */
+		uint8_t *fp = (uint8_t *)m + SYSMSG_XSTATE_OFF;
+		uint32_t n = m->fp_size;
+		memset(fp + FP_SW, 0, FP_HDR - FP_SW);
+		if (n >= FP_HDR + 64 && n <= SYSMSG_XSTATE_SIZE - 4) {
+			const uint32_t sw[5] = {
+			    FP_MAGIC1, n + 4, (uint32_t)m->fp_features,
+			    (uint32_t)(m->fp_features >> 32), n};
+			memcpy(fp + FP_SW, sw, sizeof(sw));
+			const uint32_t magic2 = FP_MAGIC2;
+			memcpy(fp + n, &magic2, 4);
+			f.uc.uc_flags = 1; /* UC_FP_XSTATE */
+		}
+		/* MXCSR bits the CPU does not have make the load fault (a
+		 * failed sigreturn): keep those the image's MXCSR_MASK has
+		 * (0: the default). */
+		uint32_t mask = rd32(fp + 28);
 		*(uint32_t *)(fp + 24) &= mask ? mask : 0xffbf;
 		f.uc.mc.fpstate = (uint64_t)fp;
 		m->fp_dirty = 0;

@@ -7,6 +7,7 @@
  * Guest syscalls never reach the host kernel here: under SYSEMU the kernel
  * skips the syscall before seccomp would even see it. The stub's own seccomp
  * filter therefore only has to allow what the gate runs, from the gate. */
+#include <elf.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -348,14 +349,65 @@ static int pt_clone(struct plat_thread *pt, unsigned long flags,
 	return 0;
 }
 
+/* The size of NT_X86_XSTATE (the kernel takes it whole or not at all),
+ * learnt from the first read; 0: only the legacy area, through
+ * GETFPREGS (no XSAVE in frames, or a regset larger than a plat_fpregs). */
+#define XSTATE_UNKNOWN UINT32_MAX
+static _Atomic uint32_t xstate_len = XSTATE_UNKNOWN;
+
+static uint32_t xstate_regset_len(pid_t tid)
+{
+	uint32_t len = atomic_load(&xstate_len);
+	if (len != XSTATE_UNKNOWN)
+		return len;
+	uint8_t probe[4 * PLAT_FP_MAX] __attribute__((aligned(64)));
+	struct iovec iov = {probe, sizeof(probe)};
+	len = 0;
+	if (plat_fp.size > PLAT_FP_HDR &&
+	    ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov) == 0 &&
+	    iov.iov_len >= plat_fp.size && iov.iov_len <= PLAT_FP_MAX)
+		len = (uint32_t)iov.iov_len;
+	atomic_store(&xstate_len, len);
+	return len;
+}
+
 static int pt_get_fpregs(struct plat_thread *pt, plat_fpregs *fp)
 {
-	return ptrace(PTRACE_GETFPREGS, pt->tid, 0, fp) < 0 ? -errno : 0;
+	uint32_t len = xstate_regset_len(pt->tid);
+	if (len) {
+		struct iovec iov = {fp->b, len};
+		return ptrace(PTRACE_GETREGSET, pt->tid, NT_X86_XSTATE, &iov) <
+			       0
+			   ? -errno
+			   : 0;
+	}
+	struct user_fpregs_struct u;
+	if (ptrace(PTRACE_GETFPREGS, pt->tid, 0, &u) < 0)
+		return -errno;
+	memcpy(fp->b, &u, sizeof(u));
+	if (plat_fp.size > PLAT_FP_HDR) {
+		/* x87 and SSE only; the rest reads as its init state. */
+		memset(fp->b + PLAT_FP_HDR, 0, plat_fp.size - PLAT_FP_HDR);
+		const uint64_t bv = 3;
+		memcpy(fp->b + PLAT_FP_HDR, &bv, 8);
+	}
+	return 0;
 }
 
 static int pt_set_fpregs(struct plat_thread *pt, const plat_fpregs *fp)
 {
-	return ptrace(PTRACE_SETFPREGS, pt->tid, 0, fp) < 0 ? -errno : 0;
+	uint32_t len = xstate_regset_len(pt->tid);
+	if (len) {
+		/* The kernel only reads it. */
+		struct iovec iov = {(void *)fp->b, len};
+		return ptrace(PTRACE_SETREGSET, pt->tid, NT_X86_XSTATE, &iov) <
+			       0
+			   ? -errno
+			   : 0;
+	}
+	struct user_fpregs_struct u;
+	memcpy(&u, fp->b, sizeof(u));
+	return ptrace(PTRACE_SETFPREGS, pt->tid, 0, &u) < 0 ? -errno : 0;
 }
 
 static void pt_interrupt(struct plat_thread *pt)

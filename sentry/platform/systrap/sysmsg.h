@@ -11,10 +11,10 @@
  * The region is sized for SYSMSG_SLOTS_MAX threads and mapped whole, once,
  * on both sides, but it costs only what is touched: the memfd is sparse
  * (memfd_create is VM_NORESERVE: no commit charge), so a slot's pages exist
- * from the first time its thread uses them, a few per thread (its header,
- * the data pages a syscall used, the top of its handler stack). An idle
- * single-threaded process holds a few pages of it; 256 MiB is address
- * space only. */
+ * from the first time its thread uses them, about four per thread (its
+ * header, the data pages a syscall used, its FPU image, the top of its
+ * handler stack: 16 KiB measured). An idle single-threaded process holds
+ * 16 KiB of it; 256 MiB is address space only. */
 #ifndef BULKHEAD_SYSMSG_H
 #define BULKHEAD_SYSMSG_H
 
@@ -30,6 +30,10 @@
 #define SYSMSG_REGION_SIZE (SYSMSG_SLOTS_MAX * SYSMSG_SLOT_SIZE)
 #define SYSMSG_DATA_OFF	   0x1000UL /* copy buffer, and the filter at boot */
 #define SYSMSG_DATA_SIZE   0x6000UL
+/* The thread's FPU state as the sentry last read or set it: an XSAVE
+ * image as in a signal frame (platform.h's plat_fpregs), fp_size bytes. */
+#define SYSMSG_XSTATE_OFF  0x7000UL
+#define SYSMSG_XSTATE_SIZE 0x1000UL
 #define SYSMSG_STACK_OFF   0x8000UL /* handler stack: [0x8000, 0x10000) */
 
 /* state: who owns the slot now. Events go stub -> sentry, commands
@@ -52,6 +56,9 @@ enum sysmsg_state {
 				   * send the pidfd on the fd socket; args[2]:
 				   * a fork, whose region fd is queued */
 	SM_CMD_ATOMIC = 22,	  /* stub_atomic32(args[0..3]) */
+	SM_CMD_GETFP = 23, /* the trap frame's FPU state into the image at
+			    * SYSMSG_XSTATE_OFF (unless fp_dirty: the image
+			    * is newer); ret: fp_size */
 };
 
 /* Register order: struct user_regs_struct. */
@@ -125,6 +132,61 @@ static inline uint32_t sysmsg_cpu(void)
 	return c & 0xfff;
 }
 
+/* Contention backoff for the spin part of a wait, one per side: the
+ * sentry's is global, a stub's is its process's (in slot 0). A waiter
+ * that was off its CPU for longer than its whole spin budget while it
+ * spun (preempted, or a sched_yield that ran another task's time slice),
+ * with the peer's answer not there or posted long before (post_tsc), is
+ * on a CPU that other work wants: a CPU-bound neighbour, an overloaded
+ * machine. Spinning there costs a time slice (milliseconds) per wait,
+ * because a spinner is not asleep and the peer's answer does not wake
+ * it; a sleeper's futex wake preempts the other work at once. So then
+ * waits sleep at once, as on a single CPU, for a window of 0.2 ms that
+ * doubles each time it happens again, up to 128 ms; a clean spin clears
+ * it. Measured on 2 vCPUs kept busy by two CPU hogs (manythreads, threads
+ * on systrap): 42-51 s and 17-19 s spinning as before, 14 s and 6-7 s with
+ * this, 2.5-4 s and 2-2.5 s never spinning (which makes an idle getpid
+ * 64 us instead of 2.3). A 1 ms first window gave 6-8 s and 2-3 s loaded
+ * but cost more idle (manythreads 0.65 -> 1.1-1.3 s, against 0.85-1 s).
+ * Relaxed atomics: a heuristic, and the stub's is guest-writable (that
+ * only slows the guest down). */
+struct sysmsg_backoff {
+	uint64_t until;	 /* TSC: no spinning before this */
+	uint64_t window; /* TSC ticks of the last window, 0: none */
+};
+
+static inline int sysmsg_may_spin(struct sysmsg_backoff *b, uint64_t now)
+{
+	return (int64_t)(now - __atomic_load_n(&b->until, __ATOMIC_RELAXED)) >=
+	       0;
+}
+
+/* budget: the spin budget in TSC ticks. */
+static inline void sysmsg_contended(struct sysmsg_backoff *b, uint64_t now,
+				    uint64_t budget)
+{
+	uint64_t w = __atomic_load_n(&b->window, __ATOMIC_RELAXED);
+	uint64_t lo = budget * 6, hi = budget * 3700; /* ~0.2, ~128 ms */
+	w = w < lo ? lo : w * 2 > hi ? hi : w * 2;
+	__atomic_store_n(&b->window, w, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->until, now + w, __ATOMIC_RELAXED);
+}
+
+static inline void sysmsg_uncontended(struct sysmsg_backoff *b)
+{
+	if (__atomic_load_n(&b->window, __ATOMIC_RELAXED))
+		__atomic_store_n(&b->window, 0, __ATOMIC_RELAXED);
+}
+
+/* Whether a waiter back on its CPU at now, after last looking at prev,
+ * was held off by other work: see struct sysmsg_backoff. */
+static inline int sysmsg_held_off(uint64_t prev, uint64_t now, uint64_t budget,
+				  int answered, uint64_t posted)
+{
+	return now - prev > budget &&
+	       (!answered || (int64_t)(now - posted) > (int64_t)budget);
+}
+
 /* One entry of SM_CMD_HOSTCALLS_FD. */
 struct sysmsg_call {
 	uint64_t nr, a[6];
@@ -138,13 +200,15 @@ struct sysmsg {
 	uint32_t state;		  /* enum sysmsg_state; the futex word */
 	uint32_t sentry_sleeping; /* the sentry sleeps on state: wake it */
 	uint32_t stub_sleeping;	  /* the stub sleeps on state: wake it */
-	uint32_t fp_dirty;	  /* sentry changed fpregs: load them */
+	uint32_t fp_dirty;	  /* sentry changed the FPU image: load it */
 	uint32_t init_flags;	  /* SM_INIT_* for the thread's start */
 	uint32_t filter_len;	  /* BPF instructions in data, at boot */
 	uint64_t spin_iters;	  /* stub's spin budget before sleeping */
+	uint64_t post_tsc;	  /* TSC of the last post (either side) */
 	uint64_t regs[SM_NREGS];
-	uint8_t fpregs[512] __attribute__((aligned(64))); /* FXSAVE */
-	int32_t signo, code;				  /* SM_EV_FAULT */
+	uint32_t fp_size;     /* bytes of the FPU image that are state */
+	uint64_t fp_features; /* XSAVE features in it (the kernel's) */
+	int32_t signo, code;  /* SM_EV_FAULT */
 	uint64_t fault_addr;
 	uint64_t nr, args[6]; /* SM_CMD_HOSTCALL */
 	uint32_t fd_arg, pad; /* SM_CMD_HOSTCALLS_FD */
@@ -166,6 +230,8 @@ struct sysmsg {
 	 * the sentry's log only (the guest can write these too). */
 	uint32_t died_sig;
 	uint64_t died_rip, died_addr;
+	/* Slot 0's: the stub process's spin backoff (all its threads). */
+	struct sysmsg_backoff stub_backoff;
 	struct sysmsg_pf pf[2];
 	uint8_t pf_table[SYSMSG_PF_NR];
 };

@@ -15,10 +15,12 @@
  * one CPU; a waiter whose peer last waited on its own CPU, by rdtscp, skips
  * the pause part). Then they sleep on the slot's futex; the waker calls
  * FUTEX_WAKE only when the other side said it sleeps. With a single usable CPU
- * nobody spins. An idle or blocked guest thread costs no CPU after 35 us. Tuned
- * on the bench: against 20 us, 35 us took fork+exec from 552 to 510 us and a
- * pipe round trip from 36 to 22 us; 2 us made getpid ~8 us; 70 and 100 us
- * were worse than 35 (the spinner then takes the CPU its guest needs).
+ * nobody spins, nor for a while after a waiter found its CPU taken by other
+ * work (struct sysmsg_backoff: spinning then costs a time slice per wait). An
+ * idle or blocked guest thread costs no CPU after 35 us. Tuned on the bench:
+ * against 20 us, 35 us took fork+exec from 552 to 510 us and a pipe round trip
+ * from 36 to 22 us; 2 us made getpid ~8 us; 70 and 100 us were worse than 35
+ * (the spinner then takes the CPU its guest needs).
  *
  * ptrace is used only to set up a fresh stub (map the shared region, point
  * it at its entry) and, on kernels without PIDFD_GET_INFO, to clone one
@@ -63,7 +65,7 @@
 #define START_TIMEOUT_NS   10000000000ull /* a new stub thread says READY */
 
 /* Slots below this keep their pages when their thread exits, ready for the
- * next one (at most ~200 KiB a process: a used slot holds about three
+ * next one (at most 256 KiB a process: a used slot holds about four
  * pages); above it, an exiting thread's pages go back to the host, so that
  * a burst of threads costs memory only while it lasts. That costs a punch
  * (a TLB shootdown) per exit, which processes with few threads never pay. */
@@ -75,6 +77,10 @@ _Static_assert(SYSMSG_BASE + SYSMSG_REGION_SIZE <= STUB_END &&
 	       "the shared region lies in the stub's reserved range");
 _Static_assert(sizeof(struct sysmsg) <= SYSMSG_DATA_OFF,
 	       "a slot's header fits below its data area");
+_Static_assert(SYSMSG_DATA_OFF + SYSMSG_DATA_SIZE <= SYSMSG_XSTATE_OFF &&
+		   SYSMSG_XSTATE_OFF + SYSMSG_XSTATE_SIZE <= SYSMSG_STACK_OFF &&
+		   SYSMSG_XSTATE_SIZE == PLAT_FP_MAX,
+	       "a slot's FPU image has its own page");
 _Static_assert(SYSMSG_SLOT_SIZE == 0x10000UL && SYSMSG_BASE == 0x7e0001000000UL,
 	       "stub.S computes a slot's stack from these");
 
@@ -111,8 +117,9 @@ struct plat_thread {
 	uint8_t pf_buf[2][SYSMSG_PF_MAX];
 };
 
-static uint64_t spin_iters;	       /* TSC ticks in SPIN_NS, 0 on one CPU */
-static uint8_t pf_table[SYSMSG_PF_NR]; /* sysmsg.h: what to prefetch */
+static uint64_t spin_iters; /* TSC ticks in SPIN_NS, 0 on one CPU */
+static struct sysmsg_backoff spin_backoff; /* all sentry threads' waits */
+static uint8_t pf_table[SYSMSG_PF_NR];	   /* sysmsg.h: what to prefetch */
 
 /* PIDFD_GET_INFO (Linux 6.13): the host pid behind a pidfd, in the
  * caller's pid namespace. With it a stub clones itself and hands the
@@ -539,18 +546,37 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 {
 	struct sysmsg *m = pt->m;
 	/* Spin with yields: the stub may share this CPU (then it runs at
-	 * once) or not (then the yield costs ~nothing). */
-	uint64_t c0 = __builtin_ia32_rdtsc(), dc;
+	 * once) or not (then the yield costs ~nothing). Not while the CPUs
+	 * are contended (struct sysmsg_backoff). */
+	const uint64_t c0 = __builtin_ia32_rdtsc();
+	uint64_t prev = c0;
 	uint32_t me = sysmsg_cpu();
 	atomic_store_explicit((_Atomic uint32_t *)&m->sentry_cpu, me,
 			      memory_order_relaxed);
-	while ((dc = __builtin_ia32_rdtsc() - c0) < spin_iters) {
+	while (spin_iters && sysmsg_may_spin(&spin_backoff, c0)) {
+		uint64_t now = __builtin_ia32_rdtsc(), dc = now - c0;
 		uint32_t s = atomic_load_explicit((_Atomic uint32_t *)&m->state,
 						  memory_order_acquire);
-		if (is_event(s)) {
+		bool answered = is_event(s);
+		if (sysmsg_held_off(
+			prev, now, spin_iters, answered,
+			atomic_load_explicit((_Atomic uint64_t *)&m->post_tsc,
+					     memory_order_relaxed))) {
+			sysmsg_contended(&spin_backoff, now, spin_iters);
+			if (answered) {
+				*ev = s;
+				return 0;
+			}
+			break;
+		}
+		prev = now;
+		if (answered) {
+			sysmsg_uncontended(&spin_backoff);
 			*ev = s;
 			return 0;
 		}
+		if (dc >= spin_iters)
+			break;
 		/* A stub on this CPU runs only if we yield: no pure spin. */
 		if (dc < spin_iters / SPIN_PURE_FRACTION &&
 		    atomic_load_explicit((_Atomic uint32_t *)&m->stub_cpu,
@@ -615,6 +641,8 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 static void post_cmd(struct plat_thread *pt, uint32_t cmd)
 {
 	struct sysmsg *m = pt->m;
+	atomic_store_explicit((_Atomic uint64_t *)&m->post_tsc,
+			      __builtin_ia32_rdtsc(), memory_order_relaxed);
 	atomic_store((_Atomic uint32_t *)&m->state, cmd);
 	if (atomic_load((_Atomic uint32_t *)&m->stub_sleeping))
 		syscall(SYS_futex, &m->state, FUTEX_WAKE, 1, NULL, NULL, 0);
@@ -992,6 +1020,9 @@ static int clone_by_stub(struct plat_thread *pt, unsigned long hflags,
 	return 0;
 }
 
+static int st_get_fpregs(struct plat_thread *pt, plat_fpregs *fp);
+static int st_set_fpregs(struct plat_thread *pt, const plat_fpregs *fp);
+
 static int st_clone(struct plat_thread *pt, unsigned long flags,
 		    struct plat_thread **out)
 {
@@ -1019,9 +1050,11 @@ static int st_clone(struct plat_thread *pt, unsigned long flags,
 			as_put(cas);
 		return -ENOMEM;
 	}
-	/* The child starts with the parent's FPU state. */
-	memcpy(c->m->fpregs, pt->m->fpregs, sizeof(c->m->fpregs));
-	c->m->fp_dirty = 1;
+	/* The child starts with the parent's FPU state, all of it. */
+	plat_fpregs fp;
+	int fr = st_get_fpregs(pt, &fp);
+	if (fr == 0)
+		st_set_fpregs(c, &fp);
 
 	pid_t child = 0;
 	int r;
@@ -1100,14 +1133,35 @@ started:
 
 static int st_get_fpregs(struct plat_thread *pt, plat_fpregs *fp)
 {
-	memcpy(fp, pt->m->fpregs, sizeof(*fp));
+	/* The stub copies its trap frame's state into the slot first. */
+	long n = command(pt, SM_CMD_GETFP);
+	if (n < 0)
+		return (int)n;
+	const uint8_t *img = (const uint8_t *)pt->m + SYSMSG_XSTATE_OFF;
+	uint32_t have = (uint32_t)n; /* guest-writable: bounded, read once */
+	if (have > plat_fp.size)
+		have = plat_fp.size;
+	if (have < PLAT_FP_HDR + PLAT_FP_HDR_SIZE)
+		have = 512;
+	memcpy(fp->b, img, have);
+	if (have < plat_fp.size) {
+		/* The legacy part only: the rest reads as its init state. */
+		memset(fp->b + PLAT_FP_HDR, 0, plat_fp.size - PLAT_FP_HDR);
+		if (plat_fp.size > PLAT_FP_HDR) {
+			const uint64_t bv = 3;
+			memcpy(fp->b + PLAT_FP_HDR, &bv, 8);
+		}
+	}
 	return 0;
 }
 
 static int st_set_fpregs(struct plat_thread *pt, const plat_fpregs *fp)
 {
-	memcpy(pt->m->fpregs, fp, sizeof(*fp));
-	pt->m->fp_dirty = 1;
+	struct sysmsg *m = pt->m;
+	memcpy((uint8_t *)m + SYSMSG_XSTATE_OFF, fp->b, plat_fp.size);
+	m->fp_size = plat_fp.size;
+	m->fp_features = plat_fp.features;
+	m->fp_dirty = 1;
 	return 0;
 }
 
