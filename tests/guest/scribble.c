@@ -1,11 +1,12 @@
 /* A guest that scribbles over the systrap platform's shared pages. They
- * live at SYSMSG_BASE in every guest address space (64 slots of 64 KiB, one
- * per thread), and the guest can write them by design: the guest kernel
- * must treat everything in them as untrusted. A child writes random bytes
- * over the whole region from one thread while another makes syscalls; the
- * child may die in any way, but the parent, and the sandbox, must survive:
- * its own syscalls work, it can fork and exec again. Natively (and on the
- * ptrace platform) the region is unmapped and the scribbler only faults.
+ * live at SYSMSG_BASE in every guest address space (up to 4,096 slots of
+ * 64 KiB, one per thread; this scribbles over the first 64, the ones in
+ * use and their free neighbours), and the guest can write them by design: the
+ * guest kernel must treat everything in them as untrusted. A child writes
+ * random bytes over the whole region from one thread while another makes
+ * syscalls; the child may die in any way, but the parent, and the sandbox, must
+ * survive: its own syscalls work, it can fork and exec again. Natively (and on
+ * the ptrace platform) the region is unmapped and the scribbler only faults.
  * Three rounds, each a fresh child. */
 #include <fcntl.h>
 #include <pthread.h>
