@@ -16,6 +16,7 @@
 #include "sentry/kernel/pid.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
+#include "sentry/net/socket.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
 
@@ -173,6 +174,7 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 	else if (gethostname(kernel.hostname, sizeof(kernel.hostname)) < 0)
 		strcpy(kernel.hostname, "localhost");
 	syscall_init();
+	net_init();
 	if (platform->set_prefetch) {
 		uint8_t pf[SYSCALL_MAX];
 		syscall_prefetch_table(pf, sizeof(pf));

@@ -125,8 +125,8 @@ static long sys_pwrite64(struct task *t, const uint64_t a[6])
  * too many is EINVAL, then any negative length EINVAL, then any range
  * outside the user half EFAULT, all before any I/O. *out is fast (a
  * caller's array of UIO_FASTIOV) or malloc'd. */
-static long import_iovec(struct task *t, uint64_t uiov, uint64_t cnt,
-			 struct iovec *fast, struct iovec **out)
+long import_iovec(struct task *t, uint64_t uiov, uint64_t cnt,
+		  struct iovec *fast, struct iovec **out)
 {
 	if (cnt > IOV_MAX)
 		return -EINVAL;

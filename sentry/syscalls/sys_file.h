@@ -28,6 +28,14 @@ int get_path(struct task *t, uint64_t uaddr, char *buf, bool allow_empty);
 /* Install f at the lowest free fd; drops the caller's reference. */
 long install_file(struct task *t, struct file *f, bool cloexec);
 
+/* Copy in and check a guest iovec array as Linux's import_iovec: more
+ * than IOV_MAX or a negative length EINVAL, a range outside the user half
+ * EFAULT, all before any I/O. *out is fast (UIO_FASTIOV entries) or
+ * malloc'd: the caller frees it when it is not fast, on error too. */
+struct iovec;
+long import_iovec(struct task *t, uint64_t uiov, uint64_t cnt,
+		  struct iovec *fast, struct iovec **out);
+
 /* Handlers, by file. */
 #define H(name) long name(struct task *t, const uint64_t a[6])
 /* sys_stat.c */
