@@ -202,6 +202,9 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 		return -EINVAL;
 	if ((flags & CSIGNAL) > BH_NSIG)
 		return -EINVAL;
+	/* As Linux: init has no parent in the sandbox to give a child. */
+	if ((flags & CLONE_PARENT) && parent == kernel.init)
+		return -EINVAL;
 	bool thread = flags & CLONE_THREAD;
 	/* CLONE_VM without CLONE_THREAD (vfork, posix_spawn): the child runs
 	 * in another stub process that shares the memory; task_exec_begin()
@@ -299,7 +302,12 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 				p->cmdline_len = parent->cmdline_len;
 			}
 		}
-		p->exit_signal = (int)(flags & CSIGNAL);
+		/* CLONE_PARENT: a sibling of the caller, announced to the
+		 * parent as the caller would be, whatever the flags ask (as
+		 * Linux: no way to send an arbitrary signal to init). */
+		p->exit_signal = (flags & CLONE_PARENT)
+				     ? parent->exit_signal
+				     : (int)(flags & CSIGNAL);
 		p->mm = cr.mm;
 		cr.mm = NULL;
 		c = task_alloc(p, cr.pid);
@@ -503,6 +511,9 @@ static void reparent_children(struct process *p)
 			continue;
 		}
 		c->parent = reaper;
+		/* As Linux's reparent_leader: the reaper hears SIGCHLD, not
+		 * the exit signal the old parent chose. */
+		c->exit_signal = SIGCHLD;
 		list_add_tail(&c->sibling, &reaper->children);
 		if (c->state == PROC_ZOMBIE) {
 			waitq_wake_all(&reaper->child_wait);

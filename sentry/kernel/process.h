@@ -92,6 +92,9 @@ struct process {
 
 	enum process_state state;
 	bool group_exiting;
+	/* tasklist: a fault it could not handle made the sandbox's init
+	 * mortal (Linux clears SIGNAL_UNKILLABLE in force_sig_info). */
+	bool init_killable;
 	/* The thread in execve that waits for its siblings to die (Linux's
 	 * de_thread): every other thread stops. Not group_exiting, so a
 	 * SIGKILL or exit_group meanwhile still ends the whole group. */

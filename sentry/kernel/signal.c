@@ -250,6 +250,23 @@ static struct task *pick_target(struct process *p, int sig)
 	return NULL;
 }
 
+/* The sandbox's init is a PID-namespace init: signals whose action is
+ * the default never reach it, except SIGKILL and SIGSTOP sent from outside
+ * the sandbox (the control socket: no sender) or by the kernel itself (a
+ * positive si_code), as Linux's SIGNAL_UNKILLABLE. So a child's kill(1,
+ * SIGKILL), a stray SIGPIPE exit signal or SIGTERM without a handler
+ * leaves init alone, and `docker stop` falls back to SIGKILL. tasklist
+ * held. */
+static bool init_protected(struct process *p, int sig, const siginfo_t *info)
+{
+	if (p != kernel.init || p->init_killable ||
+	    p->sigactions[sig - 1].handler != (uint64_t)(uintptr_t)SIG_DFL)
+		return false;
+	bool force = !info || info->si_code > 0 ||
+		     (info->si_code == SI_USER && info->si_pid == 0);
+	return !(force && (sig == SIGKILL || sig == SIGSTOP));
+}
+
 int signal_send_task(struct task *t, int sig, const siginfo_t *info)
 {
 	tasklist_lock_take();
@@ -264,6 +281,8 @@ int signal_send_task_locked(struct task *t, int sig, const siginfo_t *info)
 		return -EINVAL;
 	struct process *p = t->proc;
 	if (p->state != PROC_ALIVE || t->state != TASK_RUNNING)
+		return 0;
+	if (init_protected(p, sig, info))
 		return 0;
 	if (sig == SIGKILL) {
 		kill_process_now(p, SIGKILL);
@@ -292,6 +311,8 @@ int signal_send_process_locked(struct process *p, int sig,
 	if (sig < 1 || sig > BH_NSIG)
 		return -EINVAL;
 	if (p->state != PROC_ALIVE)
+		return 0;
+	if (init_protected(p, sig, info))
 		return 0;
 	if (sig == SIGKILL) {
 		kill_process_now(p, SIGKILL);
@@ -426,6 +447,8 @@ void signal_force(struct task *t, int sig, const siginfo_t *info)
 		sa->handler = (uint64_t)(uintptr_t)SIG_DFL;
 		t->blocked &= ~sigbit(sig);
 	}
+	if (sa->handler == (uint64_t)(uintptr_t)SIG_DFL)
+		t->proc->init_killable = true; /* no-op but for init */
 	queue_signal(&t->pending, sig, info);
 	atomic_store(&t->work, true);
 	tasklist_unlock();
@@ -659,6 +682,11 @@ void signal_deliver(struct task *t)
 		if (sa->handler == (uint64_t)(uintptr_t)SIG_IGN)
 			continue;
 		if (sa->handler == (uint64_t)(uintptr_t)SIG_DFL) {
+			/* Queued before init's handler went back to the
+			 * default: dropped now, as Linux's get_signal. */
+			if (p == kernel.init && !p->init_killable &&
+			    sig != SIGKILL && sig != SIGSTOP)
+				continue;
 			switch (sig_default_action(sig)) {
 			case SD_IGN:
 			case SD_CONT:

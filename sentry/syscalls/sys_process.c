@@ -126,6 +126,7 @@ static long do_wait(struct task *t, int pid, int options, bool reap,
 	struct wait_entry we;
 	wait_entry_init_task(&we, t, 0);
 	long r;
+	bool interrupted = false;
 	for (;;) {
 		uint32_t seq = task_wake_seq(t);
 		tasklist_lock_take();
@@ -133,12 +134,17 @@ static long do_wait(struct task *t, int pid, int options, bool reap,
 		tasklist_unlock();
 		if (r != 0 || (options & WNOHANG))
 			break;
-		if (!we.q)
-			waitq_add(&t->proc->child_wait, &we);
-		if (task_sleep(t, seq, NULL, SLEEP_INTR) == -EINTR) {
+		/* As Linux's do_wait: a signal ends the wait only when a scan
+		 * after it found nothing, so the SIGCHLD of the very child
+		 * being waited for does not turn its wait into EINTR. */
+		if (interrupted) {
 			r = -ERESTARTSYS;
 			break;
 		}
+		if (!we.q)
+			waitq_add(&t->proc->child_wait, &we);
+		if (task_sleep(t, seq, NULL, SLEEP_INTR) == -EINTR)
+			interrupted = true;
 	}
 	waitq_remove(&we);
 	return r;

@@ -339,7 +339,12 @@ if succeed create create --bundle "$TMP/sleep" --pid-file "$TMP/pid" c1; then
 	[ "$(state_of c1)" = running ] && ok state-running || fail state-running "status $(state_of c1)"
 	refuse start-twice "already running|cannot start" start c1
 	refuse delete-running-live "not stopped" delete c1
+	# The container's init is a PID-namespace init: SIGTERM without a
+	# handler does nothing (as runc: docker stop then sends SIGKILL).
 	succeed kill-term kill c1
+	sleep 1
+	[ "$(state_of c1)" = running ] && ok init-ignores-sigterm || fail init-ignores-sigterm "status $(state_of c1)"
+	succeed kill-kill kill c1 KILL
 	wait_status c1 stopped && ok stopped-after-kill || fail stopped-after-kill "status $(state_of c1)"
 	refuse kill-stopped-live "not running" kill c1
 	refuse start-stopped-live "stopped" start c1
@@ -376,9 +381,18 @@ make_bundle "$TMP/true" '"true"'
 bh run --bundle "$TMP/true" r2
 [ $RC -eq 0 ] && ok run-true || fail run-true "rc=$RC err=$ERR"
 
-make_bundle "$TMP/selfkill" '"sh", "-c", "kill -9 $$"'
+# Init cannot be killed from inside (Linux's SIGNAL_UNKILLABLE, as runc).
+make_bundle "$TMP/selfkill" '"sh", "-c", "kill -9 $$; echo survived"'
 bh run --bundle "$TMP/selfkill" r3
-[ $RC -eq 137 ] && ok run-signal-exit || fail run-signal-exit "rc=$RC err=$ERR"
+[ $RC -eq 0 ] && [ "$OUT" = survived ] && ok init-ignores-own-sigkill || fail init-ignores-own-sigkill "rc=$RC out=$OUT err=$ERR"
+# ... but from outside it can: run's exit status says so.
+"$BH" --root "$ROOT" run --bundle "$TMP/sleep" r3k </dev/null >/dev/null 2>&1 &
+CLI=$!
+wait_status r3k running
+"$BH" --root "$ROOT" kill r3k KILL
+wait $CLI
+RC=$?
+[ $RC -eq 137 ] && ok run-signal-exit || fail run-signal-exit "rc=$RC"
 
 make_bundle "$TMP/echo" '"echo", "hello bulkhead"'
 bh run --bundle "$TMP/echo" r4
@@ -393,9 +407,12 @@ if [ $RC -eq 0 ] && [ "$(state_of r6)" = stopped ]; then ok run-keep; else fail 
 succeed delete-kept delete r6
 
 # A signal to the foreground CLI is forwarded to the container.
-"$BH" --root "$ROOT" run --bundle "$TMP/sleep" r7 </dev/null >/dev/null 2>&1 &
+# (An init with a handler: one without ignores SIGTERM, as above.)
+make_bundle "$TMP/trapterm" '"sh", "-c", "trap \\"exit 143\\" TERM; while :; do sleep 0.1; done"'
+"$BH" --root "$ROOT" run --bundle "$TMP/trapterm" r7 </dev/null >/dev/null 2>&1 &
 CLI=$!
 wait_status r7 running
+sleep 0.5 # the trap is set once sh runs
 kill -TERM $CLI
 wait $CLI
 RC=$?

@@ -266,6 +266,31 @@ static void orphans(void)
 	}
 }
 
+/* The SIGCHLD of the child being waited for does not make the wait fail
+ * with EINTR, even with a handler without SA_RESTART: Linux looks at
+ * signals only when a scan of the children found nothing. */
+static void chld_noop(int s)
+{
+	(void)s;
+}
+
+static void wait_vs_sigchld(void)
+{
+	struct sigaction sa = {.sa_handler = chld_noop}, old;
+	sigemptyset(&sa.sa_mask);
+	SYS(sigaction(SIGCHLD, &sa, &old));
+	for (int i = 0; i < 50; i++) {
+		pid_t p = SYS(fork());
+		if (p == 0)
+			_exit(i & 0x7f);
+		int st;
+		pid_t w = SYS(waitpid(p, &st, 0));
+		CHECK_EQ(w, p);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == (i & 0x7f));
+	}
+	SYS(sigaction(SIGCHLD, &old, NULL));
+}
+
 int main(void)
 {
 	exit_codes();
@@ -275,6 +300,7 @@ int main(void)
 	vforks();
 	pgroups();
 	orphans();
+	wait_vs_sigchld();
 	pass("process");
 	return 0;
 }
