@@ -20,6 +20,7 @@
 #include "sentry/mm/usercopy.h"
 #include "sentry/mm/vma.h"
 #include "sentry/platform/platform.h"
+#include "sentry/vfs/fs.h"
 #include "sentry/vfs/vfs.h"
 
 #define EXEC_MAX_STRLEN	      (32 * MM_PAGE) /* MAX_ARG_STRLEN */
@@ -665,6 +666,7 @@ int kernel_execveat(struct task *t, int dirfd, const char *path,
 	char *buf = NULL, *cur;
 	size_t argc, envc, bytes = 0;
 	int err, depth = 0;
+	bool denied = false; /* elf->f's write access, until the mm has it */
 
 	if (path[0] == '/' || dirfd == AT_FDCWD)
 		snprintf(execfn, sizeof(execfn), "%s", path);
@@ -704,6 +706,12 @@ int kernel_execveat(struct task *t, int dirfd, const char *path,
 			goto out;
 		}
 		if (n < 2 || buf[0] != '#' || buf[1] != '!') {
+			/* As Linux's do_open_execat: a file open for writing
+			 * is not run, and is not written while it runs. */
+			err = inode_deny_write_access(f->inode);
+			if (err)
+				goto out;
+			denied = true;
 			elf->f = f;
 			f = NULL;
 			err = elf_load_headers(elf, buf, n);
@@ -809,8 +817,13 @@ int kernel_execveat(struct task *t, int dirfd, const char *path,
 	/* The argv strings are contiguous: that is /proc/pid/cmdline. */
 	exec_set_identity(t, execfn, elf->f, st.buf + st.size - st.str_off,
 			  st.str_off - st.env_off);
+	mm_set_exe_file(t->proc->mm, elf->f);
+	elf->f = NULL;
+	denied = false;
 	task_exec_done(t);
 out:
+	if (denied)
+		inode_allow_write_access(elf->f->inode);
 	if (f)
 		file_put(f);
 	if (elf && elf->f)

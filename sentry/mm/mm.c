@@ -98,6 +98,7 @@ struct mm *mm_dup(struct mm *old)
 	mm->map_count = 0;
 	mm->total_pages = 0;
 	mm->refs = 1;
+	mm->exe_file = NULL; /* taken below, once nothing can fail */
 	for (struct vma *o = vma_first(old); o; o = vma_next(old, o)) {
 		struct vma *v = vma_new();
 		if (!v) {
@@ -108,6 +109,12 @@ struct mm *mm_dup(struct mm *old)
 		if (v->file)
 			file_get(v->file);
 		vma_insert(mm, v);
+	}
+	if (old->exe_file) {
+		/* Cannot fail: the old mm's denial keeps writers out. */
+		file_get(old->exe_file);
+		(void)inode_deny_write_access(old->exe_file->inode);
+		mm->exe_file = old->exe_file;
 	}
 	return mm;
 }
@@ -122,7 +129,17 @@ void mm_put(struct mm *mm)
 	if (!mm || atomic_fetch_sub(&mm->refs, 1) > 1)
 		return;
 	vma_free_all(mm);
+	mm_set_exe_file(mm, NULL);
 	free(mm);
+}
+
+void mm_set_exe_file(struct mm *mm, struct file *f)
+{
+	if (mm->exe_file) {
+		inode_allow_write_access(mm->exe_file->inode);
+		file_put(mm->exe_file);
+	}
+	mm->exe_file = f;
 }
 
 /* ---- mapping ---- */

@@ -54,6 +54,10 @@ struct mm {
 	size_t auxv_len;
 	uint64_t total_pages; /* kept as VMAs come, go, split and merge */
 	int map_count;	      /* VMAs, bounded like vm.max_map_count */
+	/* The program exec loaded (Linux's mm->exe_file), with a reference
+	 * and its inode's write access denied while this mm lives; set once
+	 * by exec, before any other thread can see the mm. */
+	struct file *exe_file;
 };
 
 #define MM_MAX_MAP_COUNT 65530
@@ -72,6 +76,10 @@ static inline void mm_unlock(struct mm *mm)
 }
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm);
+/* Give mm the file exec loaded (its reference and its write denial,
+ * both taken by the caller), dropping the previous one's; NULL: none. */
+struct file;
+void mm_set_exe_file(struct mm *mm, struct file *f);
 
 /* Syscall bodies (t->proc->mm, t->pt for host calls). Negative errno. */
 long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
@@ -109,6 +117,5 @@ void mm_unmap_all(struct task *t);
  * on, as many whole lines as fit in buf (cap >= 8 KiB always fits one);
  * returns the length and moves *from past the last VMA rendered. */
 size_t mm_render_maps(struct mm *mm, uint64_t *from, char *buf, size_t cap);
-
 
 #endif

@@ -426,8 +426,11 @@ long sys_truncate(struct task *t, const uint64_t a[6])
 	else if (!S_ISREG(inode->mode))
 		ret = -EINVAL;
 	else if ((ret = mnt_want_write(&p)) == 0 &&
-		 (ret = inode_permission(t, inode, MAY_WRITE)) == 0)
+		 (ret = inode_permission(t, inode, MAY_WRITE)) == 0 &&
+		 (ret = inode_get_write_access(inode)) == 0) {
 		ret = do_truncate(inode, (int64_t)a[1]);
+		inode_put_write_access(inode);
+	}
 	path_put(&p);
 	return ret;
 }

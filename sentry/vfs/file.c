@@ -60,6 +60,8 @@ void file_put(struct file *f)
 		epoll_release_file(f);
 	if (f->fops && f->fops->release)
 		f->fops->release(f);
+	if (f->fmode & FMODE_WRITER)
+		inode_put_write_access(f->inode);
 	path_put(&f->path);
 	inode_put(f->inode);
 	kmutex_destroy(&f->pos_lock);

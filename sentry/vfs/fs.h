@@ -129,6 +129,11 @@ struct inode_ops {
 
 struct inode {
 	_Atomic int refs;
+	/* Linux's i_writecount: > 0, regular-file opens for writing; < 0,
+	 * address spaces running it (mm.exe_file), so that a running
+	 * program cannot be written (ETXTBSY) nor its file written while
+	 * exec takes it. Atomic: changed with compare-and-swap only. */
+	_Atomic int writecount;
 	struct super_block *sb;	      /* immutable */
 	const struct inode_ops *iops; /* immutable */
 	/* A spin lock: the attributes below, and the filesystem's own
@@ -185,6 +190,8 @@ struct mount {
 /* I/O on the shared offset holds pos_lock (regular files and directories,
  * as Linux's FMODE_ATOMIC_POS): never for files whose reads block. */
 #define FMODE_ATOMIC_POS 16u
+/* The open holds write access to the inode (inode_get_write_access). */
+#define FMODE_WRITER 32u
 
 /* Poll: a file's poll op reports its readiness and, for a caller that
  * will wait, names through poll_wait() each wait queue whose wake-ups
@@ -268,6 +275,13 @@ void inode_get_attr(struct inode *inode, struct inode_attr *a);
 uint64_t inode_size(struct inode *inode);
 nlink_t dir_nlink(struct inode *inode);
 void inode_get(struct inode *inode);
+/* Write access against execution (writecount): -ETXTBSY while running /
+ * while open for writing; every successful get/deny is undone by one
+ * put/allow. */
+int inode_get_write_access(struct inode *inode);
+void inode_put_write_access(struct inode *inode);
+int inode_deny_write_access(struct inode *inode);
+void inode_allow_write_access(struct inode *inode);
 void inode_put(struct inode *inode);
 uint64_t sb_next_ino(struct super_block *sb);
 void inode_fill_stat(struct inode *inode, struct stat *st);

@@ -34,6 +34,36 @@ void inode_get(struct inode *inode)
 	atomic_fetch_add_explicit(&inode->refs, 1, memory_order_relaxed);
 }
 
+int inode_get_write_access(struct inode *inode)
+{
+	int v = atomic_load(&inode->writecount);
+	do {
+		if (v < 0)
+			return -ETXTBSY;
+	} while (!atomic_compare_exchange_weak(&inode->writecount, &v, v + 1));
+	return 0;
+}
+
+void inode_put_write_access(struct inode *inode)
+{
+	atomic_fetch_sub(&inode->writecount, 1);
+}
+
+int inode_deny_write_access(struct inode *inode)
+{
+	int v = atomic_load(&inode->writecount);
+	do {
+		if (v > 0)
+			return -ETXTBSY;
+	} while (!atomic_compare_exchange_weak(&inode->writecount, &v, v - 1));
+	return 0;
+}
+
+void inode_allow_write_access(struct inode *inode)
+{
+	atomic_fetch_add(&inode->writecount, 1);
+}
+
 void inode_put(struct inode *inode)
 {
 	if (!inode || atomic_fetch_sub_explicit(&inode->refs, 1,

@@ -47,17 +47,31 @@ static int do_open_path(struct task *t, const struct path *p, int flags,
 		if (r)
 			return r;
 	}
-	if ((flags & O_TRUNC) && S_ISREG(inode->mode) && acc != O_RDONLY &&
-	    !(flags & O_PATH) && !created && inode_size(inode) != 0) {
-		struct iattr ia = {.valid = ATTR_SIZE, .size = 0};
-		int r = inode_setattr(inode, &ia);
+	/* A running program's file is not opened for writing (ETXTBSY). */
+	bool writer =
+	    S_ISREG(inode->mode) && acc != O_RDONLY && !(flags & O_PATH);
+	if (writer) {
+		int r = inode_get_write_access(inode);
 		if (r)
 			return r;
 	}
+	if ((flags & O_TRUNC) && writer && !created && inode_size(inode) != 0) {
+		struct iattr ia = {.valid = ATTR_SIZE, .size = 0};
+		int r = inode_setattr(inode, &ia);
+		if (r) {
+			inode_put_write_access(inode);
+			return r;
+		}
+	}
 	struct file *f = file_alloc(
 	    p, inode, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
-	if (!f)
+	if (!f) {
+		if (writer)
+			inode_put_write_access(inode);
 		return -ENOMEM;
+	}
+	if (writer)
+		f->fmode |= FMODE_WRITER; /* file_put gives it back */
 	if (!(flags & O_PATH)) {
 		int r = 0;
 		if (inode->iops && inode->iops->open)

@@ -57,6 +57,13 @@ static int child_main(int argc, char **argv)
 			return 22;
 		return 0;
 	}
+	if (strcmp(mode, "sleep") == 0) {
+		/* Say it runs, then wait to be killed. */
+		if (write(1, "r", 1) != 1)
+			return 30;
+		for (;;)
+			pause();
+	}
 	return 99;
 }
 
@@ -87,6 +94,48 @@ static int run(const char *path, char *const *av, char *const *envp, char *out,
 static void sigusr1_handler(int sig)
 {
 	(void)sig;
+}
+
+/* ETXTBSY: a running program's file cannot be opened for writing or
+ * truncated, and a file open for writing cannot be run; both end when
+ * the other side lets go. path: a copy of a program we may write. */
+static void text_busy(const char *self, const char *path)
+{
+	CHECK_ERR(open(self, O_WRONLY), ETXTBSY);
+	CHECK_ERR(open("/proc/self/exe", O_RDWR), ETXTBSY);
+	CHECK_ERR(truncate(self, 0), ETXTBSY);
+	int in = SYS(open(self, O_RDONLY));
+	int out = SYS(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755));
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		CHECK_EQ(write(out, buf, (size_t)n), n);
+	SYS(close(in));
+	char *av[] = {"exec", "--child", "echo", "copy", NULL};
+	char *ev[] = {NULL};
+	CHECK_ERR(execve(path, av, ev), ETXTBSY);
+	SYS(close(out));
+	/* Running, the copy cannot be written; once it exits it can. */
+	int pfd[2];
+	SYS(pipe(pfd));
+	pid_t p = SYS(fork());
+	if (p == 0) {
+		close(pfd[0]);
+		dup2(pfd[1], 1);
+		char *sl[] = {"exec", "--child", "sleep", NULL};
+		execve(path, sl, ev);
+		_exit(127);
+	}
+	close(pfd[1]);
+	char c;
+	CHECK_EQ(read(pfd[0], &c, 1), 1); /* it runs */
+	CHECK_ERR(open(path, O_WRONLY), ETXTBSY);
+	SYS(kill(p, SIGKILL));
+	int st;
+	SYS(waitpid(p, &st, 0));
+	close(pfd[0]);
+	SYS(close(SYS(open(path, O_WRONLY))));
+	SYS(unlink(path));
 }
 
 int main(int argc, char **argv)
@@ -205,6 +254,8 @@ int main(int argc, char **argv)
 	SYS(unlink(noexec));
 	SYS(unlink(garbage));
 	SYS(rmdir(dtmpl));
+	snprintf(path, sizeof(path), "/tmp/exec-txtbsy-%d", (int)getpid());
+	text_busy(self, path);
 	pass("exec");
 	return 0;
 }
