@@ -3,8 +3,10 @@
  * contents, and its values are range-checked before the caller sees them. */
 #include "bulkhead/gofer_client.h"
 #include "bulkhead/fdpass.h"
+#include "bulkhead/log.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +116,17 @@ static int call_do(struct call *k)
 	int fr = call_take_fds(k, &mh);
 	if (fr)
 		return fr;
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+	if (mh.msg_flags & MSG_CTRUNC) {
+		/* The file's fd did not fit in our table: every process of the
+		 * sandbox shares it, so this is the sandbox's ENFILE. */
+		static atomic_bool said;
+		if (!atomic_exchange(&said, true))
+			bh_warn(
+			    "gofer client: out of host fds (RLIMIT_NOFILE): "
+			    "opens fail with ENFILE");
+		return -ENFILE;
+	}
+	if (mh.msg_flags & MSG_TRUNC)
 		return -EPROTO;
 
 	struct gp_hdr h;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -111,10 +112,32 @@ static int keep_fd(int fd)
 	return fcntl(fd, F_SETFD, 0);
 }
 
+/* fs.nr_open, read before the forks: every process of a sandbox shares
+ * its sentry's fd table (a host fd per open guest file, per stub), so the
+ * sentry gets the most the host allows, as runsc raises its own; the
+ * sentry cannot raise its hard limit itself once it dropped privileges. */
+static rlim_t host_nr_open(void)
+{
+	rlim_t n = 0;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+	if (f) {
+		unsigned long v;
+		if (fscanf(f, "%lu", &v) == 1)
+			n = v;
+		fclose(f);
+	}
+	return n;
+}
+
 /* The child side of fork: only async-signal-safe calls until execve. */
 static void exec_child(const char *path, char *const argv[], const int *keep,
-		       size_t nkeep, bool is_gofer)
+		       size_t nkeep, bool is_gofer, rlim_t nofile)
 {
+	if (nofile) {
+		struct rlimit rl = {nofile, nofile};
+		(void)setrlimit(RLIMIT_NOFILE,
+				&rl); /* unprivileged: keep ours */
+	}
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -410,6 +433,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 
 	bh_debug("starting gofer: %s", gofer_path);
 	int gkeep[] = {sp[0], logfd};
+	const rlim_t nofile = host_nr_open();
 	pid_t g = fork();
 	if (g < 0) {
 		rc = -errno;
@@ -417,7 +441,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		goto out;
 	}
 	if (g == 0)
-		exec_child(gofer_path, ga.v, gkeep, 2, true);
+		exec_child(gofer_path, ga.v, gkeep, 2, true, nofile);
 	res->gofer_pid = g;
 	proc_start_time(g, &res->gofer_start, NULL);
 	close_fd(&sp[0]);
@@ -431,7 +455,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		goto out;
 	}
 	if (s == 0)
-		exec_child(sentry_path, sa.v, skeep, 5, false);
+		exec_child(sentry_path, sa.v, skeep, 5, false, nofile);
 	res->sentry_pid = s;
 	proc_start_time(s, &res->sentry_start, NULL);
 	/* Only the sentry may hold these now: the ready pipe must reach EOF

@@ -274,13 +274,18 @@ int main(int argc, char **argv)
 		sigaddset(&fwd, forwarded[i]);
 	pthread_sigmask(SIG_BLOCK, &fwd, NULL);
 	/* Each guest process holds a few host fds here (its stub's region,
-	 * pidfd and fd channel, an eventfd per thread, its open files): take
-	 * all the hard limit allows, as runsc does. */
+	 * pidfd and fd channel, an eventfd per thread, its open files), and
+	 * every process of the sandbox shares this one limit: take all the
+	 * hard limit allows (the CLI raised it to fs.nr_open), as runsc does.
+	 * Past it, opens fail with ENFILE. */
 	struct rlimit nf;
 	if (getrlimit(RLIMIT_NOFILE, &nf) == 0 && nf.rlim_cur < nf.rlim_max) {
 		nf.rlim_cur = nf.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nf);
 	}
+	if (getrlimit(RLIMIT_NOFILE, &nf) == 0)
+		bh_info("sentry: %llu host fds for the whole sandbox",
+			(unsigned long long)nf.rlim_cur);
 
 	char err[512];
 	struct bh_config cfg;
