@@ -357,6 +357,36 @@ static void fd_theft(void)
 	munmap((void *)stop, 4096);
 }
 
+/* uretprobe (335) and uprobe (336) pass every seccomp filter on recent
+ * hosts (6.11, 6.16); outside their trampolines the host kills with SIGILL
+ * or answers ENXIO. The guest kernel has neither: ENOSYS, and the caller
+ * lives, on every platform. uprobe returns from the host on systrap
+ * without a trap, so only its harmlessness is checked: the sandbox and
+ * the caller stay intact. In forked children, natively too. */
+static void probe_calls(void)
+{
+	for (long nr = 335; nr <= 336; nr++) {
+		pid_t p = SYS(fork());
+		if (p == 0) {
+			long r = R0(nr);
+			if (nr == 335 && r != -ENOSYS)
+				_exit(10);
+			if (nr == 336 && r != -ENOSYS && r != -ENXIO)
+				_exit(11);
+			_exit(0);
+		}
+		int st;
+		SYS(waitpid(p, &st, 0));
+		if (in_sandbox())
+			CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		else /* the host's own answer: SIGILL on 6.11 and later */
+			CHECK((WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
+			      (WIFSIGNALED(st) && WTERMSIG(st) == SIGILL));
+	}
+	if (in_sandbox())
+		intact("uretprobe/uprobe");
+}
+
 int main(void)
 {
 	make_page();
@@ -364,6 +394,7 @@ int main(void)
 	if (in_sandbox())
 		forbidden();
 	gates();
+	probe_calls();
 	if (in_sandbox())
 		fd_theft();
 	pass("rawsyscall");

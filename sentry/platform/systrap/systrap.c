@@ -117,6 +117,8 @@ struct plat_thread {
 	uint8_t pf_buf[2][SYSMSG_PF_MAX];
 };
 
+#define SYSCALL_URETPROBE 335 /* x86-64 */
+
 static uint64_t spin_iters; /* TSC ticks in SPIN_NS, 0 on one CPU */
 static struct sysmsg_backoff spin_backoff; /* all sentry threads' waits */
 static uint8_t pf_table[SYSMSG_PF_NR];	   /* sysmsg.h: what to prefetch */
@@ -927,6 +929,20 @@ static int st_run(struct plat_thread *pt, plat_regs *regs,
 			pf_collect(pt, regs);
 		} else if (e == SM_EV_FAULT) {
 			int signo = m->signo;
+			/* uretprobe (335) passes every seccomp filter since
+			 * Linux 6.11, and outside a uretprobe trampoline the
+			 * host answers it with a forced SIGILL (SI_KERNEL, no
+			 * other x86 trap sends that) just after the syscall
+			 * instruction. It is not the guest's fault and not a
+			 * syscall we let through: make it the syscall it was,
+			 * so it gets ENOSYS as on ptrace (DESIGN rule 1).
+			 * uprobe (336, exempt since 6.16) returns ENXIO from
+			 * the host with no trap at all: nothing to catch. */
+			if (signo == SIGILL && m->code == SI_KERNEL) {
+				regs->orig_rax = regs->rax = SYSCALL_URETPROBE;
+				ev->kind = PLAT_EV_SYSCALL;
+				return 0;
+			}
 			if (signo != SIGSEGV && signo != SIGBUS &&
 			    signo != SIGFPE && signo != SIGILL &&
 			    signo != SIGTRAP) {
