@@ -2,6 +2,7 @@
  * the same bytes with this code, so both agree on what is valid. Every value
  * is treated as hostile: types, lengths and counts are checked before use. */
 #include "bulkhead/config.h"
+#include "bulkhead/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,6 +315,8 @@ static int get_u64(json_t *v, const char *what, unsigned long long *out,
 	return 0;
 }
 
+#define BH_NR_OPEN 1048576u /* Linux's default fs.nr_open */
+
 static int parse_rlimits(json_t *proc, struct bh_config *cfg, char *err,
 			 size_t errlen)
 {
@@ -372,6 +375,14 @@ static int parse_rlimits(json_t *proc, struct bh_config *cfg, char *err,
 				    "process.rlimits[%zu]: soft limit above "
 				    "hard limit",
 				    i);
+		/* As Linux's setrlimit (EPERM past fs.nr_open), which makes
+		 * runc fail the same config: the guest must not be told of
+		 * a limit no kernel would grant. */
+		if (res == RLIMIT_NOFILE && r->hard > BH_NR_OPEN)
+			return fail(err, errlen, -EINVAL,
+				    "process.rlimits[%zu]: RLIMIT_NOFILE %llu "
+				    "is above fs.nr_open (%u)",
+				    i, (unsigned long long)r->hard, BH_NR_OPEN);
 		r->resource = res;
 		cfg->nrlimits = i + 1;
 	}
@@ -459,8 +470,9 @@ static const char *const cap_names[] = {
     "CAP_CHECKPOINT_RESTORE",
 };
 
-/* One capability list; unknown names are skipped, as runc does with a
- * warning, so a newer spec still runs. */
+/* One capability list; unknown names are skipped with a warning, as runc
+ * does ("ignoring unknown or unavailable capabilities"), so a newer spec
+ * still runs. */
 static int parse_cap_list(json_t *caps, const char *key, uint64_t *out,
 			  char *err, size_t errlen)
 {
@@ -484,10 +496,17 @@ static int parse_cap_list(json_t *caps, const char *key, uint64_t *out,
 				    "process.capabilities.%s[%zu] must be a "
 				    "string",
 				    key, i);
+		bool known = false;
 		for (size_t c = 0; c < sizeof(cap_names) / sizeof(*cap_names);
 		     c++)
-			if (strcasecmp(n, cap_names[c]) == 0)
+			if (strcasecmp(n, cap_names[c]) == 0) {
 				*out |= 1ull << c;
+				known = true;
+			}
+		if (!known)
+			bh_warn("process.capabilities.%s: ignoring unknown "
+				"capability \"%.64s\"",
+				key, n);
 	}
 	return 0;
 }
@@ -700,6 +719,20 @@ static int parse_mount(json_t *m, size_t i, struct bh_mount *out,
 	if (!out->type_name && !(out->type_name = strdup(
 				     out->type == BH_MOUNT_BIND ? "bind" : "")))
 		return fail(err, errlen, -ENOMEM, "out of memory");
+	/* Refused, not skipped: a program would find the path missing or
+	 * empty with nothing saying why. */
+	if (out->type == BH_MOUNT_OTHER)
+		return fail(err, errlen, -EINVAL,
+			    "mounts[%zu]: type \"%.64s\" at %s is not "
+			    "supported (the sandbox has no block devices or "
+			    "host filesystems: use a bind mount, tmpfs, proc, "
+			    "sysfs, devpts, mqueue or cgroup)",
+			    i, out->type_name, out->destination);
+	if (!strcmp(out->destination, "/"))
+		return fail(err, errlen, -EINVAL,
+			    "mounts[%zu]: a mount on / is not supported (the "
+			    "root is root.path)",
+			    i);
 
 	if (out->type == BH_MOUNT_BIND) {
 		if (!out->source || !out->source[0])

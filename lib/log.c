@@ -12,6 +12,13 @@ static int log_fd = -1;
 static bool log_json;
 static bool log_debug;
 
+void bh_log_sanitize(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 void bh_log_init(const char *prog, int fd, bool json, bool debug)
 {
 	log_prog = prog;
@@ -61,6 +68,7 @@ void bh_log(enum bh_log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	bh_log_sanitize(msg);
 
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -13,6 +13,7 @@ int cli_fail(const struct cli_globals *g, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	bh_log_sanitize(msg); /* one line, whatever an argument held */
 	fprintf(stderr, "bulkhead: %s\n", msg);
 	/* With no --log the log goes to stderr (under --debug): do not say it
 	 * twice. */

@@ -117,6 +117,14 @@ static int check_bundle(const struct cli_globals *g, const char *bundle,
 		return cli_fail(g, "rootfs %s: %s", *rootfs, strerror(errno));
 	if (!S_ISDIR(sb.st_mode))
 		return cli_fail(g, "rootfs %s is not a directory", *rootfs);
+	struct stat hostroot;
+	if (stat("/", &hostroot) == 0 && hostroot.st_dev == sb.st_dev &&
+	    hostroot.st_ino == sb.st_ino)
+		return cli_fail(g,
+				"rootfs %s is the host's root directory: "
+				"not supported (give the container a root "
+				"of its own)",
+				*rootfs);
 	for (size_t i = 0; i < cfg->nmounts; i++) {
 		const struct bh_mount *m = &cfg->mounts[i];
 		if (m->type != BH_MOUNT_BIND)

@@ -13,6 +13,10 @@ enum bh_log_level { BH_LOG_DEBUG, BH_LOG_INFO, BH_LOG_WARN, BH_LOG_ERROR };
  * BH_LOG_DEBUG records. prog is prefixed to text records ("bulkhead-sentry").
  */
 void bh_log_init(const char *prog, int fd, bool json, bool debug);
+/* Replace control characters (newlines included) with '?' in place: a
+ * message carrying a guest's or a caller's string stays one line, and no
+ * one forges a record. Every record goes through it. */
+void bh_log_sanitize(char *s);
 int bh_log_fd(void);
 bool bh_log_debug_enabled(void);
 void bh_log(enum bh_log_level lvl, const char *fmt, ...)

@@ -230,6 +230,13 @@ badcfg duplicate-namespace "duplicate" 's|{"type": "uts"}|{"type": "pid"}|'
 badcfg env-without-equals "process.env" 's|"TERM=xterm"|"TERM"|'
 badcfg missing-root-path "root.path" 's|"path": "[^"]*"|"paht": "x"|'
 badcfg missing-bind-source "mount source|source" 's|"destination": "/tmp",|"destination": "/mnt", "source": "'"$TMP"'/no-such-dir", "options": ["bind"],|'
+# Fields that cannot be honoured are refused, never skipped.
+badcfg unknown-mount-type 'type "ext4"' '/"destination": "\/tmp"/{n;s/"tmpfs"/"ext4"/}'
+badcfg mount-on-root "mount on /" 's|"destination": "/tmp"|"destination": "/"|'
+badcfg nofile-above-nr-open "RLIMIT_NOFILE" 's|"hard": 1024|"hard": 1099511627776|'
+badcfg root-is-host-root "host's root" 's|"path": "'"$SRC_ROOTFS"'"|"path": "/"|'
+# A control character in an argument cannot split the error line.
+refuse bad-id-newline "invalid container id" create --bundle "$TMP" "$(printf 'a\nb')"
 no_leftovers no-state-after-bad-create
 
 # --console-socket is refused while terminals are unsupported.
