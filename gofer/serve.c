@@ -153,8 +153,21 @@ int gofer_serve(struct gofer_server *s, int sock)
 			return -errno;
 		}
 		drop_fds(&mh);
-		if (n == 0)
-			return 0; /* the sentry is gone */
+		if (n == 0) {
+			/* End of stream, or an empty message (a SEQPACKET
+			 * recv says 0 for both): the end stays readable as
+			 * 0, an empty message leaves nothing or the next
+			 * one. An empty message has no header to answer. */
+			char c;
+			struct iovec pi = {.iov_base = &c, .iov_len = 1};
+			struct msghdr pm = {.msg_iov = &pi, .msg_iovlen = 1};
+			ssize_t p = recvmsg(sock, &pm, MSG_PEEK | MSG_DONTWAIT);
+			if (p == 0 || (p < 0 && errno != EAGAIN &&
+				       errno != EWOULDBLOCK && errno != EINTR))
+				return 0; /* the sentry is gone */
+			bh_debug("gofer: empty request ignored");
+			continue;
+		}
 		int r = serve_one(s, sock, (size_t)n,
 				  (mh.msg_flags & MSG_TRUNC) != 0);
 		if (r == -EPIPE || r == -ECONNRESET)

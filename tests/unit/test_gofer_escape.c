@@ -805,6 +805,17 @@ static void test_raw_protocol(void **state)
 	assert_int_equal(rh.tag, 9);
 	assert_int_equal(rh.op, GP_STAT);
 	assert_int_equal(rh.err, -EPROTO);
+	/* An empty datagram is not the end of the stream: the gofer ignores
+	 * it and still answers the next request (it used to exit). */
+	assert_int_equal(send(s, msg, 0, 0), 0);
+	h.len = sizeof(h) + 8;
+	memcpy(msg, &h, sizeof(h));
+	assert_int_equal(send(s, msg, h.len, 0), (ssize_t)h.len);
+	n = recv(s, resp, sizeof(resp), 0);
+	assert_true(n >= (ssize_t)sizeof(struct gp_hdr));
+	memcpy(&rh, resp, sizeof(rh));
+	assert_int_equal(rh.tag, 9);
+	assert_int_equal(rh.err, 0);
 	/* A header whose len disagrees with the datagram. */
 	h.len = 200;
 	memcpy(msg, &h, sizeof(h));
