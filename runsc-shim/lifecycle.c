@@ -396,10 +396,15 @@ static int send_kill(struct cli_globals *g, struct state *st, int sig, bool all)
 {
 	if (sig == SIGKILL) {
 		/* The sentry's death takes the whole sandbox with it, and it
-		 * needs no working control socket. */
-		if (kill(st->pid, SIGKILL) < 0 && errno != ESRCH)
+		 * needs no working control socket. Returns once it is dead,
+		 * so that a delete right after finds it stopped (as runc's
+		 * init, which the host kernel kills at once). */
+		int rc = proc_kill_wait(st->pid, st->pid_start, KILL_WAIT_MS);
+		if (rc < 0)
 			return cli_fail(g, "kill %s: %s", st->id,
-					strerror(errno));
+					rc == -ETIMEDOUT
+					    ? "the sandbox did not die"
+					    : strerror(-rc));
 		return 0;
 	}
 	char err[1024];

@@ -405,6 +405,20 @@ make_bundle "$TMP/echo" '"echo", "hello bulkhead"'
 bh run --bundle "$TMP/echo" r4
 [ $RC -eq 0 ] && [ "$OUT" = "hello bulkhead" ] && ok run-stdout || fail run-stdout "rc=$RC out=$OUT err=$ERR"
 
+# kill KILL returns once the sandbox is dead: a plain delete right after
+# finds it stopped (it failed about 1 time in 100).
+kd_fail=0
+for i in $(seq 20); do
+	bh run --detach --bundle "$TMP/sleep" kd$i
+	bh kill kd$i KILL
+	bh delete kd$i
+	[ $RC -eq 0 ] || {
+		kd_fail=$((kd_fail + 1))
+		bh delete --force kd$i
+	}
+done
+[ $kd_fail -eq 0 ] && ok kill-kill-then-delete || fail kill-kill-then-delete "$kd_fail of 20 deletes failed"
+
 bh run --detach --bundle "$TMP/sleep" r5
 if [ $RC -eq 0 ] && [ "$(state_of r5)" = running ]; then ok run-detach; else fail run-detach "rc=$RC status=$(state_of r5) err=$ERR"; fi
 succeed delete-detached delete --force r5
