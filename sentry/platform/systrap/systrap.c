@@ -105,9 +105,12 @@ struct plat_thread {
 	struct st_as *as;
 	int slot;
 	struct sysmsg *m;
-	bool fresh;	 /* from spawn: still to be set up through ptrace */
-	bool ready;	 /* its SM_EV_READY was already seen */
-	int silent_intr; /* futex timeouts since an unanswered interrupt */
+	bool fresh; /* from spawn: still to be set up through ptrace */
+	bool ready; /* its SM_EV_READY was already seen */
+	/* An interrupt the stub has not answered: since when (0: none
+	 * unanswered) and its process's CPU time then (see stub_lost). */
+	uint64_t intr_since, intr_cpu;
+	bool intr_slow_said; /* logged that it is slow, this interrupt */
 	bool exited;
 	bool entered; /* it ran guest code (or faulted trying) */
 	atomic_bool pending_intr;
@@ -542,6 +545,55 @@ static bool stub_alive(struct plat_thread *pt)
 	       errno != ESRCH;
 }
 
+/* The stub process's CPU time (its process CPU clock, which the host lets
+ * anyone read for a group leader), 0 if it cannot be read. */
+static uint64_t stub_cpu_ns(struct plat_thread *pt)
+{
+	clockid_t c = (clockid_t)((~(unsigned)pt->as->pid) << 3) | 2;
+	struct timespec ts;
+	if (clock_gettime(c, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether a stub that has not answered an interrupt is lost: its handler
+ * waits, its slot wrecked by the guest, for a command we will never send.
+ * Silence alone does not tell: on a loaded host a healthy stub may not run
+ * for seconds (it was killed after 400 ms, under load, as if lost). The
+ * host does: a stub process that got no CPU at all through a whole window
+ * of INTR_LOST_NS while unanswered sleeps for good; one that ran is slow,
+ * and is waited for, with one log line. Killing a lost stub loses only
+ * its guest process. Called about every 200 ms while waiting. */
+#define INTR_LOST_NS 2000000000ull
+static bool stub_lost(struct plat_thread *pt, uint64_t now)
+{
+	if (!atomic_load(&pt->pending_intr)) {
+		pt->intr_since = 0;
+		return false;
+	}
+	if (!pt->intr_since) {
+		pt->intr_since = now;
+		pt->intr_cpu = stub_cpu_ns(pt);
+		pt->intr_slow_said = false;
+		return false;
+	}
+	if (now - pt->intr_since < INTR_LOST_NS)
+		return false;
+	uint64_t cpu = stub_cpu_ns(pt);
+	if (cpu && cpu == pt->intr_cpu)
+		return true;
+	if (!pt->intr_slow_said) {
+		pt->intr_slow_said = true;
+		bh_info("systrap: stub %d has not answered an interrupt for "
+			"%llu ms but runs: waiting (a busy host?)",
+			pt->tid,
+			(unsigned long long)((now - pt->intr_since) / 1000000));
+	}
+	pt->intr_since = now;
+	pt->intr_cpu = cpu;
+	return false;
+}
+
 /* Wait for the stub's next event: spin, then sleep on the futex. A slot
  * the guest scribbled on only delays its own thread. */
 static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
@@ -592,6 +644,7 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 				      memory_order_relaxed);
 	}
 	uint64_t last_check = now_ns();
+	uint64_t cmd_cpu = 0; /* the stub's CPU time at the last deadline */
 	for (;;) {
 		atomic_store((_Atomic uint32_t *)&m->sentry_sleeping, 1);
 		uint32_t s = atomic_load((_Atomic uint32_t *)&m->state);
@@ -605,10 +658,7 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 		syscall(SYS_futex, &m->state, FUTEX_WAIT, s, &to, NULL, 0);
 		/* Every 200 ms (by the clock: a guest scribbling on its slot
 		 * makes the futex return at once, forever): is the stub
-		 * alive, and has it answered an interrupt? One that stays
-		 * silent 400 ms after an interrupt wrecked its slot (its
-		 * handler waits for a command we will never send); killing
-		 * it loses only that guest process. */
+		 * alive, and is it lost (stub_lost)? */
 		uint64_t now = now_ns();
 		if (now - last_check < 200000000ull)
 			continue;
@@ -618,21 +668,35 @@ static int wait_event(struct plat_thread *pt, uint32_t *ev, uint64_t deadline)
 			pt->exited = true;
 			return -ESRCH;
 		}
-		/* A command (run with the kernel lock held) that a stub never
-		 * answers would stall the whole sandbox: bounded too. */
+		/* A command that a stub never answers would stall its
+		 * process (its mm lock may be held): bounded too, by the same
+		 * rule as interrupts. Past the deadline, a stub that still
+		 * gets CPU is slow, not lost: another window, one log line. */
 		if (deadline && now > deadline) {
-			bh_warn("systrap: stub %d does not answer a command: "
-				"killed",
-				pt->tid);
-			kill(pt->as->pid, SIGKILL);
-			pt->exited = true;
-			return -ESRCH;
+			uint64_t cpu = stub_cpu_ns(pt);
+			if (!cpu || cpu == cmd_cpu) {
+				bh_warn("systrap: stub %d does not answer a "
+					"command and got no CPU: lost, killed",
+					pt->tid);
+				kill(pt->as->pid, SIGKILL);
+				pt->exited = true;
+				return -ESRCH;
+			}
+			if (!cmd_cpu)
+				bh_info("systrap: stub %d is slow to answer a "
+					"command but runs: waiting (a busy "
+					"host?)",
+					pt->tid);
+			cmd_cpu = cpu;
+			deadline = now + INTR_LOST_NS;
 		}
-		if (atomic_load(&pt->pending_intr) && ++pt->silent_intr >= 2) {
-			bh_warn(
-			    "systrap: stub %d does not answer an interrupt: "
-			    "killed",
-			    pt->tid);
+		if (stub_lost(pt, now)) {
+			bh_warn("systrap: stub %d has not answered an "
+				"interrupt for %llu ms and got no CPU: lost, "
+				"killed",
+				pt->tid,
+				(unsigned long long)((now - pt->intr_since) /
+						     1000000));
 			kill(pt->as->pid, SIGKILL);
 			pt->exited = true;
 			return -ESRCH;
@@ -888,7 +952,7 @@ static int st_run(struct plat_thread *pt, plat_regs *regs,
 		return 0;
 	}
 	struct sysmsg *m = pt->m;
-	pt->silent_intr = 0;
+	pt->intr_since = 0;
 	regs_to_slot(m, regs);
 	post_cmd(pt, SM_CMD_RESUME);
 	uint64_t last_check = now_ns();
@@ -905,9 +969,7 @@ static int st_run(struct plat_thread *pt, plat_regs *regs,
 			uint64_t now = now_ns();
 			if (now - last_check >= 200000000ull) {
 				last_check = now;
-				if (!stub_alive(pt) ||
-				    (atomic_load(&pt->pending_intr) &&
-				     ++pt->silent_intr >= 2)) {
+				if (!stub_alive(pt) || stub_lost(pt, now)) {
 					bh_warn("systrap: stub %d is silent: "
 						"killed",
 						pt->tid);
