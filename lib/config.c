@@ -902,6 +902,7 @@ int bh_config_parse(const char *json, size_t len, struct bh_config *cfg,
 	    (rc = parse_root(root, cfg, err, errlen)) < 0 ||
 	    (rc = parse_mounts(root, cfg, err, errlen)) < 0 ||
 	    (rc = parse_linux(root, cfg, err, errlen)) < 0 ||
+	    (rc = bh_resources_parse(root, &cfg->res, err, errlen)) < 0 ||
 	    (rc = parse_annotations(root, cfg, err, errlen)) < 0)
 		goto out;
 	v = json_object_get(root, "hostname");
@@ -1051,6 +1052,7 @@ void bh_config_free(struct bh_config *cfg)
 	}
 	free(cfg->mounts);
 	free_strv(cfg->annotations);
+	bh_resources_free(&cfg->res);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

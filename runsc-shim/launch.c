@@ -1,6 +1,7 @@
 #include "runsc-shim/launch.h"
 
 #include "bulkhead/log.h"
+#include "runsc-shim/cgroup.h"
 #include "runsc-shim/proc.h"
 #include "runsc-shim/state.h"
 
@@ -130,9 +131,14 @@ static rlim_t host_nr_open(void)
 }
 
 /* The child side of fork: only async-signal-safe calls until execve. */
-static void exec_child(const char *path, char *const argv[], const int *keep,
-		       size_t nkeep, bool is_gofer, rlim_t nofile)
+static void exec_child(const struct launch_spec *ls, const char *path,
+		       char *const argv[], const int *keep, size_t nkeep,
+		       bool is_gofer, rlim_t nofile)
 {
+	/* Into the sandbox's cgroup first: everything it forks (the
+	 * sentry's stubs) is born there. */
+	if (cgroup_join_self(ls->cg_fds, ls->ncg_fds) < 0)
+		_exit(126);
 	if (nofile) {
 		struct rlimit rl = {nofile, nofile};
 		(void)setrlimit(RLIMIT_NOFILE,
@@ -441,7 +447,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		goto out;
 	}
 	if (g == 0)
-		exec_child(gofer_path, ga.v, gkeep, 2, true, nofile);
+		exec_child(ls, gofer_path, ga.v, gkeep, 2, true, nofile);
 	res->gofer_pid = g;
 	proc_start_time(g, &res->gofer_start, NULL);
 	close_fd(&sp[0]);
@@ -455,7 +461,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		goto out;
 	}
 	if (s == 0)
-		exec_child(sentry_path, sa.v, skeep, 5, false, nofile);
+		exec_child(ls, sentry_path, sa.v, skeep, 5, false, nofile);
 	res->sentry_pid = s;
 	proc_start_time(s, &res->sentry_start, NULL);
 	/* Only the sentry may hold these now: the ready pipe must reach EOF

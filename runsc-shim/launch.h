@@ -23,6 +23,10 @@ struct launch_spec {
 	const struct bh_config *cfg;
 	const char *config_json; /* the exact bytes of config.json */
 	size_t config_len;
+	/* The sandbox cgroup's cgroup.procs files (runsc-shim/cgroup.h):
+	 * both children join before they exec. */
+	const int *cg_fds;
+	int ncg_fds;
 };
 
 struct launch_result {

@@ -2,6 +2,7 @@
 
 #include "bulkhead/config.h"
 #include "bulkhead/log.h"
+#include "runsc-shim/cgroup.h"
 #include "runsc-shim/control.h"
 #include "runsc-shim/fsutil.h"
 #include "runsc-shim/id.h"
@@ -200,6 +201,32 @@ static int do_create(struct cli_globals *g, const char *id,
 		goto out_noclean;
 	}
 
+	/* The cgroup, before any process of the sandbox exists, recorded in
+	 * the state dir so that every delete path removes it. */
+	struct cgroup cg;
+	rc = cgroup_open("", &cfg.res, id, &cg, err, sizeof(err));
+	if (rc == 0)
+		rc = cgroup_create(&cg, &cfg.res, err, sizeof(err));
+	if (rc == 0) {
+		char rec[PATH_MAX];
+		snprintf(rec, sizeof(rec), "%s/%s", st.dir, STATE_CGROUPS_FILE);
+		if ((rc = cgroup_record(&cg, rec)) < 0)
+			snprintf(err, sizeof(err), "cannot write %.512s: %s",
+				 rec, strerror(-rc));
+	}
+	if (rc < 0 && bh_resources_any(&cfg.res)) {
+		cli_fail(g, "%s", err);
+		cgroup_close(&cg);
+		goto out_destroy;
+	}
+	if (rc < 0) {
+		/* Nothing to limit: run without one (as runc does where it
+		 * may not make cgroups), and say so. */
+		bh_warn("container %s: no cgroup of its own: %s", id, err);
+		cgroup_close(&cg);
+		cg.nhier = 0;
+	}
+
 	struct launch_spec ls = {
 	    .g = g,
 	    .id = id,
@@ -209,8 +236,12 @@ static int do_create(struct cli_globals *g, const char *id,
 	    .cfg = &cfg,
 	    .config_json = json,
 	    .config_len = len,
+	    .cg_fds = cg.procs_fd,
+	    .ncg_fds = cg.nhier,
 	};
-	if ((rc = launch_sandbox(&ls, &lr, err, sizeof(err))) < 0) {
+	rc = launch_sandbox(&ls, &lr, err, sizeof(err));
+	cgroup_close(&cg);
+	if (rc < 0) {
 		cli_fail(g, "%s", err);
 		goto out_destroy;
 	}

@@ -1,5 +1,7 @@
 #include "runsc-shim/state.h"
 
+#include "bulkhead/log.h"
+#include "runsc-shim/cgroup.h"
 #include "runsc-shim/fsutil.h"
 #include "runsc-shim/id.h"
 #include "runsc-shim/proc.h"
@@ -269,6 +271,15 @@ json_t *state_oci_json(const struct state *st)
 
 int state_destroy(struct state *st)
 {
+	/* The sandbox's cgroup first, while its record is there; one that
+	 * still holds a live process (a state removed without killing) stays
+	 * with a log line. */
+	char rec[PATH_MAX];
+	snprintf(rec, sizeof(rec), "%s/%s", st->dir, STATE_CGROUPS_FILE);
+	int rc = cgroup_remove_recorded(rec);
+	if (rc < 0)
+		bh_warn("container %s: removing its cgroup: %s", st->id,
+			strerror(-rc));
 	return fsutil_remove_flat_dir(st->dir);
 }
 

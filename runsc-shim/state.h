@@ -13,6 +13,9 @@
 #define STATE_LOCK	  "lock"
 #define STATE_CONTROL	  "control.sock"
 
+/* In the state dir: the cgroup directories create made (cgroup.h). */
+#define STATE_CGROUPS_FILE "cgroups"
+
 struct state {
 	char *id;
 	char *dir; /* <root>/<id> */

@@ -166,6 +166,7 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 	const struct bh_config *cfg = a->cfg;
 	boot_cfg = cfg;
 	kernel.cfg = a->cfg;
+	kernel.pids_limit = cfg->res.pids_limit;
 	kernel.strace = a->strace;
 	kernel.boot_ns = kernel_now_ns(CLOCK_MONOTONIC);
 	if (cfg->hostname)

@@ -6,6 +6,8 @@
 #define BULKHEAD_CONFIG_H
 
 #include <stdbool.h>
+
+#include "bulkhead/resources.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -77,6 +79,8 @@ struct bh_config {
 	unsigned int ns_flags; /* CLONE_NEW* bits */
 	char **annotations;    /* key, value, key, value, ..., NULL */
 	size_t nannotations;   /* number of pairs */
+	/* linux.resources and linux.cgroupsPath (bulkhead/resources.h). */
+	struct bh_resources res;
 };
 
 /* Parse config.json text. On failure returns a negative errno and writes one

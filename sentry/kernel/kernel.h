@@ -38,6 +38,10 @@ struct kernel {
 	struct list_head processes; /* every live or zombie process */
 	struct process *init;	    /* pid 1 */
 	int nprocs;		    /* live processes, bounded by NPROC_MAX */
+	/* Live tasks (threads), bounded by the config's pids limit as the
+	 * pids controller bounds a cgroup's. */
+	int ntasks;
+	int64_t pids_limit; /* immutable after boot; <= 0: none */
 	uint64_t boot_ns; /* CLOCK_MONOTONIC at boot; immutable after */
 };
 

@@ -164,6 +164,7 @@ static void clone_unlink(struct task *c, bool thread, struct clone_res *cr)
 	struct process *p = c->proc;
 	list_del(&c->thread_node);
 	p->nthreads--;
+	kernel.ntasks--;
 	pid_detach_task(c);
 	cr->files = c->files;
 	cr->fs = c->fs;
@@ -214,7 +215,13 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 	struct clone_res cr = {0};
 
 	tasklist_lock_take();
-	cr.pid = pid_alloc();
+	/* linux.resources.pids, exactly, on guest tasks (the host's pids.max
+	 * has room for the sandbox's own threads besides): EAGAIN, as the
+	 * pids controller answers fork and clone. */
+	if (kernel.pids_limit > 0 && kernel.ntasks >= kernel.pids_limit)
+		cr.pid = -EAGAIN;
+	else
+		cr.pid = pid_alloc();
 	tasklist_unlock();
 	if (cr.pid < 0)
 		return cr.pid;
@@ -607,6 +614,7 @@ void task_exit(struct task *t, int status)
 	tasklist_lock_take();
 	list_del(&t->thread_node);
 	p->nthreads--;
+	kernel.ntasks--;
 	t->state = TASK_DEAD;
 	bool last = p->nthreads == 0;
 	if (last)

@@ -257,10 +257,17 @@ static struct task *pick_target(struct process *p, int sig)
  * SIGKILL), a stray SIGPIPE exit signal or SIGTERM without a handler
  * leaves init alone, and `docker stop` falls back to SIGKILL. tasklist
  * held. */
-static bool init_protected(struct process *p, int sig, const siginfo_t *info)
+static bool init_protected(struct process *p, struct task *t, int sig,
+			   const siginfo_t *info)
 {
 	if (p != kernel.init || p->init_killable ||
 	    p->sigactions[sig - 1].handler != (uint64_t)(uintptr_t)SIG_DFL)
+		return false;
+	/* As Linux's sig_ignored: a blocked signal is never ignored (the
+	 * handler may change before it is unblocked, and signalfd or
+	 * sigwaitinfo may take it); delivery drops it then if still due. */
+	if (sig != SIGKILL && sig != SIGSTOP &&
+	    (t ? (t->blocked & sigbit(sig)) != 0 : pick_target(p, sig) == NULL))
 		return false;
 	bool force = !info || info->si_code > 0 ||
 		     (info->si_code == SI_USER && info->si_pid == 0);
@@ -282,7 +289,7 @@ int signal_send_task_locked(struct task *t, int sig, const siginfo_t *info)
 	struct process *p = t->proc;
 	if (p->state != PROC_ALIVE || t->state != TASK_RUNNING)
 		return 0;
-	if (init_protected(p, sig, info))
+	if (init_protected(p, t, sig, info))
 		return 0;
 	if (sig == SIGKILL) {
 		kill_process_now(p, SIGKILL);
@@ -312,7 +319,7 @@ int signal_send_process_locked(struct process *p, int sig,
 		return -EINVAL;
 	if (p->state != PROC_ALIVE)
 		return 0;
-	if (init_protected(p, sig, info))
+	if (init_protected(p, NULL, sig, info))
 		return 0;
 	if (sig == SIGKILL) {
 		kill_process_now(p, SIGKILL);

@@ -256,6 +256,7 @@ struct task *task_alloc(struct process *p, int tid)
 	list_init(&t->pending.queue);
 	list_add_tail(&t->thread_node, &p->threads);
 	p->nthreads++;
+	kernel.ntasks++;
 	process_get(p);
 	return t;
 }

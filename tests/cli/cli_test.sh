@@ -533,5 +533,53 @@ else
 		ok delete-force-after-sentry-kill-removes
 fi
 
+# ---------------------------------------------------------------------------
+# Resources (linux.resources) through the sandbox's own cgroup, on this
+# host's hierarchy (v1, v2 or hybrid).
+
+# cg_left ID: directories named ID under a bulkhead/ cgroup, if any.
+cg_left() { find /sys/fs/cgroup -mindepth 2 -type d -path "*/bulkhead/$1" 2>/dev/null; }
+res_bundle() { # DIR ARGS RESOURCES_JSON
+	make_bundle "$1" "$2" "s|\"linux\": {|\"linux\": { \"resources\": $3,|"
+}
+if [ "$(id -u)" != 0 ] || [ ! -d /sys/fs/cgroup ]; then
+	echo "skip resources: not root or no /sys/fs/cgroup"
+else
+	# 150 MB in a shell variable under a 64 MiB limit: the kernel's OOM
+	# killer ends the guest, and run reports 137 as runc does.
+	res_bundle "$TMP/mem" '"sh", "-c", "x=$(head -c 150000000 /dev/zero \| tr \\"\\\\0\\" a); echo survived"' '{"memory": {"limit": 67108864}}'
+	bh run --bundle "$TMP/mem" rm1
+	[ $RC -eq 137 ] && ok memory-limit-oom-137 || fail memory-limit-oom-137 "rc=$RC out=$OUT err=$ERR"
+	[ -z "$(cg_left rm1)" ] && ok memory-cgroup-removed || fail memory-cgroup-removed "left: $(cg_left rm1)"
+	# The same program without a limit lives.
+	make_bundle "$TMP/nomem" '"sh", "-c", "x=$(head -c 20000000 /dev/zero \| tr \\"\\\\0\\" a); echo survived"'
+	bh run --bundle "$TMP/nomem" rm2
+	[ $RC -eq 0 ] && [ "$OUT" = survived ] && ok memory-small-lives || fail memory-small-lives "rc=$RC out=$OUT err=$ERR"
+	# pids.limit 20: init and 19 children, then fork is EAGAIN, exactly.
+	res_bundle "$TMP/pids" '"sh", "-c", "i=0; while [ $i -lt 40 ]; do sleep 30 \& i=$((i+1)); echo $i; done"' '{"pids": {"limit": 20}}'
+	bh run --bundle "$TMP/pids" rp1
+	last=$(printf '%s\n' "$OUT" | tail -n 1)
+	[ "$last" = 19 ] && printf '%s' "$ERR" | grep -q "fork" && ok pids-limit-exact ||
+		fail pids-limit-exact "last child $last, rc=$RC err=$ERR"
+	# A running container's processes are in its cgroup.
+	res_bundle "$TMP/cgsleep" '"sleep", "30"' '{"pids": {"limit": 100}}'
+	bh run --detach --bundle "$TMP/cgsleep" rc1
+	P=$(pid_of rc1)
+	in_cg=1
+	for p in "$P" $(descendants "$P"); do
+		grep -q "/bulkhead/rc1\$" "/proc/$p/cgroup" 2>/dev/null || in_cg=0
+	done
+	[ -n "$P" ] && [ $in_cg -eq 1 ] && ok sandbox-in-its-cgroup || fail sandbox-in-its-cgroup "pid $P: $(cat /proc/$P/cgroup 2>/dev/null | tr '\n' ' ')"
+	succeed delete-cgroup-container delete --force rc1
+	[ -z "$(cg_left rc1)" ] && ok delete-removes-cgroup || fail delete-removes-cgroup "left: $(cg_left rc1)"
+	# Bad input: one line, no state, no cgroup.
+	badcfg res-negative "is negative" 's|"linux": {|"linux": { "resources": {"memory": {"limit": -5}},|'
+	badcfg res-unknown-field 'unknown field' 's|"linux": {|"linux": { "resources": {"memory": {"limitt": 5}},|'
+	badcfg res-realtime 'realtimeRuntime is not supported' 's|"linux": {|"linux": { "resources": {"cpu": {"realtimeRuntime": 5}},|'
+	badcfg res-cgroups-dotdot 'cgroupsPath' 's|"linux": {|"linux": { "cgroupsPath": "/a/../../b",|'
+	badcfg res-hugepages 'hugepageLimits is not supported' 's|"linux": {|"linux": { "resources": {"hugepageLimits": [{"pageSize": "2MB", "limit": 1}]},|'
+	[ -z "$(cg_left c1)" ] && ok bad-resources-leave-no-cgroup || fail bad-resources-leave-no-cgroup "left: $(cg_left c1)"
+fi
+
 no_leftovers no-leftovers-lifecycle
 exit $FAILED
