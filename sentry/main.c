@@ -99,20 +99,21 @@ struct opts {
 
 static int ready_fd = -1;
 
-/* Tell the CLI how create went: "ok" or "error: <msg>", then exit on error. */
-static void report(const char *msg)
+/* Tell the CLI how create went: "ok" or "error: <msg>", then exit on error.
+ * Whether the line reached a reader: not when the CLI died during create. */
+static bool report(const char *msg)
 {
 	if (ready_fd < 0)
-		return;
+		return false;
 	char line[1024];
 	int n = msg ? snprintf(line, sizeof(line), "error: %s\n", msg)
 		    : snprintf(line, sizeof(line), "ok\n");
 	if (n > (int)sizeof(line))
 		n = sizeof(line);
 	ssize_t w = write(ready_fd, line, (size_t)n);
-	(void)w;
 	close(ready_fd);
 	ready_fd = -1;
+	return w == (ssize_t)n;
 }
 
 __attribute__((noreturn)) static void fail(const char *fmt, ...)
@@ -333,7 +334,14 @@ int main(int argc, char **argv)
 	r = control_start(o.control_fd);
 	if (r < 0)
 		fail("starting the control socket: %s", strerror(-r));
-	report(NULL);
+	/* A CLI killed during create never records the container: nobody
+	 * could find, start or delete it, so it must not outlive create. */
+	if (!report(NULL)) {
+		bh_warn("container %s: the CLI went away during create: "
+			"exiting",
+			o.id ? o.id : "?");
+		_exit(1);
+	}
 
 	int status = exit_wait_init();
 	int code =
