@@ -16,6 +16,7 @@
 #include "sentry/kernel/pid.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
+#include "sentry/ipc/msg.h"
 #include "sentry/net/socket.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
@@ -176,6 +177,7 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 		strcpy(kernel.hostname, "localhost");
 	syscall_init();
 	net_init();
+	msg_init();
 	if (platform->set_prefetch) {
 		uint8_t pf[SYSCALL_MAX];
 		syscall_prefetch_table(pf, sizeof(pf));
