@@ -533,6 +533,27 @@ else
 		ok delete-force-after-sentry-kill-removes
 fi
 
+# A CLI killed during create leaves nothing that state does not know: the
+# sentry exits when its ready line finds no reader, and a recorded
+# container is deleted by delete --force.
+unknown=0
+for i in $(seq 10); do
+	"$BH" --root "$ROOT" create --bundle "$TMP/sleep" kc$i </dev/null >/dev/null 2>&1 &
+	c=$!
+	sleep "0.0$((i - 1))"
+	kill -9 $c 2>/dev/null
+	wait $c 2>/dev/null
+	sleep 0.5
+	if ! "$BH" --root "$ROOT" state kc$i >/dev/null 2>&1 &&
+		pgrep -f "bulkhead-sentry --id kc$i " >/dev/null; then
+		unknown=$((unknown + 1))
+	fi
+	"$BH" --root "$ROOT" delete --force kc$i >/dev/null 2>&1
+	pkill -9 -f "bulkhead-(sentry|gofer) --id kc$i " 2>/dev/null
+done
+[ $unknown -eq 0 ] && ok cli-killed-in-create-leaves-nothing-unknown ||
+	fail cli-killed-in-create-leaves-nothing-unknown "$unknown of 10 sandboxes alive but unknown to state"
+
 # ---------------------------------------------------------------------------
 # Resources (linux.resources) through the sandbox's own cgroup, on this
 # host's hierarchy (v1, v2 or hybrid).
