@@ -30,8 +30,9 @@ enum lock_rank {
 	LR_DIR = 10,   /* inode.dir_lock, +0/+1 in a rename; for a
 			* regular file its write lock */
 	LR_PIPE =
-	    16,	    /* a pipe's buffer, across the copy to or from the guest */
-	LR_MM = 20, /* mm.lock: VMAs; spans its own stub's calls */
+	    16,	     /* a pipe's buffer, across the copy to or from the guest */
+	LR_TTY = 18, /* a pty pair's queues and termios, across the copy */
+	LR_MM = 20,  /* mm.lock: VMAs; spans its own stub's calls */
 	LR_STUB_CHAN = 24,  /* a stub process's fd channel, per send+recv */
 	LR_SPAWN = 25,	    /* the stub master's request socket */
 	LR_GOFER = 26,	    /* a gofer connection, per request */
@@ -49,7 +50,9 @@ enum lock_rank {
 	LR_INODE = 52,	     /* inode.lock, +1 for a child under its dir */
 	LR_GOFERFS = 56,     /* goferfs caches (read-only fds, closes) */
 	LR_TMPFS_SB = 57,    /* a tmpfs's space accounting */
-	LR_TASKLIST = 60,    /* process tree, pids, signals, job control */
+	LR_DEVPTS = 58,	     /* a devpts instance's table of ptys */
+	LR_TASKLIST = 60,    /* process tree, pids, signals, job control,
+			      * controlling ttys and their session/pgrp */
 	LR_FUTEX = 62,	     /* one futex hash bucket, +1 for a second */
 	LR_TIMERFD = 64,     /* a timerfd; arms the timer heap under it */
 	LR_CLOCKSET = 65,    /* the wall-clock-set hooks, while they run */

@@ -20,6 +20,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/usercopy.h"
+#include "sentry/tty/jobctl.h"
 #include "sentry/vfs/vfs.h"
 
 #define NPROC_MAX 4096 /* processes per sandbox */
@@ -285,6 +286,7 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 		list_add_tail(&p->sibling, &pp->children);
 		pid_set_pgid(p, parent->pgid);
 		pid_set_sid(p, parent->sid);
+		p->ctty = parent->ctty;
 		for (int i = 0; i < RLIM_NLIMITS; i++)
 			p->rlimits[i] = parent->rlimits[i];
 		memcpy(p->sigactions, parent->sigactions,
@@ -515,6 +517,7 @@ static void reparent_children(struct process *p)
  * zombie for its parent. tasklist held. */
 static void process_exit_notify(struct process *p)
 {
+	tty_exit_locked(p);
 	p->vfork_done = true;
 	waitq_wake_all(&p->vfork_wait);
 	if (p == kernel.init)
