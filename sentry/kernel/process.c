@@ -506,6 +506,7 @@ static void reparent_children(struct process *p)
 		}
 		c->parent = reaper;
 		list_add_tail(&c->sibling, &reaper->children);
+		tty_reparent_orphans_locked(c, p);
 		if (c->state == PROC_ZOMBIE) {
 			waitq_wake_all(&reaper->child_wait);
 			signal_send_process_locked(reaper, SIGCHLD, NULL);
@@ -523,6 +524,7 @@ static void process_exit_notify(struct process *p)
 	if (p == kernel.init)
 		kill_all_but(p);
 	reparent_children(p);
+	tty_exit_orphans_locked(p);
 	kernel.nprocs--;
 	p->state = PROC_ZOMBIE;
 

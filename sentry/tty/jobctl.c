@@ -79,9 +79,9 @@ static void kill_proc_locked(struct process *p, int sig)
 		signal_send_process_locked(p, sig, &si);
 }
 
-/* Linux's will_become_orphaned_pgrp(pgrp, NULL): no member has a parent
- * in another group of the same session. */
-static bool pgrp_orphaned_locked(int pgid)
+/* Linux's will_become_orphaned_pgrp(pgrp, ignore): no member but ignore
+ * has a parent in another group of the same session. */
+static bool pgrp_orphaned_locked(int pgid, const struct process *ignore)
 {
 	struct list_head *h = pid_pgrp(pgid), *pos;
 	if (!h)
@@ -89,12 +89,51 @@ static bool pgrp_orphaned_locked(int pgid)
 	list_for_each(pos, h)
 	{
 		struct process *p = list_entry(pos, struct process, pgrp_node);
-		if (p->state != PROC_ALIVE || !p->parent)
+		if (p == ignore || p->state != PROC_ALIVE || !p->parent)
 			continue;
 		if (p->parent->pgid != pgid && p->parent->sid == p->sid)
 			return false;
 	}
 	return true;
+}
+
+static bool pgrp_has_stopped_locked(int pgid)
+{
+	struct list_head *h = pid_pgrp(pgid), *pos;
+	if (!h)
+		return false;
+	list_for_each(pos, h)
+	{
+		struct process *p = list_entry(pos, struct process, pgrp_node);
+		if (p->state == PROC_ALIVE && p->stopped)
+			return true;
+	}
+	return false;
+}
+
+/* Linux's kill_orphaned_pgrp: a group whose link to its session went
+ * with parent (or with ignore's exit) and that has stopped members would
+ * stay stopped with nobody to continue it: SIGHUP and SIGCONT to it. */
+static void kill_orphaned_locked(struct process *p, struct process *parent,
+				 const struct process *ignore)
+{
+	if (!parent || parent->pgid == p->pgid || parent->sid != p->sid)
+		return;
+	if (pgrp_orphaned_locked(p->pgid, ignore) &&
+	    pgrp_has_stopped_locked(p->pgid)) {
+		kill_pgrp_locked(p->pgid, SIGHUP);
+		kill_pgrp_locked(p->pgid, SIGCONT);
+	}
+}
+
+void tty_exit_orphans_locked(struct process *p)
+{
+	kill_orphaned_locked(p, p->parent, p);
+}
+
+void tty_reparent_orphans_locked(struct process *child, struct process *old)
+{
+	kill_orphaned_locked(child, old, NULL);
 }
 
 void tty_signal_fg(struct tty *tty, int sig)
@@ -116,7 +155,7 @@ int tty_check_change(struct task *t, struct tty *tty, int sig)
 		    h == (uint64_t)(uintptr_t)SIG_IGN) {
 			if (sig == SIGTTIN)
 				r = -EIO;
-		} else if (pgrp_orphaned_locked(p->pgid)) {
+		} else if (pgrp_orphaned_locked(p->pgid, NULL)) {
 			r = -EIO;
 		} else {
 			kill_pgrp_locked(p->pgid, sig);

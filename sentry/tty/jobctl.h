@@ -38,6 +38,12 @@ struct tty *tty_get_ctty(struct task *t);
 /* p's last thread is gone: a session leader's terminal is released
  * (SIGHUP to its foreground group), as Linux's disassociate_ctty(1). */
 void tty_exit_locked(struct process *p);
+/* p exits, its children already moved to their new parent: p's group,
+ * or a child's group whose link to the session was p, that has stopped
+ * members and no other link gets SIGHUP and SIGCONT (Linux's
+ * kill_orphaned_pgrp). */
+void tty_exit_orphans_locked(struct process *p);
+void tty_reparent_orphans_locked(struct process *child, struct process *old);
 /* setsid: p leaves its terminal behind. */
 void tty_setsid_locked(struct process *p);
 

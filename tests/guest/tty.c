@@ -608,6 +608,41 @@ static void jobs_child(int s, int sync)
 	SYS(waitpid(c, &st, 0));
 	t.c_lflag &= ~TOSTOP;
 	SYS(tcsetattr(s, TCSANOW, &t));
+
+	/* A stopped group orphaned by an exit gets SIGHUP and SIGCONT, and
+	 * its reads of the terminal fail with EIO instead of stopping. */
+	int op[2];
+	SYS(pipe(op));
+	c = SYS(fork());
+	if (c == 0) {
+		SYS(setpgid(0, 0));
+		pid_t g = SYS(fork());
+		if (g == 0) {
+			handle(SIGHUP);
+			raise(SIGSTOP);
+			while (!got_sig[SIGHUP])
+				usleep(1000);
+			char buf[4];
+			errno = 0;
+			ssize_t r = read(s, buf, sizeof(buf));
+			char res = r < 0 && errno == EIO ? 'e' : '?';
+			SYS(write(op[1], &res, 1));
+			_exit(0);
+		}
+		int gst;
+		SYS(waitpid(g, &gst, WUNTRACED));
+		CHECK(WIFSTOPPED(gst));
+		_exit(0);
+	}
+	close(op[1]);
+	SYS(waitpid(c, &st, 0));
+	CHECK_EQ(child_status(st), 0);
+	struct pollfd pf = {op[0], POLLIN, 0};
+	CHECK_EQ(poll(&pf, 1, 20000), 1);
+	char res = 0;
+	CHECK_EQ(read(op[0], &res, 1), 1);
+	CHECK_EQ(res, 'e');
+	close(op[0]);
 	SYS(write(sync, "d", 1));
 }
 
