@@ -113,11 +113,15 @@ static int keep_fd(int fd)
 
 /* The child side of fork: only async-signal-safe calls until execve. */
 static void exec_child(const char *path, char *const argv[], const int *keep,
-		       size_t nkeep, bool is_gofer)
+		       size_t nkeep, bool is_gofer, int stdio_fd)
 {
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (stdio_fd >= 0)
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(stdio_fd, fd) < 0)
+				_exit(127);
 	for (size_t i = 0; i < nkeep; i++)
 		if (keep[i] >= 0 && keep_fd(keep[i]) < 0)
 			_exit(127);
@@ -360,6 +364,8 @@ static int build_sentry_argv(const struct launch_spec *ls, const char *path,
 	argv_add(a, ls->g->platform ? ls->g->platform : "systrap");
 	if (ls->g->strace)
 		argv_add(a, "--strace");
+	if (ls->terminal)
+		argv_add(a, "--terminal");
 	if (ls->g->debug)
 		argv_add(a, "--debug");
 	if (a->oom) {
@@ -417,7 +423,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		goto out;
 	}
 	if (g == 0)
-		exec_child(gofer_path, ga.v, gkeep, 2, true);
+		exec_child(gofer_path, ga.v, gkeep, 2, true, -1);
 	res->gofer_pid = g;
 	proc_start_time(g, &res->gofer_start, NULL);
 	close_fd(&sp[0]);
@@ -431,7 +437,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		goto out;
 	}
 	if (s == 0)
-		exec_child(sentry_path, sa.v, skeep, 5, false);
+		exec_child(sentry_path, sa.v, skeep, 5, false, ls->stdio_fd);
 	res->sentry_pid = s;
 	proc_start_time(s, &res->sentry_start, NULL);
 	/* Only the sentry may hold these now: the ready pipe must reach EOF

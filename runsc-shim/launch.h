@@ -23,6 +23,11 @@ struct launch_spec {
 	const struct bh_config *cfg;
 	const char *config_json; /* the exact bytes of config.json */
 	size_t config_len;
+	/* The guest's terminal (process.terminal or run -t): the sentry's
+	 * stdio is a host terminal, stdio_fd (a console socket's pty) or
+	 * the caller's own (-1). */
+	bool terminal;
+	int stdio_fd;
 };
 
 struct launch_result {

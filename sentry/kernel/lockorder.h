@@ -25,10 +25,11 @@
 
 enum lock_rank {
 	/* ---- sleep locks ---- */
-	LR_FPOS = 4,   /* file.pos_lock: a shared offset across I/O */
-	LR_RENAME = 8, /* vfs rename_lock: cross-directory renames */
-	LR_DIR = 10,   /* inode.dir_lock, +0/+1 in a rename; for a
-			* regular file its write lock */
+	LR_FPOS = 4,	 /* file.pos_lock: a shared offset across I/O */
+	LR_RENAME = 8,	 /* vfs rename_lock: cross-directory renames */
+	LR_DIR = 10,	 /* inode.dir_lock, +0/+1 in a rename; for a
+			  * regular file its write lock */
+	LR_CONSOLE = 14, /* the console's host output, across its write */
 	LR_PIPE =
 	    16,	     /* a pipe's buffer, across the copy to or from the guest */
 	LR_TTY = 18, /* a pty pair's queues and termios, across the copy */

@@ -137,6 +137,13 @@ void tty_unlock(struct tty *tty)
 		waitq_wake(&tty->master_wq, wm);
 }
 
+/* The master is also read and written by the console bridge, with no
+ * task and never blocking (UIO_NOWAIT). */
+static uint32_t wake_seq(struct task *t)
+{
+	return t ? task_wake_seq(t) : 0;
+}
+
 static bool nonblock(struct file *f, struct uio *u)
 {
 	return (f->flags & O_NONBLOCK) || (u->flags & UIO_NOWAIT);
@@ -334,7 +341,7 @@ static ssize_t master_read(struct file *f, struct uio *u, uint64_t *pos)
 	wait_entry_init_task(&we, t, POLLIN | POLLHUP);
 	ssize_t ret;
 	for (;;) {
-		uint32_t seq = task_wake_seq(t);
+		uint32_t seq = wake_seq(t);
 		tty_lock(tty);
 		if (tty->packet && tty->pktstatus) {
 			uint8_t st = tty->pktstatus;
@@ -423,7 +430,7 @@ static ssize_t master_write(struct file *f, struct uio *u, uint64_t *pos)
 	ssize_t ret = 0;
 	uint8_t buf[512];
 	for (;;) {
-		uint32_t seq = task_wake_seq(t);
+		uint32_t seq = wake_seq(t);
 		tty_lock(tty);
 		size_t room =
 		    tty->master_stopped ? 0 : tty_ring_room(&tty->pend);
@@ -610,17 +617,22 @@ static int do_xonc(struct task *t, struct tty *tty, bool master, int how)
 	return r;
 }
 
+void tty_set_winsize(struct tty *tty, const struct winsize *ws)
+{
+	tty_lock(tty);
+	bool changed = memcmp(ws, &tty->ws, sizeof(*ws)) != 0;
+	tty->ws = *ws;
+	tty_unlock(tty);
+	if (changed)
+		tty_signal_fg(tty, SIGWINCH);
+}
+
 static int set_winsize(struct task *t, struct tty *tty, uint64_t arg)
 {
 	struct winsize ws;
 	if (copy_from_user(t, &ws, arg, sizeof(ws)) < 0)
 		return -EFAULT;
-	tty_lock(tty);
-	bool changed = memcmp(&ws, &tty->ws, sizeof(ws)) != 0;
-	tty->ws = ws;
-	tty_unlock(tty);
-	if (changed)
-		tty_signal_fg(tty, SIGWINCH);
+	tty_set_winsize(tty, &ws);
 	return 0;
 }
 

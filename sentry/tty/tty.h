@@ -149,6 +149,9 @@ size_t tty_ring_room(const struct tty_ring *r);
 size_t tty_ring_put(struct tty_ring *r, const void *src, size_t n);
 void tty_ring_clear(struct tty_ring *r);
 
+/* A new window size; SIGWINCH to the foreground group if it changed. */
+void tty_set_winsize(struct tty *tty, const struct winsize *ws);
+
 /* Send sig to tty's foreground group (ISIG, SIGWINCH); takes tasklist. */
 void tty_signal_fg(struct tty *tty, int sig);
 
