@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bulkhead/log.h"
@@ -27,9 +28,10 @@
 #include "sentry/tty/tty.h"
 #include "sentry/vfs/fs.h"
 
-#define CONSOLE_IN	0
-#define CONSOLE_OUT	1
-#define CONSOLE_POLL_MS 250
+#define CONSOLE_IN	 0
+#define CONSOLE_OUT	 1
+#define CONSOLE_POLL_MS	 250
+#define CONSOLE_DRAIN_MS 2000
 
 struct console {
 	struct file *master; /* the bridge's, until the host side goes */
@@ -241,15 +243,40 @@ void console_winch(void)
 	(void)r;
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void console_drain(void)
 {
 	if (!console_active())
 		return;
 	/* The guest has exited: its slaves are closed, so the master reads
-	 * what is left and then EIO; nothing here waits for more. */
-	kmutex_lock(&con->out_lock);
-	bool open = con->master != NULL;
+	 * what is left and then EIO. A host side that stopped reading (a
+	 * client gone quiet, a terminal on ^S) gets CONSOLE_DRAIN_MS, not
+	 * the power to keep the sentry alive. */
+	long long deadline = mono_ms() + CONSOLE_DRAIN_MS;
+	while (!kmutex_trylock(&con->out_lock)) {
+		if (mono_ms() >= deadline)
+			return;
+		usleep(10000);
+	}
+	char buf[4096];
+	while (!con->out_done) {
+		struct uio u;
+		uio_init_kernel(&u, buf, sizeof(buf));
+		u.flags = UIO_NOWAIT;
+		ssize_t n = con->master->fops->read(con->master, &u, NULL);
+		if (n <= 0)
+			break;
+		struct pollfd p = {.fd = CONSOLE_OUT, .events = POLLOUT};
+		long long left = deadline - mono_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) != 1 ||
+		    write_all(CONSOLE_OUT, buf, (size_t)n) < 0)
+			break;
+	}
 	kmutex_unlock(&con->out_lock);
-	if (open)
-		pump_out(con);
 }

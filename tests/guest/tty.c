@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -356,6 +357,63 @@ static void test_flow_and_close(void)
 	CHECK_ERR(tcgetattr(s, &t), EIO);
 	close(s);
 	pass("tty flow and close");
+}
+
+static void test_packet_epoll(void)
+{
+	int m, s;
+	unsigned char buf[64];
+	SYS(openpty(&m, &s, NULL, NULL, NULL));
+	set_echo(s, false);
+	/* TCGETS2 is TCGETS plus the speeds. */
+	unsigned char t1[36], t2[44];
+	SYS(ioctl(s, TCGETS, t1));
+	SYS(ioctl(s, 0x802c542a /* TCGETS2 */, t2));
+	CHECK(!memcmp(t1, t2, 36));
+	unsigned ospeed;
+	memcpy(&ospeed, t2 + 40, 4);
+	CHECK_EQ(ospeed, 38400);
+	/* epoll on both ends. */
+	int ep = SYS(epoll_create1(0));
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = m};
+	SYS(epoll_ctl(ep, EPOLL_CTL_ADD, m, &ev));
+	ev.data.fd = s;
+	SYS(epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev));
+	struct epoll_event got[2];
+	CHECK_EQ(epoll_wait(ep, got, 2, 0), 0);
+	SYS(write(s, "x", 1));
+	CHECK_EQ(epoll_wait(ep, got, 2, 5000), 1);
+	CHECK_EQ(got[0].data.fd, m);
+	CHECK_EQ(read(m, buf, sizeof(buf)), 1);
+	SYS(write(m, "y\n", 2));
+	CHECK_EQ(epoll_wait(ep, got, 2, 5000), 1);
+	CHECK_EQ(got[0].data.fd, s);
+	CHECK_EQ(read(s, buf, sizeof(buf)), 2);
+	close(ep);
+	/* Packet mode: data behind a 0 byte, flushes and flow control as
+	 * status bytes with POLLPRI. */
+	int one = 1;
+	SYS(ioctl(m, TIOCPKT, &one));
+	SYS(write(s, "x", 1));
+	CHECK_EQ(read(m, buf, sizeof(buf)), 2);
+	CHECK_EQ(buf[0], TIOCPKT_DATA);
+	CHECK_EQ(buf[1], 'x');
+	SYS(tcflush(s, TCIFLUSH));
+	CHECK(revents(m, POLLPRI) & POLLPRI);
+	CHECK_EQ(read(m, buf, sizeof(buf)), 1);
+	CHECK_EQ(buf[0], TIOCPKT_FLUSHREAD);
+	SYS(tcflush(s, TCOFLUSH));
+	CHECK_EQ(read(m, buf, sizeof(buf)), 1);
+	CHECK_EQ(buf[0], TIOCPKT_FLUSHWRITE);
+	struct termios t;
+	SYS(tcgetattr(s, &t));
+	t.c_iflag &= ~IXON;
+	SYS(tcsetattr(s, TCSANOW, &t));
+	CHECK_EQ(read(m, buf, sizeof(buf)), 1);
+	CHECK_EQ(buf[0], TIOCPKT_NOSTOP);
+	close(s);
+	close(m);
+	pass("tty packet mode and epoll");
 }
 
 static volatile sig_atomic_t got_sig[NSIG];
@@ -715,6 +773,7 @@ int main(void)
 	test_canonical();
 	test_raw();
 	test_flow_and_close();
+	test_packet_epoll();
 	test_ctty();
 	test_isig();
 	test_jobs();
