@@ -606,6 +606,68 @@ static int parse_mode(const char *s, unsigned int *out)
 	return 0;
 }
 
+static int parse_id(const char *s, unsigned long max, unsigned long *out)
+{
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Generic mount flags (mount(8)'s), accepted for any type: the sentry
+ * applies its own. */
+static bool generic_mount_flag(const char *o)
+{
+	static const char *const flags[] = {
+	    "defaults",	     "nosuid",	    "suid",	   "noexec",
+	    "exec",	     "nodev",	    "dev",	   "relatime",
+	    "norelatime",    "noatime",	    "atime",	   "strictatime",
+	    "nostrictatime", "nodiratime",  "diratime",	   "sync",
+	    "async",	     "dirsync",	    "lazytime",	   "nolazytime",
+	    "silent",	     "loud",	    "private",	   "rprivate",
+	    "shared",	     "rshared",	    "slave",	   "rslave",
+	    "unbindable",    "runbindable", "nosymfollow", "mand",
+	    "nomand",	     "iversion",    "noiversion",
+	};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (!strcmp(o, flags[i]))
+			return true;
+	return false;
+}
+
+/* One devpts option: 0, or a message for an unknown or bad one. */
+static int devpts_option(struct bh_mount *m, const char *os)
+{
+	unsigned long v;
+	if (!strcmp(os, "newinstance") || generic_mount_flag(os))
+		return 0;
+	if (!strncmp(os, "mode=", 5))
+		return parse_mode(os + 5, &m->pts_mode);
+	if (!strncmp(os, "ptmxmode=", 9))
+		return parse_mode(os + 9, &m->pts_ptmxmode);
+	if (!strncmp(os, "uid=", 4) || !strncmp(os, "gid=", 4)) {
+		if (parse_id(os + 4, 0xfffffffeUL, &v) < 0)
+			return -EINVAL;
+		if (os[0] == 'u')
+			m->pts_uid = (long)v;
+		else
+			m->pts_gid = (long)v;
+		return 0;
+	}
+	if (!strncmp(os, "max=", 4)) {
+		if (parse_id(os + 4, 1UL << 20, &v) < 0)
+			return -EINVAL;
+		m->pts_max = v;
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
 static enum bh_mount_type mount_type_of(const char *t, bool bind_opt)
 {
 	if (!t || !strcmp(t, "none") || !strcmp(t, "bind"))
@@ -634,6 +696,9 @@ static int parse_mount(json_t *m, size_t i, struct bh_mount *out,
 	char what[64];
 	int rc;
 	out->tmpfs_mode = 01777;
+	out->pts_mode = 0600;
+	out->pts_ptmxmode = 0;
+	out->pts_uid = out->pts_gid = -1;
 	if (!json_is_object(m))
 		return fail(err, errlen, -EINVAL,
 			    "mounts[%zu] must be an object", i);
@@ -705,6 +770,19 @@ static int parse_mount(json_t *m, size_t i, struct bh_mount *out,
 			} else if (out->type == BH_MOUNT_TMPFS &&
 				   !strncmp(os, "mode=", 5)) {
 				if (parse_mode(os + 5, &out->tmpfs_mode) < 0)
+					return fail(err, errlen, -EINVAL,
+						    "mounts[%zu]: bad option "
+						    "\"%.64s\"",
+						    i, os);
+			} else if (out->type == BH_MOUNT_DEVPTS) {
+				int dr = devpts_option(out, os);
+				if (dr == -ENOTSUP)
+					return fail(
+					    err, errlen, -EINVAL,
+					    "mounts[%zu]: devpts option "
+					    "\"%.64s\" is not supported",
+					    i, os);
+				if (dr < 0)
 					return fail(err, errlen, -EINVAL,
 						    "mounts[%zu]: bad option "
 						    "\"%.64s\"",

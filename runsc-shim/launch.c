@@ -133,7 +133,7 @@ static rlim_t host_nr_open(void)
 /* The child side of fork: only async-signal-safe calls until execve. */
 static void exec_child(const struct launch_spec *ls, const char *path,
 		       char *const argv[], const int *keep, size_t nkeep,
-		       bool is_gofer, rlim_t nofile)
+		       bool is_gofer, rlim_t nofile, int stdio_fd)
 {
 	/* Into the sandbox's cgroup first: everything it forks (the
 	 * sentry's stubs) is born there. */
@@ -147,6 +147,10 @@ static void exec_child(const struct launch_spec *ls, const char *path,
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (stdio_fd >= 0)
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(stdio_fd, fd) < 0)
+				_exit(127);
 	for (size_t i = 0; i < nkeep; i++)
 		if (keep[i] >= 0 && keep_fd(keep[i]) < 0)
 			_exit(127);
@@ -389,6 +393,8 @@ static int build_sentry_argv(const struct launch_spec *ls, const char *path,
 	argv_add(a, ls->g->platform ? ls->g->platform : "systrap");
 	if (ls->g->strace)
 		argv_add(a, "--strace");
+	if (ls->terminal)
+		argv_add(a, "--terminal");
 	if (ls->g->debug)
 		argv_add(a, "--debug");
 	if (a->oom) {
@@ -447,7 +453,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		goto out;
 	}
 	if (g == 0)
-		exec_child(ls, gofer_path, ga.v, gkeep, 2, true, nofile);
+		exec_child(ls, gofer_path, ga.v, gkeep, 2, true, nofile, -1);
 	res->gofer_pid = g;
 	proc_start_time(g, &res->gofer_start, NULL);
 	close_fd(&sp[0]);
@@ -461,7 +467,8 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		goto out;
 	}
 	if (s == 0)
-		exec_child(ls, sentry_path, sa.v, skeep, 5, false, nofile);
+		exec_child(ls, sentry_path, sa.v, skeep, 5, false, nofile,
+			   ls->stdio_fd);
 	res->sentry_pid = s;
 	proc_start_time(s, &res->sentry_start, NULL);
 	/* Only the sentry may hold these now: the ready pipe must reach EOF

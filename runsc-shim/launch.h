@@ -27,6 +27,11 @@ struct launch_spec {
 	 * both children join before they exec. */
 	const int *cg_fds;
 	int ncg_fds;
+	/* The guest's terminal (process.terminal or run -t): the sentry's
+	 * stdio is a host terminal, stdio_fd (a console socket's pty) or
+	 * the caller's own (-1). */
+	bool terminal;
+	int stdio_fd;
 };
 
 struct launch_result {

@@ -3,6 +3,7 @@
 #include "bulkhead/config.h"
 #include "bulkhead/log.h"
 #include "runsc-shim/cgroup.h"
+#include "runsc-shim/console.h"
 #include "runsc-shim/control.h"
 #include "runsc-shim/fsutil.h"
 #include "runsc-shim/id.h"
@@ -32,6 +33,13 @@ struct create_opts {
 	const char *console_socket;
 	bool detach;
 	bool keep;
+	bool run; /* run, not create */
+	bool tty; /* run -t: a terminal whatever process.terminal says */
+	/* Out: the caller's terminal, made raw for a foreground run; put
+	 * back by the caller. */
+	bool restore_tty;
+	struct termios saved_tty;
+	bool terminal; /* out: the container has a terminal */
 };
 
 /* Exactly one positional argument, a valid container id. */
@@ -102,10 +110,6 @@ static json_t *annotations_json(const struct bh_config *cfg)
 static int check_bundle(const struct cli_globals *g, const char *bundle,
 			const struct bh_config *cfg, char **rootfs)
 {
-	if (cfg->terminal)
-		return cli_fail(g, "terminal mode is not supported yet "
-				   "(process.terminal is true): run without a "
-				   "tty (no -t)");
 	int n = cfg->root_path[0] == '/'
 		    ? asprintf(rootfs, "%s", cfg->root_path)
 		    : asprintf(rootfs, "%s/%s", bundle, cfg->root_path);
@@ -158,7 +162,7 @@ static void termination_signals(sigset_t *s)
 /* create: on success the container is recorded as "created" and *out holds
  * what was launched; on failure nothing of it is left. */
 static int do_create(struct cli_globals *g, const char *id,
-		     const struct create_opts *o, struct launch_result *out)
+		     struct create_opts *o, struct launch_result *out)
 {
 	int status = 1;
 	char err[1024];
@@ -168,10 +172,7 @@ static int do_create(struct cli_globals *g, const char *id,
 	struct state st = {.lock_fd = -1};
 	struct launch_result lr = {0};
 
-	if (o->console_socket)
-		return cli_fail(g, "terminal mode is not supported yet "
-				   "(--console-socket): run without a tty (no "
-				   "-t)");
+	int console_fd = -1;
 	int rc = fsutil_abspath(o->bundle ? o->bundle : ".", &bundle);
 	if (rc < 0) {
 		cli_fail(g, "bundle: %s", strerror(-rc));
@@ -189,6 +190,20 @@ static int do_create(struct cli_globals *g, const char *id,
 	}
 	if (check_bundle(g, bundle, &cfg, &rootfs))
 		goto out;
+	bool terminal = cfg.terminal || o->tty;
+	o->terminal = terminal;
+	if (o->console_socket && !terminal) {
+		cli_fail(g, "--console-socket needs process.terminal true in "
+			    "config.json");
+		goto out;
+	}
+	if (terminal && !o->console_socket &&
+	    (!o->run || o->detach || !isatty(STDIN_FILENO) ||
+	     !isatty(STDOUT_FILENO))) {
+		cli_fail(g, "process.terminal is true: give --console-socket, "
+			    "or run in the foreground from a terminal");
+		goto out;
+	}
 
 	rc = state_create(g->root, id, &st);
 	if (rc == -EEXIST) {
@@ -238,9 +253,30 @@ static int do_create(struct cli_globals *g, const char *id,
 	    .config_len = len,
 	    .cg_fds = cg.procs_fd,
 	    .ncg_fds = cg.nhier,
+	    .terminal = terminal,
+	    .stdio_fd = -1,
 	};
+	if (terminal && o->console_socket) {
+		if ((rc = console_socket_pty(o->console_socket, &console_fd,
+					     err, sizeof(err))) < 0) {
+			cli_fail(g, "%s", err);
+			cgroup_close(&cg);
+			goto out_destroy;
+		}
+		ls.stdio_fd = console_fd;
+	} else if (terminal) {
+		/* The caller's terminal, raw: the sentry's pty edits. */
+		if ((rc = console_make_raw(STDIN_FILENO, &o->saved_tty)) < 0) {
+			cli_fail(g, "terminal: %s", strerror(-rc));
+			cgroup_close(&cg);
+			goto out_destroy;
+		}
+		o->restore_tty = true;
+	}
 	rc = launch_sandbox(&ls, &lr, err, sizeof(err));
 	cgroup_close(&cg);
+	if (console_fd >= 0)
+		close(console_fd); /* the sentry's now */
 	if (rc < 0) {
 		cli_fail(g, "%s", err);
 		goto out_destroy;
@@ -279,6 +315,10 @@ out_destroy:
 out_noclean:
 	state_close(&st);
 out:
+	if (status && o->restore_tty) {
+		console_restore(STDIN_FILENO, &o->saved_tty);
+		o->restore_tty = false;
+	}
 	bh_config_free(&cfg);
 	free(bundle);
 	free(json);
@@ -298,13 +338,15 @@ static int parse_create_opts(struct cli_globals *g, const char *cmd, int argc,
 	    {"preserve-fds", required_argument, NULL, 'F'},
 	    {"detach", no_argument, NULL, 'd'},
 	    {"keep", no_argument, NULL, 'k'},
+	    {"tty", no_argument, NULL, 't'},
 	    {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	optind = 0;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, is_run ? ":b:d" : ":b:", opts,
+	o->run = is_run;
+	while ((c = getopt_long(argc, argv, is_run ? ":b:dt" : ":b:", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -328,12 +370,15 @@ static int parse_create_opts(struct cli_globals *g, const char *cmd, int argc,
 			break;
 		case 'd':
 		case 'k':
+		case 't':
 			if (!is_run)
 				return cli_bad_flag(g, cmd, '?', argv);
 			if (c == 'd')
 				o->detach = true;
-			else
+			else if (c == 'k')
 				o->keep = true;
+			else
+				o->tty = true;
 			break;
 		default:
 			return cli_bad_flag(g, cmd, c, argv);
@@ -652,6 +697,11 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	}
 	if (o.detach)
 		goto out;
+	if (o.terminal) {
+		/* Window changes reach the sentry from its terminal (it is
+		 * in the foreground group) or through its console pty. */
+		sigdelset(&set, SIGWINCH);
+	}
 	status = wait_sentry(g, id, &lr, &set);
 	if (!o.keep) {
 		struct state st;
@@ -660,6 +710,8 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		state_close(&st);
 	}
 out:
+	if (o.restore_tty)
+		console_restore(STDIN_FILENO, &o.saved_tty);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return status;
 }

@@ -8,9 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* runc's default spec, with args ["sh"] and no terminal (which Bulkhead does
- * not support yet). Capabilities, masked and read-only paths are kept so the
- * file is usable by runc too, for comparisons. */
+/* runc's default spec, with args ["sh"] but no terminal, so that the file
+ * runs as is with no console socket or terminal to hand (runc's has one:
+ * set "terminal": true, or use run -t). Capabilities, masked and read-only
+ * paths are kept so the file is usable by runc too, for comparisons. */
 const char spec_default_json[] =
     "{\n"
     "\t\"ociVersion\": \"1.0.2\",\n"

@@ -71,7 +71,10 @@ config() {
 		{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
 		 "options": ["nosuid", "nodev", "mode=1777"]},
 		{"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-		 "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}
+		 "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+		{"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+		 "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666",
+			     "mode=0620", "gid=5"]}
 	],
 	"linux": {
 		"namespaces": [

@@ -15,6 +15,7 @@
 #include "sentry/loader/exec.h"
 #include "sentry/kernel/pid.h"
 #include "sentry/kernel/task.h"
+#include "sentry/tty/console.h"
 #include "sentry/mm/mm.h"
 #include "sentry/ipc/msg.h"
 #include "sentry/net/socket.h"
@@ -130,8 +131,16 @@ int boot_start(void)
 	return r;
 }
 
-static void init_stdio(struct task *t)
+static void init_stdio(struct task *t, const struct bh_config *cfg)
 {
+	if (cfg->terminal) {
+		int r = console_setup(t);
+		if (r == 0)
+			return;
+		bh_warn("process.terminal: no console (%s); init gets the "
+			"sentry's stdio",
+			strerror(-r));
+	}
 	for (int fd = 0; fd < 3; fd++) {
 		int fl = fcntl(fd, F_GETFL);
 		if (fl < 0)
@@ -229,7 +238,7 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	init_stdio(t);
+	init_stdio(t, cfg);
 	int r = platform->spawn(&t->pt);
 	if (r < 0) {
 		snprintf(err, errlen, "starting the first stub process: %s",

@@ -22,6 +22,7 @@
 #include "bulkhead/log.h"
 #include "sentry/boot.h"
 #include "sentry/confine.h"
+#include "sentry/tty/console.h"
 #include "sentry/control.h"
 #include "sentry/kernel/exit_notify.h"
 #include "sentry/kernel/notifier.h"
@@ -95,6 +96,7 @@ struct opts {
 	const char *id, *bundle, *platform, *log_format;
 	int config_fd, gofer_fd, control_fd, ready_fd, log_fd;
 	bool strace, debug;
+	bool terminal; /* --terminal: process.terminal, whatever the config */
 };
 
 static int ready_fd = -1;
@@ -151,6 +153,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		O_LOGFMT,
 		O_PLATFORM,
 		O_STRACE,
+		O_TERMINAL,
 		O_DEBUG
 	};
 	static const struct option lo[] = {
@@ -164,6 +167,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	    {"log-format", required_argument, NULL, O_LOGFMT},
 	    {"platform", required_argument, NULL, O_PLATFORM},
 	    {"strace", no_argument, NULL, O_STRACE},
+	    {"terminal", no_argument, NULL, O_TERMINAL},
 	    {"debug", no_argument, NULL, O_DEBUG},
 	    {NULL, 0, NULL, 0},
 	};
@@ -200,6 +204,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_PLATFORM:
 			o->platform = optarg;
+			break;
+		case O_TERMINAL:
+			o->terminal = true;
 			break;
 		case O_STRACE:
 			o->strace = true;
@@ -252,6 +259,11 @@ static void *signal_forwarder(void *arg)
 		int sig;
 		if (sigwait(set, &sig) != 0)
 			continue;
+		/* With a console the window size is the terminal's news. */
+		if (sig == SIGWINCH && console_active()) {
+			console_winch();
+			continue;
+		}
 		signal_kill(NULL, 1, sig);
 	}
 	return NULL;
@@ -294,6 +306,8 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fail("%s", err);
 	close(o.config_fd);
+	if (o.terminal)
+		cfg.terminal = true;
 	if (platform_select(o.platform) < 0)
 		fail("platform \"%s\" is not available", o.platform);
 
@@ -349,5 +363,6 @@ int main(int argc, char **argv)
 	bh_info("container %s: init exited, status %d", o.id ? o.id : "?",
 		code);
 	control_quiesce();
+	console_drain();
 	_exit(code);
 }

@@ -36,12 +36,17 @@ $(BUILD)/tests/guest/dynamic/%: tests/guest/%.c tests/guest/check.h
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -o $@ $<
 
+# The CLI tests' terminal (tests/cli/ptyrun.c), an ordinary host program.
+$(BUILD)/tests/cli/ptyrun: tests/cli/ptyrun.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -o $@ $<
+
 # The bundle's rootfs copies busybox: rebuild it when the package changes.
 $(BUILD)/bundle/config.json: $(wildcard /bin/busybox)
 
 .PHONY: test test-one test-native unit-tests guest-tests
 unit-tests: $(UNIT_BINS)
-guest-tests: $(GUEST_BINS)
+guest-tests: $(GUEST_BINS) $(BUILD)/tests/cli/ptyrun
 
 # The README's test command: the whole suite on the release build, then the
 # same suite on the ASan/UBSan build (a sanitizer report fails its run). The

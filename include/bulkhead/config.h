@@ -41,6 +41,13 @@ struct bh_mount {
 	    tmpfs_size;		 /* "size=" option for tmpfs, bytes; 0 = none */
 	unsigned int tmpfs_mode; /* "mode=" option, default 01777 */
 	int export_idx; /* bind mounts: gofer export index (1..), else 0 */
+	/* devpts options: "mode=" of the slaves (default 0600),
+	 * "ptmxmode=" (default 0000), "uid="/"gid=" of the slaves (-1: the
+	 * opener's), "max=" ptys (0: the sentry's own bound). Every devpts
+	 * mount is a new instance ("newinstance" is accepted). */
+	unsigned int pts_mode, pts_ptmxmode;
+	long pts_uid, pts_gid;
+	unsigned long pts_max;
 };
 
 struct bh_rlimit {

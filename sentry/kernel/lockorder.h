@@ -25,13 +25,15 @@
 
 enum lock_rank {
 	/* ---- sleep locks ---- */
-	LR_FPOS = 4,   /* file.pos_lock: a shared offset across I/O */
-	LR_RENAME = 8, /* vfs rename_lock: cross-directory renames */
-	LR_DIR = 10,   /* inode.dir_lock, +0/+1 in a rename; for a
-			* regular file its write lock */
+	LR_FPOS = 4,	 /* file.pos_lock: a shared offset across I/O */
+	LR_RENAME = 8,	 /* vfs rename_lock: cross-directory renames */
+	LR_DIR = 10,	 /* inode.dir_lock, +0/+1 in a rename; for a
+			  * regular file its write lock */
+	LR_CONSOLE = 14, /* the console's host output, across its write */
 	LR_PIPE =
-	    16,	    /* a pipe's buffer, across the copy to or from the guest */
-	LR_MM = 20, /* mm.lock: VMAs; spans its own stub's calls */
+	    16,	     /* a pipe's buffer, across the copy to or from the guest */
+	LR_TTY = 18, /* a pty pair's queues and termios, across the copy */
+	LR_MM = 20,  /* mm.lock: VMAs; spans its own stub's calls */
 	LR_STUB_CHAN = 24,  /* a stub process's fd channel, per send+recv */
 	LR_SPAWN = 25,	    /* the stub master's request socket */
 	LR_GOFER = 26,	    /* a gofer connection, per request */
@@ -49,8 +51,10 @@ enum lock_rank {
 	LR_INODE = 52,	     /* inode.lock, +1 for a child under its dir */
 	LR_GOFERFS = 56,     /* goferfs caches (read-only fds, closes) */
 	LR_TMPFS_SB = 57,    /* a tmpfs's space accounting */
-	LR_IPC = 58,	     /* one System V IPC kind: ids and objects */
-	LR_TASKLIST = 60,    /* process tree, pids, signals, job control */
+	LR_DEVPTS = 58,	     /* a devpts instance's table of ptys */
+	LR_IPC = 59,	     /* one System V IPC kind: ids and objects */
+	LR_TASKLIST = 60,    /* process tree, pids, signals, job control,
+			      * controlling ttys and their session/pgrp */
 	LR_FUTEX = 62,	     /* one futex hash bucket, +1 for a second */
 	LR_TIMERFD = 64,     /* a timerfd; arms the timer heap under it */
 	LR_CLOCKSET = 65,    /* the wall-clock-set hooks, while they run */

@@ -39,8 +39,8 @@ static struct kpid *kpid_new(int nr)
 
 static void kpid_maybe_free(struct kpid *k)
 {
-	if (k->reserved || k->task || k->proc || !list_empty(&k->pgrp) ||
-	    !list_empty(&k->session))
+	if (k->reserved || k->pins || k->task || k->proc ||
+	    !list_empty(&k->pgrp) || !list_empty(&k->session))
 		return;
 	htable_remove(&pids, &k->hn);
 	free(k);
@@ -153,6 +153,22 @@ void pid_leave_groups(struct process *p)
 {
 	leave(&p->pgrp_node, p->pgid);
 	leave(&p->session_node, p->sid);
+}
+
+void pid_pin(int nr)
+{
+	struct kpid *k = pid_lookup(nr);
+	if (k)
+		k->pins++;
+}
+
+void pid_unpin(int nr)
+{
+	struct kpid *k = pid_lookup(nr);
+	if (k && k->pins > 0) {
+		k->pins--;
+		kpid_maybe_free(k);
+	}
 }
 
 struct task *pid_task(int nr)

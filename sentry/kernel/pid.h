@@ -20,6 +20,7 @@ struct kpid {
 	struct hnode hn;
 	int nr;
 	bool reserved;		  /* allocated, not yet attached */
+	int pins;		  /* terminals naming it (session, pgrp) */
 	struct task *task;	  /* the task whose tid is nr */
 	struct process *proc;	  /* the process whose pid is nr */
 	struct list_head pgrp;	  /* processes whose pgid is nr */
@@ -42,6 +43,11 @@ void pid_set_pgid(struct process *p, int pgid);
 void pid_set_sid(struct process *p, int sid);
 /* Leave both at the end of the process. */
 void pid_leave_groups(struct process *p);
+
+/* Keep nr from being reused while a terminal names it as its session or
+ * foreground group (Linux holds a struct pid); nr must be in use. */
+void pid_pin(int nr);
+void pid_unpin(int nr);
 
 struct task *pid_task(int nr);
 struct process *pid_process(int nr); /* not yet reaped */

@@ -20,6 +20,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/usercopy.h"
+#include "sentry/tty/jobctl.h"
 #include "sentry/vfs/vfs.h"
 
 #define NPROC_MAX 4096 /* processes per sandbox */
@@ -295,6 +296,7 @@ long kernel_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t ptid,
 		list_add_tail(&p->sibling, &pp->children);
 		pid_set_pgid(p, parent->pgid);
 		pid_set_sid(p, parent->sid);
+		p->ctty = parent->ctty;
 		for (int i = 0; i < RLIM_NLIMITS; i++)
 			p->rlimits[i] = parent->rlimits[i];
 		memcpy(p->sigactions, parent->sigactions,
@@ -522,6 +524,7 @@ static void reparent_children(struct process *p)
 		 * the exit signal the old parent chose. */
 		c->exit_signal = SIGCHLD;
 		list_add_tail(&c->sibling, &reaper->children);
+		tty_reparent_orphans_locked(c, p);
 		if (c->state == PROC_ZOMBIE) {
 			waitq_wake_all(&reaper->child_wait);
 			signal_send_process_locked(reaper, SIGCHLD, NULL);
@@ -533,11 +536,13 @@ static void reparent_children(struct process *p)
  * zombie for its parent. tasklist held. */
 static void process_exit_notify(struct process *p)
 {
+	tty_exit_locked(p);
 	p->vfork_done = true;
 	waitq_wake_all(&p->vfork_wait);
 	if (p == kernel.init)
 		kill_all_but(p);
 	reparent_children(p);
+	tty_exit_orphans_locked(p);
 	kernel.nprocs--;
 	p->state = PROC_ZOMBIE;
 

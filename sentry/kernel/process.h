@@ -21,6 +21,7 @@
 typedef uint64_t ksigset_t; /* bit (sig-1) */
 
 struct mm;
+struct tty;
 struct fdtable;
 struct fs_struct;
 struct task;
@@ -67,6 +68,9 @@ enum process_state {
 struct process {
 	int pid; /* == tid of the leader; immutable */
 	int pgid, sid;
+	/* The controlling terminal (tasklist; sentry/tty/jobctl.h): set only
+	 * while p is in the session it controls; holds no reference. */
+	struct tty *ctty;
 	struct process *parent;
 	struct list_head children; /* struct process.sibling */
 	struct list_head sibling;

@@ -11,6 +11,7 @@
 #include "sentry/kernel/cputime.h"
 #include "sentry/kernel/pid.h"
 #include "sentry/kernel/signal.h"
+#include "sentry/tty/jobctl.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/syscalls/syscalls.h"
@@ -543,6 +544,7 @@ static long sys_setsid(struct task *t, const uint64_t a[6])
 	if (!pid_pgrp(p->pid)) {
 		pid_set_sid(p, p->pid);
 		pid_set_pgid(p, p->pid);
+		tty_setsid_locked(p);
 		r = p->sid;
 	}
 	tasklist_unlock();

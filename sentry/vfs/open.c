@@ -63,8 +63,10 @@ static int do_open_path(struct task *t, const struct path *p, int flags,
 			return r;
 		}
 	}
-	struct file *f = file_alloc(
-	    p, inode, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC));
+	/* O_NOCTTY is seen by the open op (a terminal's), then dropped, as
+	 * Linux's do_dentry_open does. */
+	struct file *f =
+	    file_alloc(p, inode, flags & ~(O_CREAT | O_EXCL | O_TRUNC));
 	if (!f) {
 		if (writer)
 			inode_put_write_access(inode);
@@ -85,6 +87,7 @@ static int do_open_path(struct task *t, const struct path *p, int flags,
 		if (S_ISDIR(inode->mode) && !f->fops)
 			f->fops = &dir_fops;
 	}
+	atomic_fetch_and(&f->flags, ~O_NOCTTY);
 	*out = f;
 	return 0;
 }

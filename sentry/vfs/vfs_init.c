@@ -13,6 +13,7 @@
 
 #include "bulkhead/log.h"
 #include "sentry/fs/dev/devfs.h"
+#include "sentry/fs/devpts/devpts.h"
 #include "sentry/fs/gofer/goferfs.h"
 #include "sentry/fs/proc/procfs.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
@@ -165,7 +166,7 @@ static int mount_one(const struct bh_mount *bm, bool *have_dev)
 			bm->destination, bm->type_name);
 		return 0;
 	} else {
-		/* sysfs, devpts, mqueue, cgroup: not implemented yet. An
+		/* sysfs, mqueue, cgroup: not implemented yet. An
 		 * empty read-only directory keeps the path valid for
 		 * programs that only look. */
 		bh_info("mount %s (%s): not supported, empty read-only dir",
@@ -186,6 +187,7 @@ static int vfs_register_all(void)
 	    &procfs_type,
 	    &tmpfs_type,
 	    &goferfs_bind_type,
+	    &devpts_type,
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		int r = fs_type_register(all[i]);
@@ -193,7 +195,37 @@ static int vfs_register_all(void)
 			return r;
 	}
 	int r = devfs_init();
+	if (!r)
+		r = devpts_init();
 	return r == -EBUSY ? 0 : r;
+}
+
+/* /dev/pts when the config mounts none there: runc's usual options. */
+static int mount_default_devpts(void)
+{
+	struct path p;
+	int r = vfs_lookup(NULL, AT_FDCWD, "/dev/pts", LOOKUP_FOLLOW, &p);
+	if (r == 0) {
+		bool mounted =
+		    dentry_mounted(p.dentry) || p.dentry == p.mnt->root;
+		bool devpts =
+		    p.mnt->sb->fstype && !strcmp(p.mnt->sb->fstype, "devpts");
+		path_put(&p);
+		if (mounted && devpts)
+			return 0;
+	}
+	struct bh_mount bm = {
+	    .destination = "/dev/pts",
+	    .source = "devpts",
+	    .type = BH_MOUNT_DEVPTS,
+	    .type_name = "devpts",
+	    .pts_mode = 0620,
+	    .pts_ptmxmode = 0666,
+	    .pts_uid = -1,
+	    .pts_gid = 5,
+	};
+	bool have_dev = true;
+	return mount_one(&bm, &have_dev);
 }
 
 int vfs_init(const struct bh_config *cfg, int gofer_fd, char *err,
@@ -253,6 +285,12 @@ int vfs_init(const struct bh_config *cfg, int gofer_fd, char *err,
 				 bm->destination, bm->type_name, strerror(-r));
 			return r;
 		}
+	}
+	r = mount_default_devpts();
+	if (r) {
+		snprintf(err, errlen, "mount /dev/pts (devpts): %s",
+			 strerror(-r));
+		return r;
 	}
 	return 0;
 }

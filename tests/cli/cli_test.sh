@@ -222,7 +222,7 @@ badcfg empty-arg0 "args\[0\]" 's|^\([[:space:]]*\)"sh"$|\1""|'
 badcfg nonstring-arg "args\[0\]" 's|^\([[:space:]]*\)"sh"$|\1 42|'
 badcfg missing-args "process.args" 's|"args": \[|"argv": [|'
 badcfg empty-args "process.args is empty" 's|^\([[:space:]]*\)"sh"$||'
-badcfg terminal-true "terminal mode is not supported" 's|"terminal": false|"terminal": true|'
+badcfg terminal-without-console "console-socket" 's|"terminal": false|"terminal": true|'
 badcfg relative-mount-dest "absolute" 's|"destination": "/tmp"|"destination": "tmp"|'
 badcfg dotdot-mount-dest '\.\.' 's|"destination": "/tmp"|"destination": "/tmp/../../etc"|'
 badcfg unknown-namespace "unknown type" 's|{"type": "uts"}|{"type": "nope"}|'
@@ -239,9 +239,13 @@ badcfg root-is-host-root "host's root" 's|"path": "'"$SRC_ROOTFS"'"|"path": "/"|
 refuse bad-id-newline "invalid container id" create --bundle "$TMP" "$(printf 'a\nb')"
 no_leftovers no-state-after-bad-create
 
-# --console-socket is refused while terminals are unsupported.
+# A console socket needs a terminal, and must be there to take the pty; a
+# terminal needs a console socket or a foreground run from a terminal.
 make_bundle "$TMP/good" '"true"'
-refuse console-socket "terminal mode is not supported" create --bundle "$TMP/good" --console-socket "$TMP/cs" c1
+refuse console-socket-no-terminal "needs process.terminal" create --bundle "$TMP/good" --console-socket "$TMP/cs" c1
+refuse console-socket-missing "console socket .*: connecting" create --bundle "$TMP/cfg-terminal-without-console" --console-socket "$TMP/no-such.sock" c1
+refuse run-detach-terminal "console-socket" run --detach --bundle "$TMP/cfg-terminal-without-console" c1
+refuse run-tty-not-a-terminal "console-socket" run -t --bundle "$TMP/good" c1
 
 # The error also goes to the --log file, as JSON when asked.
 "$BH" --root "$ROOT" --log "$TMP/log.json" --log-format json state nosuch 2>/dev/null
@@ -600,6 +604,47 @@ else
 	badcfg res-cgroups-dotdot 'cgroupsPath' 's|"linux": {|"linux": { "cgroupsPath": "/a/../../b",|'
 	badcfg res-hugepages 'hugepageLimits is not supported' 's|"linux": {|"linux": { "resources": {"hugepageLimits": [{"pageSize": "2MB", "limit": 1}]},|'
 	[ -z "$(cg_left c1)" ] && ok bad-resources-leave-no-cgroup || fail bad-resources-leave-no-cgroup "left: $(cg_left c1)"
+fi
+
+# Terminals: run in the foreground on the caller's terminal (process.terminal
+# or -t), and create --console-socket handing a pty master over, as runc
+# does. tests/cli/ptyrun.c plays the user: it waits for the prompt, sets a
+# 40x120 window, types "stty size; tty; exit 7".
+PTYRUN=$(dirname "$BH")/../tests/cli/ptyrun
+make_bundle "$TMP/tty" '"sh"' 's|"terminal": false|"terminal": true|'
+make_bundle "$TMP/shell" '"sh"'
+tty_ok() { # OUTPUT: the shell saw the window and its terminal
+	grep -q "40 120" <<<"$1" && grep -q "^/dev/pts/0" <<<"$(tr -d '\r' <<<"$1")"
+}
+if [ ! -x "$PTYRUN" ]; then
+	fail tty-helper "no $PTYRUN (make guest-tests builds it)"
+else
+	out=$(timeout 120 "$PTYRUN" -- "$BH" --root "$ROOT" run --bundle "$TMP/tty" tty1 2>&1)
+	rc=$?
+	if [ $rc -eq 7 ] && tty_ok "$out"; then ok run-terminal; else
+		fail run-terminal "rc=$rc out=$(tr -d '\r' <<<"$out" | tail -4)"; fi
+	out=$(timeout 120 "$PTYRUN" -- "$BH" --root "$ROOT" run -t --bundle "$TMP/shell" tty3 2>&1)
+	rc=$?
+	if [ $rc -eq 7 ] && tty_ok "$out"; then ok run-dash-t; else
+		fail run-dash-t "rc=$rc out=$(tr -d '\r' <<<"$out" | tail -4)"; fi
+	rm -f "$TMP/cs"
+	timeout 120 "$PTYRUN" --socket "$TMP/cs" >"$TMP/cs.out" 2>&1 &
+	helper=$!
+	for _ in $(seq 100); do [ -S "$TMP/cs" ] && break; sleep 0.1; done
+	if succeed create-console-socket create --bundle "$TMP/tty" --console-socket "$TMP/cs" tty2 &&
+		succeed start-console-socket start tty2; then
+		wait $helper
+		rc=$?
+		out=$(cat "$TMP/cs.out")
+		if [ $rc -eq 0 ] && tty_ok "$out"; then ok console-socket-shell; else
+			fail console-socket-shell "rc=$rc out=$(tr -d '\r' <<<"$out" | tail -4)"; fi
+		wait_status tty2 stopped && ok console-socket-exit ||
+			fail console-socket-exit "status $(state_of tty2)"
+	else
+		kill "$helper" 2>/dev/null
+		wait "$helper"
+	fi
+	bh delete --force tty2
 fi
 
 no_leftovers no-leftovers-lifecycle

@@ -433,6 +433,47 @@ static void test_mount_options(void **state)
 	bh_config_free(&cfg);
 }
 
+static void test_devpts_options(void **state)
+{
+	(void)state;
+	struct bh_config cfg;
+	assert_int_equal(
+	    parse_mounts("[{\"destination\":\"/dev/pts\",\"type\":\"devpts\","
+			 "\"options\":[\"nosuid\",\"noexec\",\"newinstance\","
+			 "\"ptmxmode=0666\",\"mode=0620\",\"gid=5\","
+			 "\"uid=7\",\"max=64\"]},"
+			 "{\"destination\":\"/p2\",\"type\":\"devpts\"}]",
+			 &cfg),
+	    0);
+	assert_int_equal(cfg.mounts[0].type, BH_MOUNT_DEVPTS);
+	assert_int_equal(cfg.mounts[0].pts_ptmxmode, 0666);
+	assert_int_equal(cfg.mounts[0].pts_mode, 0620);
+	assert_int_equal(cfg.mounts[0].pts_gid, 5);
+	assert_int_equal(cfg.mounts[0].pts_uid, 7);
+	assert_int_equal(cfg.mounts[0].pts_max, 64);
+	/* Linux's defaults. */
+	assert_int_equal(cfg.mounts[1].pts_mode, 0600);
+	assert_int_equal(cfg.mounts[1].pts_ptmxmode, 0);
+	assert_int_equal(cfg.mounts[1].pts_gid, -1);
+	assert_int_equal(cfg.mounts[1].pts_uid, -1);
+	bh_config_free(&cfg);
+	expect_reject(parse_mounts("[{\"destination\":\"/dev/pts\","
+				   "\"type\":\"devpts\",\"options\":"
+				   "[\"newinstance\",\"fancy=1\"]}]",
+				   &cfg),
+		      "devpts option \"fancy=1\" is not supported");
+	expect_reject(parse_mounts("[{\"destination\":\"/dev/pts\","
+				   "\"type\":\"devpts\",\"options\":"
+				   "[\"gid=tty\"]}]",
+				   &cfg),
+		      "bad option \"gid=tty\"");
+	expect_reject(parse_mounts("[{\"destination\":\"/dev/pts\","
+				   "\"type\":\"devpts\",\"options\":"
+				   "[\"mode=999\"]}]",
+				   &cfg),
+		      "bad option");
+}
+
 static void test_namespaces(void **state)
 {
 	(void)state;
@@ -716,6 +757,7 @@ int main(void)
 	    cmocka_unit_test(test_load_files),
 	    cmocka_unit_test(test_load_fd),
 	    cmocka_unit_test(test_free_twice_safe),
+	    cmocka_unit_test(test_devpts_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,8 +102,7 @@ static const struct file_ops random_fops = {
 int devfs_init(void)
 {
 	/* 1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9 urandom. The tty
-	 * (5:0) has a node but no driver yet: opening it gives ENXIO, as
-	 * Linux does without a controlling terminal. */
+	 * (5:0) and ptmx (5:2) are devpts's (sentry/fs/devpts/). */
 	static const struct {
 		unsigned mi;
 		const struct file_ops *fops;
@@ -134,10 +133,9 @@ int devfs_populate(struct inode *root)
 	static const struct {
 		const char *name, *target;
 	} links[] = {
-	    {"fd", "/proc/self/fd"},
-	    {"stdin", "/proc/self/fd/0"},
-	    {"stdout", "/proc/self/fd/1"},
-	    {"stderr", "/proc/self/fd/2"},
+	    {"fd", "/proc/self/fd"},	   {"stdin", "/proc/self/fd/0"},
+	    {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
+	    {"ptmx", "pts/ptmx"}, /* as runc makes it */
 	};
 	int r;
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
