@@ -163,6 +163,11 @@ static int install_seccomp(void)
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
 				     SCMP_SYS(open), 0);
+	/* Every thread, including those started before (the notifier, the
+	 * timer, the signal thread): without TSYNC a filter binds only the
+	 * thread that loads it. */
+	if (!r)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (!r)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
