@@ -18,6 +18,7 @@
 #include "sentry/tty/console.h"
 #include "sentry/mm/mm.h"
 #include "sentry/ipc/msg.h"
+#include "sentry/ipc/sem.h"
 #include "sentry/net/socket.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
@@ -187,6 +188,7 @@ int boot_create(const struct boot_args *a, char *err, size_t errlen)
 	syscall_init();
 	net_init();
 	msg_init();
+	sem_init();
 	if (platform->set_prefetch) {
 		uint8_t pf[SYSCALL_MAX];
 		syscall_prefetch_table(pf, sizeof(pf));

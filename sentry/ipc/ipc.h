@@ -60,8 +60,4 @@ void ipc_fill_perm(const struct ipc_obj *o, struct ipc_perm *p);
 /* IPC_SET's fields from p: uid, gid and the mode's low 9 bits. */
 void ipc_set_perm(struct ipc_obj *o, const struct ipc_perm *p);
 
-/* sem.c: SEM_UNDO adjustments of a process that exits. */
-struct process;
-void sem_exit(struct process *p);
-
 #endif

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "bulkhead/log.h"
+#include "sentry/ipc/sem.h"
 #include "sentry/kernel/exit_notify.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/itimer.h"
@@ -633,6 +634,7 @@ void task_exit(struct task *t, int status)
 		p->mm = NULL;
 		tasklist_unlock();
 		itimer_exit(p);
+		sem_exit(p); /* its SEM_UNDO adjustments, as Linux's exit_sem */
 		if (mm)
 			mm_put(mm);
 		tasklist_lock_take();
