@@ -570,16 +570,16 @@ res_bundle() { # DIR ARGS RESOURCES_JSON
 if [ "$(id -u)" != 0 ] || [ ! -d /sys/fs/cgroup ]; then
 	echo "skip resources: not root or no /sys/fs/cgroup"
 else
-	# 150 MB in a shell variable under a 64 MiB limit: the kernel's OOM
-	# killer ends the guest, and run reports 137 as runc does.
-	res_bundle "$TMP/mem" '"sh", "-c", "x=$(head -c 150000000 /dev/zero \| tr \\"\\\\0\\" a); echo survived"' '{"memory": {"limit": 67108864}}'
+	# A 150 MB buffer (dd's, in guest memory: no pipe through the
+	# sentry) under a 64 MiB limit: the host's OOM killer ends dd, and
+	# its shell sees 137, as under runc; 20 MB is fine.
+	res_bundle "$TMP/mem" '"sh", "-c", "dd if=/dev/zero of=/dev/null bs=150M count=1 2>/dev/null; echo $?"' '{"memory": {"limit": 67108864}}'
 	bh run --bundle "$TMP/mem" rm1
-	[ $RC -eq 137 ] && ok memory-limit-oom-137 || fail memory-limit-oom-137 "rc=$RC out=$OUT err=$ERR"
+	[ $RC -eq 0 ] && [ "$OUT" = 137 ] && ok memory-limit-oom-137 || fail memory-limit-oom-137 "rc=$RC out=$OUT err=$(head -c 300 <<<"$ERR")"
 	[ -z "$(cg_left rm1)" ] && ok memory-cgroup-removed || fail memory-cgroup-removed "left: $(cg_left rm1)"
-	# The same program without a limit lives.
-	make_bundle "$TMP/nomem" '"sh", "-c", "x=$(head -c 20000000 /dev/zero \| tr \\"\\\\0\\" a); echo survived"'
+	res_bundle "$TMP/nomem" '"sh", "-c", "dd if=/dev/zero of=/dev/null bs=20M count=1 2>/dev/null; echo $?"' '{"memory": {"limit": 67108864}}'
 	bh run --bundle "$TMP/nomem" rm2
-	[ $RC -eq 0 ] && [ "$OUT" = survived ] && ok memory-small-lives || fail memory-small-lives "rc=$RC out=$OUT err=$ERR"
+	[ $RC -eq 0 ] && [ "$OUT" = 0 ] && ok memory-small-lives || fail memory-small-lives "rc=$RC out=$OUT err=$(head -c 300 <<<"$ERR")"
 	# pids.limit 20: init and 19 children, then fork is EAGAIN, exactly.
 	res_bundle "$TMP/pids" '"sh", "-c", "i=0; while [ $i -lt 40 ]; do sleep 30 \& i=$((i+1)); echo $i; done"' '{"pids": {"limit": 20}}'
 	bh run --bundle "$TMP/pids" rp1
