@@ -12,6 +12,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs.h"
+#include "sentry/vfs/locks.h"
 
 struct fdtable {
 	_Atomic int refs;
@@ -117,6 +118,16 @@ int fdtable_unshare(struct task *t)
 	return 0;
 }
 
+/* An fd of f is closed by the calling task: its process's POSIX locks on
+ * the inode go whichever fd of it set them (Linux's filp_close). */
+static void filp_close(struct file *f)
+{
+	if (current &&
+	    atomic_load_explicit(&f->inode->flctx, memory_order_relaxed))
+		locks_remove_posix(f, current->proc);
+	file_put(f);
+}
+
 /* Take up to n files of fds in [lo, hi] out of the table (those with
  * close-on-exec only, when cloexec_only); returns how many, in out. */
 #define CLOSE_BATCH 64
@@ -146,7 +157,7 @@ static void close_range_of(struct fdtable *fdt, unsigned lo, unsigned hi,
 		int n = take_range(fdt, lo, hi, cloexec_only, batch);
 		kmutex_unlock(&fdt->lock);
 		for (int i = 0; i < n; i++)
-			file_put(batch[i]);
+			filp_close(batch[i]);
 		if (n < CLOSE_BATCH)
 			return;
 	}
@@ -187,7 +198,7 @@ int fd_install_at(struct fdtable *fdt, int fd, struct file *f, bool cloexec)
 	kmutex_unlock(&fdt->lock);
 	/* Closing last: the release may sleep or wake others. */
 	if (old)
-		file_put(old);
+		filp_close(old);
 	return fd;
 }
 
@@ -246,7 +257,7 @@ int fd_close(struct fdtable *fdt, int fd)
 	kmutex_unlock(&fdt->lock);
 	if (!f)
 		return -EBADF;
-	file_put(f);
+	filp_close(f);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ struct mount;
 struct file;
 struct super_block;
 struct task;
+struct flctx;
 
 /* Permission mask bits for inode_permission (Linux MAY_*). */
 #define MAY_EXEC  1
@@ -147,6 +148,9 @@ struct inode {
 	uint64_t blocks;
 	dev_t rdev;
 	struct timespec atime, mtime, ctime;
+	/* Advisory locks (vfs/locks.c), made at the first one; set once,
+	 * freed with the inode. */
+	struct flctx *_Atomic flctx;
 	void *priv;
 };
 
@@ -240,7 +244,6 @@ struct file {
 	struct inode *inode;
 	const struct file_ops *fops;
 	void *priv;
-	int lock_state; /* flock (advisory, always granted) */
 	/* The epoll items watching this file (struct epitem.fllink), under
 	 * ep_lock; emptied at the last reference (epoll_release_file). */
 	struct kmutex ep_lock;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "sentry/vfs/fs.h"
+#include "sentry/vfs/locks.h"
 
 struct inode *inode_new(struct super_block *sb, mode_t mode)
 {
@@ -41,6 +42,7 @@ void inode_put(struct inode *inode)
 		return;
 	if (inode->sb && inode->sb->ops && inode->sb->ops->evict)
 		inode->sb->ops->evict(inode);
+	locks_evict_inode(inode);
 	kmutex_destroy(&inode->lock);
 	kmutex_destroy(&inode->dir_lock);
 	free(inode);
