@@ -37,6 +37,7 @@ void syscall_init(void)
 	merge(sys_timer_defs);
 	merge(sys_event_defs);
 	merge(sys_epoll_wait_defs);
+	merge(sys_xattr_defs);
 }
 
 const struct syscall_def *syscall_lookup(long nr)

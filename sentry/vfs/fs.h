@@ -34,6 +34,7 @@ struct file;
 struct super_block;
 struct task;
 struct flctx;
+struct pipe;
 
 /* Permission mask bits for inode_permission (Linux MAY_*). */
 #define MAY_EXEC  1
@@ -151,6 +152,9 @@ struct inode {
 	/* Advisory locks (vfs/locks.c), made at the first one; set once,
 	 * freed with the inode. */
 	struct flctx *_Atomic flctx;
+	/* A FIFO's or pipe's buffer (fs/pipe), made at its first open, set
+	 * once, freed with the inode. */
+	struct pipe *_Atomic i_pipe;
 	void *priv;
 };
 

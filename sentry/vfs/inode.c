@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sentry/fs/pipe/pipe.h"
 #include "sentry/vfs/fs.h"
 #include "sentry/vfs/locks.h"
 
@@ -43,6 +44,8 @@ void inode_put(struct inode *inode)
 	if (inode->sb && inode->sb->ops && inode->sb->ops->evict)
 		inode->sb->ops->evict(inode);
 	locks_evict_inode(inode);
+	if (inode->i_pipe)
+		pipe_inode_free(inode);
 	kmutex_destroy(&inode->lock);
 	kmutex_destroy(&inode->dir_lock);
 	free(inode);

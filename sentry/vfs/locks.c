@@ -645,7 +645,7 @@ size_t locks_show(char *buf, size_t cap)
 				snprintf(end, sizeof(end), "%lld",
 					 (long long)l->end);
 			int n = snprintf(
-			    buf + (len < cap ? len : cap),
+			    len < cap ? buf + len : NULL,
 			    len < cap ? cap - len : 0,
 			    "%d: %s  ADVISORY  %s %d %02x:%02x:%llu %lld %s\n",
 			    ++nr, kind, type, l->pid,

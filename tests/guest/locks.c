@@ -120,6 +120,17 @@ static void test_posix(void)
 	SYS(pipe(up));
 	SYS(pipe(down));
 	SYS(lk(fd, F_SETLK, F_WRLCK, 0, 100));
+	/* /proc/locks lists it. */
+	char want[64], line[256];
+	snprintf(want, sizeof(want), "POSIX  ADVISORY  WRITE %d ", getpid());
+	FILE *pl = fopen("/proc/locks", "r");
+	CHECK(pl != NULL);
+	bool listed = false;
+	while (fgets(line, sizeof(line), pl))
+		if (strstr(line, want) && strstr(line, " 0 99\n"))
+			listed = true;
+	fclose(pl);
+	CHECK(listed);
 	/* Own locks never conflict with ourselves. */
 	struct flock fl = getlk(fd, F_GETLK, F_WRLCK, 0, 100);
 	CHECK_EQ(fl.l_type, F_UNLCK);
