@@ -213,6 +213,7 @@ static void in_dir(const char *base, void (*fn)(const char *))
 int main(void)
 {
 	in_dir("/tmp", test_links);
+	in_dir("/var/tmp", test_links);
 	in_dir("/tmp", test_fifo);
 	test_xattr();
 	pass("names");
