@@ -294,13 +294,16 @@ static void test_eintr(void)
 	struct sigaction sa = {.sa_handler = on_alarm};
 	SYS(sigaction(SIGALRM, &sa, NULL));
 	int fd = open_rw();
-	struct itimerval it = {.it_value = {.tv_usec = 200000}};
+	/* A tick every 100 ms: one that fires before a call blocks (a
+	 * loaded machine) is followed by another while it does. */
+	struct itimerval it = {.it_value = {.tv_usec = 100000},
+			       .it_interval = {.tv_usec = 100000}};
 	SYS(setitimer(ITIMER_REAL, &it, NULL));
 	CHECK_ERR(lk(fd, F_SETLKW, F_RDLCK, 5, 1), EINTR);
-	SYS(setitimer(ITIMER_REAL, &it, NULL));
 	CHECK_ERR(flock(fd, LOCK_SH), EINTR);
-	SYS(setitimer(ITIMER_REAL, &it, NULL));
 	CHECK_ERR(lk(fd, F_OFD_SETLKW, F_RDLCK, 5, 1), EINTR);
+	struct itimerval off = {0};
+	SYS(setitimer(ITIMER_REAL, &off, NULL));
 	say(down[1], 'x');
 	wait_ok(c);
 	/* Nothing of the interrupted waits remains. */

@@ -215,6 +215,7 @@ int main(void)
 	in_dir("/tmp", test_links);
 	in_dir("/var/tmp", test_links);
 	in_dir("/tmp", test_fifo);
+	in_dir("/var/tmp", test_fifo);
 	test_xattr();
 	pass("names");
 	return 0;
