@@ -269,9 +269,12 @@ static void test_deadlock(void)
 	SYS(close(res[1]));
 }
 
+static volatile sig_atomic_t ticks;
+
 static void on_alarm(int sig)
 {
 	(void)sig;
+	ticks++;
 }
 
 /* A blocked F_SETLKW or flock ends with EINTR on a signal whose handler
@@ -288,6 +291,7 @@ static void test_eintr(void)
 		SYS(flock(fd, LOCK_EX));
 		say(up[1], 'h');
 		hear(down[0]);
+		usleep(400000);
 		_exit(0);
 	}
 	CHECK_EQ(hear(up[0]), 'h');
@@ -302,9 +306,16 @@ static void test_eintr(void)
 	CHECK_ERR(lk(fd, F_SETLKW, F_RDLCK, 5, 1), EINTR);
 	CHECK_ERR(flock(fd, LOCK_SH), EINTR);
 	CHECK_ERR(lk(fd, F_OFD_SETLKW, F_RDLCK, 5, 1), EINTR);
+	/* With SA_RESTART the wait goes on across the ticks (Linux's
+	 * -ERESTARTSYS) until the holder exits. */
+	sa.sa_flags = SA_RESTART;
+	SYS(sigaction(SIGALRM, &sa, NULL));
+	ticks = 0;
+	say(down[1], 'x');
+	SYS(lk(fd, F_SETLKW, F_RDLCK, 5, 1));
+	CHECK(ticks > 0);
 	struct itimerval off = {0};
 	SYS(setitimer(ITIMER_REAL, &off, NULL));
-	say(down[1], 'x');
 	wait_ok(c);
 	/* Nothing of the interrupted waits remains. */
 	SYS(lk(fd, F_SETLK, F_WRLCK, 0, 0));

@@ -370,14 +370,18 @@ static struct inode *gofer_inode_alloc(struct super_block *sb, uint64_t node,
 static struct inode *gofer_inode_new(struct super_block *sb, uint64_t node,
 				     const struct gp_attr *a)
 {
-	struct inode *inode = ino_find(sb, a);
+	/* Directories have one name: sharing their inode would make
+	 * directory aliases, which the dcache does not expect (a host bind
+	 * mount inside the rootfs can show one directory twice). */
+	bool dir = S_ISDIR(a->mode);
+	struct inode *inode = dir ? NULL : ino_find(sb, a);
 	if (inode) {
 		gi_add_node(inode, node);
 		attr_apply(inode, a);
 		return inode;
 	}
 	inode = gofer_inode_alloc(sb, node, a);
-	if (inode)
+	if (inode && !dir)
 		ino_insert(GI(inode), sb);
 	return inode;
 }
