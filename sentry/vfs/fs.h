@@ -127,6 +127,16 @@ struct inode_ops {
 	/* A cached dentry child of this directory still names inode? */
 	bool (*revalidate)(struct inode *dir, const char *name,
 			   struct inode *inode);
+	/* Extended attributes a filesystem keeps itself (tmpfs); missing:
+	 * -EOPNOTSUPP, and listxattr no names. name is whole ("user.x"),
+	 * checked by the VFS; buffers are sentry memory; size 0 asks for
+	 * the length. */
+	ssize_t (*getxattr)(struct inode *inode, const char *name, void *buf,
+			    size_t size);
+	int (*setxattr)(struct inode *inode, const char *name,
+			const void *value, size_t size, int flags);
+	int (*removexattr)(struct inode *inode, const char *name);
+	ssize_t (*listxattr)(struct inode *inode, char *buf, size_t size);
 };
 
 struct inode {

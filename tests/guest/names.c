@@ -201,6 +201,63 @@ static void test_xattr(void)
 	SYS(close(pp[1]));
 }
 
+/* user.* xattrs on a tmpfs: kept per inode, shared by hard links. */
+static void test_user_xattr(const char *d)
+{
+	char f[PATH_MAX], l[PATH_MAX], sl[PATH_MAX], buf[64];
+	snprintf(f, sizeof(f), "%s/x", d);
+	snprintf(l, sizeof(l), "%s/xl", d);
+	snprintf(sl, sizeof(sl), "%s/xs", d);
+	put(f, "data", O_TRUNC);
+	CHECK_ERR(getxattr(f, "user.a", buf, sizeof(buf)), ENODATA);
+	SYS(setxattr(f, "user.a", "hello", 5, 0));
+	CHECK_EQ(getxattr(f, "user.a", NULL, 0), 5);
+	CHECK_EQ(getxattr(f, "user.a", buf, sizeof(buf)), 5);
+	CHECK(memcmp(buf, "hello", 5) == 0);
+	CHECK_ERR(getxattr(f, "user.a", buf, 2), ERANGE);
+	CHECK_ERR(setxattr(f, "user.a", "x", 1, XATTR_CREATE), EEXIST);
+	CHECK_ERR(setxattr(f, "user.b", "x", 1, XATTR_REPLACE), ENODATA);
+	CHECK_ERR(setxattr(f, "user.a", "x", 1, 7), EINVAL);
+	SYS(setxattr(f, "user.a", "hi", 2, XATTR_REPLACE));
+	SYS(setxattr(f, "user.empty", "", 0, XATTR_CREATE));
+	CHECK_EQ(getxattr(f, "user.empty", buf, sizeof(buf)), 0);
+	/* Both names, in some order, NUL-terminated. */
+	char list[64];
+	ssize_t n = listxattr(f, list, sizeof(list));
+	CHECK_EQ(n, (long)(sizeof("user.a") + sizeof("user.empty")));
+	CHECK_EQ(listxattr(f, NULL, 0), n);
+	CHECK_ERR(listxattr(f, list, 3), ERANGE);
+	CHECK(memmem(list, (size_t)n, "user.a\0", 7) != NULL);
+	CHECK(memmem(list, (size_t)n, "user.empty\0", 11) != NULL);
+	/* A hard link is the same inode: the same xattrs. */
+	SYS(link(f, l));
+	CHECK_EQ(getxattr(l, "user.a", buf, sizeof(buf)), 2);
+	int fd = (int)SYS(open(l, O_RDWR));
+	SYS(fsetxattr(fd, "user.c", "3", 1, 0));
+	CHECK_EQ(fgetxattr(fd, "user.c", buf, sizeof(buf)), 1);
+	SYS(fremovexattr(fd, "user.c"));
+	SYS(close(fd));
+	CHECK_ERR(getxattr(f, "user.c", buf, sizeof(buf)), ENODATA);
+	SYS(removexattr(f, "user.a"));
+	CHECK_ERR(removexattr(f, "user.a"), ENODATA);
+	CHECK_ERR(getxattr(l, "user.a", buf, sizeof(buf)), ENODATA);
+	/* Directories carry them; a symlink itself does not. */
+	SYS(setxattr(d, "user.dir", "1", 1, 0));
+	CHECK_EQ(getxattr(d, "user.dir", buf, sizeof(buf)), 1);
+	SYS(removexattr(d, "user.dir"));
+	SYS(symlink("x", sl));
+	CHECK_EQ(getxattr(sl, "user.empty", buf, sizeof(buf)), 0); /* x */
+	CHECK_ERR(lgetxattr(sl, "user.empty", buf, sizeof(buf)), ENODATA);
+	CHECK_ERR(lsetxattr(sl, "user.n", "v", 1, 0), EPERM);
+	/* Another namespace than user.* on a tmpfs, unprivileged: not
+	 * stored (Linux answers EPERM/ENODATA for trusted.*, EOPNOTSUPP
+	 * where unknown); a name without one is not supported. */
+	CHECK_ERR(setxattr(f, "bogus", "v", 1, 0), ENOTSUP);
+	SYS(unlink(sl));
+	SYS(unlink(l));
+	SYS(unlink(f));
+}
+
 static void in_dir(const char *base, void (*fn)(const char *))
 {
 	char d[PATH_MAX];
@@ -217,6 +274,7 @@ int main(void)
 	in_dir("/tmp", test_fifo);
 	in_dir("/var/tmp", test_fifo);
 	test_xattr();
+	in_dir("/tmp", test_user_xattr);
 	pass("names");
 	return 0;
 }
