@@ -156,6 +156,7 @@ static const char *const allowed[] = {
     "lseek",
     "getdents64",
     "mkdirat",
+    "mknodat",
     "symlinkat",
     "linkat",
     "unlinkat",

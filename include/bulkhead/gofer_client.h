@@ -57,6 +57,10 @@ int gofer_create(struct gofer_conn *c, uint64_t dir, const char *name,
 int gofer_mkdir(struct gofer_conn *c, uint64_t dir, const char *name,
 		uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *node,
 		struct gp_attr *attr);
+/* A FIFO (mode carries S_IFIFO). */
+int gofer_mknod(struct gofer_conn *c, uint64_t dir, const char *name,
+		uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *node,
+		struct gp_attr *attr);
 int gofer_symlink(struct gofer_conn *c, uint64_t dir, const char *name,
 		  const char *target, uint32_t uid, uint32_t gid,
 		  uint64_t *node, struct gp_attr *attr);

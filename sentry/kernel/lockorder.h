@@ -51,7 +51,9 @@ enum lock_rank {
 	LR_INODE = 52,	     /* inode.lock, +1 for a child under its dir */
 	LR_GOFERFS = 56,     /* goferfs caches (read-only fds, closes) */
 	LR_TMPFS_SB = 57,    /* a tmpfs's space accounting */
+	/* 58-59: locks of subsystems that never nest in one another. */
 	LR_DEVPTS = 58,	     /* a devpts instance's table of ptys */
+	LR_FILELOCK = 58,    /* advisory file locks (vfs/locks.c) */
 	LR_IPC = 59,	     /* one System V IPC kind: ids and objects */
 	LR_TASKLIST = 60,    /* process tree, pids, signals, job control,
 			      * controlling ttys and their session/pgrp */

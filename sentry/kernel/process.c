@@ -22,6 +22,7 @@
 #include "sentry/mm/mm.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/tty/jobctl.h"
+#include "sentry/vfs/locks.h"
 #include "sentry/vfs/vfs.h"
 
 #define NPROC_MAX 4096 /* processes per sandbox */
@@ -57,6 +58,7 @@ struct process *process_alloc(int pid)
 	cputime_init(p);
 	list_init(&p->cpu_timers);
 	list_init(&p->ptimers);
+	list_init(&p->flocks);
 	p->exit_signal = SIGCHLD;
 	p->start_ns = kernel_now_ns(CLOCK_MONOTONIC);
 	list_add_tail(&p->all_node, &kernel.processes);
@@ -635,6 +637,7 @@ void task_exit(struct task *t, int status)
 		tasklist_unlock();
 		itimer_exit(p);
 		sem_exit(p); /* its SEM_UNDO adjustments, as Linux's exit_sem */
+		locks_exit_process(p);
 		if (mm)
 			mm_put(mm);
 		tasklist_lock_take();

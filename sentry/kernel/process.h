@@ -130,6 +130,8 @@ struct process {
 	struct ktimer cpu_timer;
 	struct list_head cpu_timers; /* POSIX timers on CPU clocks */
 	struct list_head ptimers;    /* every POSIX timer (posix_timers.c) */
+	/* The POSIX record locks it holds (vfs/locks.c), under its lock. */
+	struct list_head flocks;
 	int next_timer_id;
 	uint64_t start_ns; /* for /proc/<pid>/stat; immutable */
 	uint32_t exit_uid; /* a zombie's uid, for its parent's siginfo */

@@ -633,16 +633,15 @@ long sys_symlinkat(struct task *t, const uint64_t a[6])
 	return do_symlinkat(t, a[0], (int)a[1], a[2]);
 }
 
-/* mknod: regular files only (as an unprivileged container would see for
- * devices); FIFOs and sockets need named-pipe support, not there yet. */
+/* mknod: regular files and FIFOs (devices need a privilege an
+ * unprivileged container does not have; sockets come with bind()). */
 static long do_mknodat(struct task *t, int dirfd, uint64_t upath, mode_t mode,
 		       dev_t dev)
 {
 	(void)dev;
 	mode_t type = mode & S_IFMT;
-	if (type != 0 && type != S_IFREG) {
-		if (type == S_IFCHR || type == S_IFBLK || type == S_IFIFO ||
-		    type == S_IFSOCK)
+	if (type != 0 && type != S_IFREG && type != S_IFIFO) {
+		if (type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK)
 			return -EPERM;
 		return -EINVAL;
 	}
@@ -653,14 +652,21 @@ static long do_mknodat(struct task *t, int dirfd, uint64_t upath, mode_t mode,
 	struct inode *dir = pp.dir.dentry->inode;
 	dir_lock(&pp);
 	r = may_create(t, &pp);
-	if (!r && (!dir->iops || !dir->iops->create))
+	if (!r && type == S_IFIFO && (!dir->iops || !dir->iops->mknod))
+		r = -EPERM;
+	else if (!r && type != S_IFIFO && (!dir->iops || !dir->iops->create))
 		r = -EPERM;
 	if (!r) {
 		struct inode *inode;
-		mode =
-		    (mode & 07777 & ~atomic_load(&task_fs(t)->umask)) | S_IFREG;
-		r = dir->iops->create(dir, pp.name, mode, task_fsuid(t),
-				      new_gid(t, dir), O_RDONLY, &inode);
+		mode_t perm = mode & 07777 & ~atomic_load(&task_fs(t)->umask);
+		if (type == S_IFIFO)
+			r = dir->iops->mknod(dir, pp.name, perm | S_IFIFO, 0,
+					     task_fsuid(t), new_gid(t, dir),
+					     &inode);
+		else
+			r = dir->iops->create(dir, pp.name, perm | S_IFREG,
+					      task_fsuid(t), new_gid(t, dir),
+					      O_RDONLY, &inode);
 		if (!r) {
 			cache_new(&pp, inode);
 			inode_put(inode);

@@ -23,6 +23,7 @@
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs_struct.h"
+#include "sentry/vfs/locks.h"
 
 struct file *fget(struct task *t, int fd)
 {
@@ -375,23 +376,11 @@ static long fcntl_lock(struct task *t, struct file *f, int cmd, uint64_t arg)
 	struct flock fl;
 	if (copy_from_user(t, &fl, arg, sizeof(fl)))
 		return -EFAULT;
-	if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK &&
-	    fl.l_type != F_UNLCK)
-		return -EINVAL;
-	if (fl.l_whence != SEEK_SET && fl.l_whence != SEEK_CUR &&
-	    fl.l_whence != SEEK_END)
-		return -EINVAL;
 	if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
-		/* Record locks are advisory and always granted: nothing
-		 * ever conflicts. */
-		fl.l_type = F_UNLCK;
-		return copy_to_user(t, arg, &fl, sizeof(fl));
+		int r = fcntl_getlk(t, f, cmd, &fl);
+		return r ? r : copy_to_user(t, arg, &fl, sizeof(fl));
 	}
-	if (fl.l_type == F_RDLCK && !(f->fmode & FMODE_READ))
-		return -EBADF;
-	if (fl.l_type == F_WRLCK && !(f->fmode & FMODE_WRITE))
-		return -EBADF;
-	return 0;
+	return fcntl_setlk(t, f, cmd, &fl);
 }
 
 static long sys_fcntl(struct task *t, const uint64_t a[6])
@@ -532,16 +521,10 @@ static long sys_syncfs(struct task *t, const uint64_t a[6])
 
 static long sys_flock(struct task *t, const uint64_t a[6])
 {
-	int op = (int)a[1] & ~LOCK_NB;
 	struct file *f = fget(t, (int)a[0]);
 	if (!f)
 		return -EBADF;
-	long r = 0;
-	/* Advisory locks are always granted (one sandbox, cooperative). */
-	if (op != LOCK_SH && op != LOCK_EX && op != LOCK_UN)
-		r = -EINVAL;
-	else
-		f->lock_state = op;
+	long r = flock_file(t, f, (int)a[1]);
 	file_put(f);
 	return r;
 }

@@ -53,6 +53,7 @@ extern const struct syscall_def sys_event_defs[];   /* epoll, eventfd... */
 extern const struct syscall_def sys_epoll_wait_defs[]; /* in sys_poll.c */
 extern const struct syscall_def sys_socket_defs[];     /* sockets */
 extern const struct syscall_def sys_ipc_defs[];        /* System V IPC */
+extern const struct syscall_def sys_xattr_defs[];      /* xattrs */
 
 void syscall_init(void);
 /* Run syscall nr for t (no lock held); returns the result or -errno

@@ -39,6 +39,7 @@ void syscall_init(void)
 	merge(sys_epoll_wait_defs);
 	merge(sys_socket_defs);
 	merge(sys_ipc_defs);
+	merge(sys_xattr_defs);
 }
 
 const struct syscall_def *syscall_lookup(long nr)

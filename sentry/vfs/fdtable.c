@@ -12,6 +12,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs.h"
+#include "sentry/vfs/locks.h"
 
 struct fdtable {
 	_Atomic int refs;
@@ -117,6 +118,23 @@ int fdtable_unshare(struct task *t)
 	return 0;
 }
 
+/* An fd of f is closed by a task of owner: that process's POSIX locks on
+ * the inode go whichever fd of it set them (Linux's filp_close). NULL: the
+ * closer is not the table's user (the last put of a table may come from a
+ * /proc reader); the owner's exit drops its locks then. */
+static void filp_close(struct file *f, struct process *owner)
+{
+	if (owner &&
+	    atomic_load_explicit(&f->inode->flctx, memory_order_relaxed))
+		locks_remove_posix(f, owner);
+	file_put(f);
+}
+
+static struct process *closer(void)
+{
+	return current ? current->proc : NULL;
+}
+
 /* Take up to n files of fds in [lo, hi] out of the table (those with
  * close-on-exec only, when cloexec_only); returns how many, in out. */
 #define CLOSE_BATCH 64
@@ -138,7 +156,7 @@ static int take_range(struct fdtable *fdt, unsigned lo, unsigned hi,
 }
 
 static void close_range_of(struct fdtable *fdt, unsigned lo, unsigned hi,
-			   bool cloexec_only)
+			   bool cloexec_only, struct process *owner)
 {
 	struct file *batch[CLOSE_BATCH];
 	for (;;) {
@@ -146,7 +164,7 @@ static void close_range_of(struct fdtable *fdt, unsigned lo, unsigned hi,
 		int n = take_range(fdt, lo, hi, cloexec_only, batch);
 		kmutex_unlock(&fdt->lock);
 		for (int i = 0; i < n; i++)
-			file_put(batch[i]);
+			filp_close(batch[i], owner);
 		if (n < CLOSE_BATCH)
 			return;
 	}
@@ -156,13 +174,13 @@ void fdtable_put(struct fdtable *fdt)
 {
 	if (!fdt || atomic_fetch_sub(&fdt->refs, 1) > 1)
 		return;
-	close_range_of(fdt, 0, ~0u, false);
+	close_range_of(fdt, 0, ~0u, false, NULL);
 	fdtable_free(fdt);
 }
 
 void fdtable_close_on_exec(struct fdtable *fdt)
 {
-	close_range_of(fdt, 0, ~0u, true);
+	close_range_of(fdt, 0, ~0u, true, closer());
 }
 
 int fd_install_at(struct fdtable *fdt, int fd, struct file *f, bool cloexec)
@@ -187,7 +205,7 @@ int fd_install_at(struct fdtable *fdt, int fd, struct file *f, bool cloexec)
 	kmutex_unlock(&fdt->lock);
 	/* Closing last: the release may sleep or wake others. */
 	if (old)
-		file_put(old);
+		filp_close(old, closer());
 	return fd;
 }
 
@@ -246,7 +264,7 @@ int fd_close(struct fdtable *fdt, int fd)
 	kmutex_unlock(&fdt->lock);
 	if (!f)
 		return -EBADF;
-	file_put(f);
+	filp_close(f, closer());
 	return 0;
 }
 
@@ -302,7 +320,7 @@ void fd_close_range(struct fdtable *fdt, unsigned lo, unsigned hi,
 		    bool cloexec_only)
 {
 	if (!cloexec_only) {
-		close_range_of(fdt, lo, hi, false);
+		close_range_of(fdt, lo, hi, false, closer());
 		return;
 	}
 	kmutex_lock(&fdt->lock);

@@ -10,6 +10,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/mm/uio.h"
 #include "sentry/vfs/fs_struct.h"
+#include "sentry/vfs/locks.h"
 
 struct file *file_alloc(const struct path *p, struct inode *inode, int flags)
 {
@@ -58,6 +59,7 @@ void file_put(struct file *f)
 	kmutex_unlock(&f->ep_lock);
 	if (watched)
 		epoll_release_file(f);
+	locks_remove_file(f);
 	if (f->fops && f->fops->release)
 		f->fops->release(f);
 	if (f->fmode & FMODE_WRITER)

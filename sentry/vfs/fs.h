@@ -33,6 +33,8 @@ struct mount;
 struct file;
 struct super_block;
 struct task;
+struct flctx;
+struct pipe;
 
 /* Permission mask bits for inode_permission (Linux MAY_*). */
 #define MAY_EXEC  1
@@ -125,6 +127,16 @@ struct inode_ops {
 	/* A cached dentry child of this directory still names inode? */
 	bool (*revalidate)(struct inode *dir, const char *name,
 			   struct inode *inode);
+	/* Extended attributes a filesystem keeps itself (tmpfs); missing:
+	 * -EOPNOTSUPP, and listxattr no names. name is whole ("user.x"),
+	 * checked by the VFS; buffers are sentry memory; size 0 asks for
+	 * the length. */
+	ssize_t (*getxattr)(struct inode *inode, const char *name, void *buf,
+			    size_t size);
+	int (*setxattr)(struct inode *inode, const char *name,
+			const void *value, size_t size, int flags);
+	int (*removexattr)(struct inode *inode, const char *name);
+	ssize_t (*listxattr)(struct inode *inode, char *buf, size_t size);
 };
 
 struct inode {
@@ -152,6 +164,12 @@ struct inode {
 	uint64_t blocks;
 	dev_t rdev;
 	struct timespec atime, mtime, ctime;
+	/* Advisory locks (vfs/locks.c), made at the first one; set once,
+	 * freed with the inode. */
+	struct flctx *_Atomic flctx;
+	/* A FIFO's or pipe's buffer (fs/pipe), made at its first open, set
+	 * once, freed with the inode. */
+	struct pipe *_Atomic i_pipe;
 	void *priv;
 };
 
@@ -247,7 +265,6 @@ struct file {
 	struct inode *inode;
 	const struct file_ops *fops;
 	void *priv;
-	int lock_state; /* flock (advisory, always granted) */
 	/* The epoll items watching this file (struct epitem.fllink), under
 	 * ep_lock; emptied at the last reference (epoll_release_file). */
 	struct kmutex ep_lock;

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "sentry/fs/pipe/pipe.h"
 #include "sentry/vfs/fs.h"
+#include "sentry/vfs/locks.h"
 
 struct inode *inode_new(struct super_block *sb, mode_t mode)
 {
@@ -71,6 +73,9 @@ void inode_put(struct inode *inode)
 		return;
 	if (inode->sb && inode->sb->ops && inode->sb->ops->evict)
 		inode->sb->ops->evict(inode);
+	locks_evict_inode(inode);
+	if (inode->i_pipe)
+		pipe_inode_free(inode);
 	kmutex_destroy(&inode->lock);
 	kmutex_destroy(&inode->dir_lock);
 	free(inode);

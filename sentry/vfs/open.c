@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "sentry/fs/pipe/pipe.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/fs_struct.h"
 
@@ -76,7 +77,9 @@ static int do_open_path(struct task *t, const struct path *p, int flags,
 		f->fmode |= FMODE_WRITER; /* file_put gives it back */
 	if (!(flags & O_PATH)) {
 		int r = 0;
-		if (inode->iops && inode->iops->open)
+		if (S_ISFIFO(inode->mode))
+			r = fifo_open(t, inode, f);
+		else if (inode->iops && inode->iops->open)
 			r = inode->iops->open(inode, f);
 		else if (S_ISDIR(inode->mode))
 			f->fops = &dir_fops;

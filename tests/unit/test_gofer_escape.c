@@ -214,6 +214,9 @@ static void test_bad_names(void **state)
 		assert_int_equal(gofer_mkdir(&e->c, e->root[EXP_ROOT], bad[i],
 					     0755, 0, 0, &node, &a),
 				 -EINVAL);
+		assert_int_equal(gofer_mknod(&e->c, e->root[EXP_ROOT], bad[i],
+					     S_IFIFO | 0600, 0, 0, &node, &a),
+				 -EINVAL);
 		assert_int_equal(
 		    gofer_unlink(&e->c, e->root[EXP_ROOT], bad[i], 0), -EINVAL);
 		assert_int_equal(gofer_rename(&e->c, e->root[EXP_ROOT], "g",
@@ -384,6 +387,9 @@ static void test_read_only_export(void **state)
 	    -EROFS);
 	assert_int_equal(gofer_mkdir(&e->c, ro, "n", 0755, 0, 0, &node, &a),
 			 -EROFS);
+	assert_int_equal(
+	    gofer_mknod(&e->c, ro, "n", S_IFIFO | 0644, 0, 0, &node, &a),
+	    -EROFS);
 	assert_int_equal(gofer_symlink(&e->c, ro, "n", "r", 0, 0, &node, &a),
 			 -EROFS);
 	assert_int_equal(gofer_link(&e->c, ro, "n", (uint64_t)r, &node, &a),
@@ -1168,6 +1174,14 @@ static void test_confined_binary(void **state)
 	    0);
 	close(fd);
 	assert_int_equal(gofer_unlink(&c, root, "confined", 0), 0);
+	/* FIFOs pass the filter; devices are refused before it. */
+	assert_int_equal(
+	    gofer_mknod(&c, root, "newfifo", S_IFIFO | 0600, 0, 0, &n, &a), 0);
+	assert_true(S_ISFIFO(a.mode));
+	assert_int_equal(gofer_close(&c, n), 0);
+	assert_int_equal(gofer_unlink(&c, root, "newfifo", 0), 0);
+	assert_int_equal(
+	    gofer_mknod(&c, root, "dev", S_IFCHR | 0600, 0, 0, &n, &a), -EPERM);
 	assert_int_equal(gofer_mkdir(&c, ro, "x", 0755, 0, 0, &n, &a), -EROFS);
 	struct gp_setattr_req q = {.node = ent[1].node,
 				   .mask = GP_SET_MODE | GP_SET_MTIME,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bulkhead/gofer_client.h"
+#include "bulkhead/htable.h"
 #include "sentry/vfs/chrdev.h"
 #include "sentry/fs/gofer/goferfs.h"
 #include "sentry/kernel/lock.h"
@@ -48,10 +49,23 @@ static void hfd_put(struct gofer_hfd *h)
 	}
 }
 
+/* Gofer nodes one inode keeps: one per name it was reached by (hard links
+ * share the inode). Beyond this the oldest extra one is let go. */
+#define GI_NODES_MAX 8
+
 struct goferfs_inode {
-	uint64_t node; /* immutable */
-	/* Under the inode's lock: */
-	int create_fd; /* donated by CREATE, for the open that follows */
+	/* Under the inode's lock: the gofer nodes that name this inode, the
+	 * first one used for every request. A node whose name was unlinked
+	 * answers -ESTALE: it is dropped and the next one used (gi_stale). */
+	uint64_t nodes[GI_NODES_MAX];
+	unsigned nnodes;
+	/* Identity on the host, immutable; in ino_table while hashed
+	 * (ino_lock), so every name of a host file gives one inode. */
+	uint64_t hdev, hino;
+	struct hnode hn;
+	bool hashed;
+	struct inode *inode; /* back pointer, no reference */
+	int create_fd;	     /* donated by CREATE, for the open that follows */
 	int create_acc;
 	struct gofer_hfd *attr; /* an open file's host fd, for refreshes */
 	char *link;		/* symlink target, cached (immutable) */
@@ -121,6 +135,11 @@ static int ro_take(struct goferfs_inode *gi)
 	return fd;
 }
 
+/* (super block, host dev, host ino) -> the live inode. */
+static struct kmutex ino_lock = KMUTEX_INITIALIZER("goferfs_ino", LR_GOFERFS);
+static struct htable ino_table; /* ino_lock */
+static bool ino_table_ready;	/* ino_lock */
+
 static bool conn_ready;
 static _Atomic uint64_t gofer_devs = 0x200;
 
@@ -128,6 +147,141 @@ static const struct inode_ops gofer_iops;
 static const struct file_ops gofer_reg_fops;
 
 #define GI(inode) ((struct goferfs_inode *)(inode)->priv)
+
+/* The node to use for a request about inode. */
+static uint64_t gi_node(struct inode *inode)
+{
+	inode_lock(inode);
+	uint64_t n = GI(inode)->nodes[0];
+	inode_unlock(inode);
+	return n;
+}
+
+/* node answered -ESTALE (its name is gone): drop it if inode has another
+ * one. True: try again with gi_node(). */
+static bool gi_stale(struct inode *inode, uint64_t node)
+{
+	struct goferfs_inode *gi = GI(inode);
+	bool retry = false, drop = false;
+	inode_lock(inode);
+	for (unsigned i = 0; i < gi->nnodes; i++) {
+		if (gi->nodes[i] != node)
+			continue;
+		if (gi->nnodes > 1) {
+			memmove(&gi->nodes[i], &gi->nodes[i + 1],
+				(gi->nnodes - i - 1) * sizeof(gi->nodes[0]));
+			gi->nnodes--;
+			drop = retry = true;
+		}
+		break;
+	}
+	/* Not there: another request dropped it already. */
+	if (!drop && gi->nnodes && gi->nodes[0] != node)
+		retry = true;
+	inode_unlock(inode);
+	if (drop)
+		gofer_close(&conn, node);
+	return retry;
+}
+
+/* One more node naming inode (a hard link, a second lookup). */
+static void gi_add_node(struct inode *inode, uint64_t node)
+{
+	struct goferfs_inode *gi = GI(inode);
+	uint64_t drop = 0;
+	bool dropping = false;
+	inode_lock(inode);
+	if (gi->nnodes == GI_NODES_MAX) {
+		/* Keep the first (in use) and the new one: let the
+		 * oldest of the others go. */
+		drop = gi->nodes[1];
+		dropping = true;
+		memmove(&gi->nodes[1], &gi->nodes[2],
+			(gi->nnodes - 2) * sizeof(gi->nodes[0]));
+		gi->nnodes--;
+	}
+	gi->nodes[gi->nnodes++] = node;
+	inode_unlock(inode);
+	if (dropping)
+		gofer_close(&conn, drop);
+}
+
+/* call, made with node n of inode, again with the next node while a stale
+ * one is dropped. */
+#define WITH_NODE(inode, n, call)                                              \
+	({                                                                     \
+		long _r;                                                       \
+		for (;;) {                                                     \
+			uint64_t n = gi_node(inode);                           \
+			_r = (call);                                           \
+			if (_r != -ESTALE || !gi_stale(inode, n))              \
+				break;                                         \
+		}                                                              \
+		_r;                                                            \
+	})
+
+static uint64_t ino_hash(struct super_block *sb, uint64_t dev, uint64_t ino)
+{
+	return hash_u64(ino ^ hash_u64(dev ^ (uint64_t)(uintptr_t)sb));
+}
+
+/* The live inode of sb with this host identity and type, with a new
+ * reference, or NULL. */
+static struct inode *ino_find(struct super_block *sb, const struct gp_attr *a)
+{
+	struct inode *found = NULL;
+	uint64_t h = ino_hash(sb, a->dev, a->ino);
+	kmutex_lock(&ino_lock);
+	if (!ino_table_ready) {
+		kmutex_unlock(&ino_lock);
+		return NULL;
+	}
+	for (struct hnode *n = htable_first(&ino_table, h); n;
+	     n = htable_next(&ino_table, n)) {
+		struct goferfs_inode *gi =
+		    htable_entry(n, struct goferfs_inode, hn);
+		struct inode *inode = gi->inode;
+		if (inode->sb != sb || gi->hdev != a->dev ||
+		    gi->hino != a->ino ||
+		    (inode->mode & S_IFMT) != (a->mode & S_IFMT))
+			continue;
+		/* A reference unless it is already on its way out. */
+		int refs = atomic_load(&inode->refs);
+		while (refs > 0 && !atomic_compare_exchange_weak(
+				       &inode->refs, &refs, refs + 1))
+			;
+		if (refs > 0) {
+			found = inode;
+			break;
+		}
+	}
+	kmutex_unlock(&ino_lock);
+	return found;
+}
+
+static void ino_insert(struct goferfs_inode *gi, struct super_block *sb)
+{
+	kmutex_lock(&ino_lock);
+	if (!ino_table_ready && htable_init(&ino_table, 8) == 0)
+		ino_table_ready = true;
+	if (ino_table_ready) {
+		htable_insert(&ino_table, &gi->hn,
+			      ino_hash(sb, gi->hdev, gi->hino));
+		gi->hashed = true;
+	}
+	kmutex_unlock(&ino_lock);
+}
+
+/* The host file is gone (its last name unlinked): its number may be
+ * reused, so it no longer names this inode. */
+static void ino_unhash(struct goferfs_inode *gi)
+{
+	kmutex_lock(&ino_lock);
+	if (gi->hashed)
+		htable_remove(&ino_table, &gi->hn);
+	gi->hashed = false;
+	kmutex_unlock(&ino_lock);
+}
 
 /* Every gofer RPC is a round trip: never under a spin lock. */
 static void gofer_rpc_check(void)
@@ -186,8 +340,8 @@ static void stat_apply(struct inode *inode, const struct stat *st)
 	inode_unlock(inode);
 }
 
-static struct inode *gofer_inode_new(struct super_block *sb, uint64_t node,
-				     const struct gp_attr *a)
+static struct inode *gofer_inode_alloc(struct super_block *sb, uint64_t node,
+				       const struct gp_attr *a)
 {
 	struct goferfs_inode *gi = calloc(1, sizeof(*gi));
 	struct inode *inode = gi ? inode_new(sb, a->mode) : NULL;
@@ -196,7 +350,11 @@ static struct inode *gofer_inode_new(struct super_block *sb, uint64_t node,
 		gofer_close(&conn, node);
 		return NULL;
 	}
-	gi->node = node;
+	gi->nodes[0] = node;
+	gi->nnodes = 1;
+	gi->hdev = a->dev;
+	gi->hino = a->ino;
+	gi->inode = inode;
 	gi->create_fd = -1;
 	gi->ro_fd = -1;
 	list_init(&gi->ro_node);
@@ -206,12 +364,36 @@ static struct inode *gofer_inode_new(struct super_block *sb, uint64_t node,
 	return inode;
 }
 
+/* The inode for node (a new name of a host file): the live one with the
+ * same host identity if there is one (node then joins its nodes), else a
+ * new one. Consumes node either way. */
+static struct inode *gofer_inode_new(struct super_block *sb, uint64_t node,
+				     const struct gp_attr *a)
+{
+	/* Directories have one name: sharing their inode would make
+	 * directory aliases, which the dcache does not expect (a host bind
+	 * mount inside the rootfs can show one directory twice). */
+	bool dir = S_ISDIR(a->mode);
+	struct inode *inode = dir ? NULL : ino_find(sb, a);
+	if (inode) {
+		gi_add_node(inode, node);
+		attr_apply(inode, a);
+		return inode;
+	}
+	inode = gofer_inode_alloc(sb, node, a);
+	if (inode && !dir)
+		ino_insert(GI(inode), sb);
+	return inode;
+}
+
 static void gofer_evict(struct inode *inode)
 {
 	struct goferfs_inode *gi = GI(inode);
 	if (!gi)
 		return;
-	gofer_close(&conn, gi->node);
+	ino_unhash(gi);
+	for (unsigned i = 0; i < gi->nnodes; i++)
+		gofer_close(&conn, gi->nodes[i]);
 	if (gi->create_fd >= 0)
 		close(gi->create_fd);
 	hfd_put(gi->attr);
@@ -251,7 +433,8 @@ static int gofer_lookup(struct inode *dir, const char *name, struct inode **out)
 	const char *names[1] = {name};
 	struct gp_walk_ent ent;
 	unsigned n = 0;
-	int r = gofer_walk(&conn, GI(dir)->node, names, 1, &ent, &n);
+	int r =
+	    (int)WITH_NODE(dir, dn, gofer_walk(&conn, dn, names, 1, &ent, &n));
 	if (r) {
 		if (n)
 			gofer_close(&conn, ent.node);
@@ -272,9 +455,10 @@ static int gofer_create_op(struct inode *dir, const char *name, mode_t mode,
 	int acc = oflags & O_ACCMODE;
 	if (acc == O_ACCMODE)
 		acc = O_RDWR;
-	int r =
-	    gofer_create(&conn, GI(dir)->node, name, (uint32_t)(acc | O_EXCL),
-			 mode & 07777, uid, gid, &node, &a, &fd);
+	int r = (int)WITH_NODE(
+	    dir, dn,
+	    gofer_create(&conn, dn, name, (uint32_t)(acc | O_EXCL),
+			 mode & 07777, uid, gid, &node, &a, &fd));
 	if (r)
 		return r;
 	struct inode *inode = gofer_inode_new(dir->sb, node, &a);
@@ -295,8 +479,9 @@ static int gofer_mkdir_op(struct inode *dir, const char *name, mode_t mode,
 {
 	uint64_t node;
 	struct gp_attr a;
-	int r = gofer_mkdir(&conn, GI(dir)->node, name, mode & 07777, uid, gid,
-			    &node, &a);
+	int r = (int)WITH_NODE(
+	    dir, dn,
+	    gofer_mkdir(&conn, dn, name, mode & 07777, uid, gid, &node, &a));
 	if (r)
 		return r;
 	*out = gofer_inode_new(dir->sb, node, &a);
@@ -307,14 +492,33 @@ static int gofer_mkdir_op(struct inode *dir, const char *name, mode_t mode,
 	return *out ? 0 : -ENOMEM;
 }
 
+static int gofer_mknod_op(struct inode *dir, const char *name, mode_t mode,
+			  dev_t rdev, uid_t uid, gid_t gid, struct inode **out)
+{
+	if ((mode & S_IFMT) != S_IFIFO || rdev)
+		return -EPERM;
+	uint64_t node;
+	struct gp_attr a;
+	int r = (int)WITH_NODE(dir, dn,
+			       gofer_mknod(&conn, dn, name,
+					   S_IFIFO | (mode & 07777), uid, gid,
+					   &node, &a));
+	if (r)
+		return r;
+	*out = gofer_inode_new(dir->sb, node, &a);
+	inode_touch(dir, false, true, true);
+	return *out ? 0 : -ENOMEM;
+}
+
 static int gofer_symlink_op(struct inode *dir, const char *name,
 			    const char *target, uid_t uid, gid_t gid,
 			    struct inode **out)
 {
 	uint64_t node;
 	struct gp_attr a;
-	int r = gofer_symlink(&conn, GI(dir)->node, name, target, uid, gid,
-			      &node, &a);
+	int r = (int)WITH_NODE(
+	    dir, dn,
+	    gofer_symlink(&conn, dn, name, target, uid, gid, &node, &a));
 	if (r)
 		return r;
 	*out = gofer_inode_new(dir->sb, node, &a);
@@ -329,11 +533,14 @@ static int gofer_link_op(struct inode *dir, const char *name,
 		return -EXDEV;
 	uint64_t node;
 	struct gp_attr a;
-	int r =
-	    gofer_link(&conn, GI(dir)->node, name, GI(target)->node, &node, &a);
+	uint64_t dn = gi_node(dir);
+	int r = (int)WITH_NODE(target, tn,
+			       gofer_link(&conn, dn, name, tn, &node, &a));
 	if (r)
 		return r;
-	gofer_close(&conn, node);
+	/* The new name's node joins the inode: it keeps the file reachable
+	 * once the other names are gone. */
+	gi_add_node(target, node);
 	attr_apply(target, &a);
 	inode_touch(dir, false, true, true);
 	return 0;
@@ -342,14 +549,17 @@ static int gofer_link_op(struct inode *dir, const char *name,
 static int gofer_unlink_op(struct inode *dir, const char *name,
 			   struct inode *victim)
 {
-	int r = gofer_unlink(&conn, GI(dir)->node, name, 0);
+	int r = (int)WITH_NODE(dir, dn, gofer_unlink(&conn, dn, name, 0));
 	if (r)
 		return r;
 	inode_lock(victim);
 	if (victim->nlink)
 		victim->nlink--;
+	bool gone = victim->nlink == 0;
 	victim->ctime = vfs_now();
 	inode_unlock(victim);
+	if (gone)
+		ino_unhash(GI(victim));
 	inode_touch(dir, false, true, true);
 	return 0;
 }
@@ -357,12 +567,14 @@ static int gofer_unlink_op(struct inode *dir, const char *name,
 static int gofer_rmdir_op(struct inode *dir, const char *name,
 			  struct inode *victim)
 {
-	int r = gofer_unlink(&conn, GI(dir)->node, name, AT_REMOVEDIR);
+	int r = (int)WITH_NODE(dir, dn,
+			       gofer_unlink(&conn, dn, name, AT_REMOVEDIR));
 	if (r)
 		return r;
 	inode_lock(victim);
 	victim->nlink = 0;
 	inode_unlock(victim);
+	ino_unhash(GI(victim));
 	inode_lock(dir);
 	if (dir->nlink > 2)
 		dir->nlink--;
@@ -377,8 +589,8 @@ static int gofer_rename_op(struct inode *odir, const char *oname,
 {
 	if (odir->sb != ndir->sb)
 		return -EXDEV;
-	int r = gofer_rename(&conn, GI(odir)->node, oname, GI(ndir)->node,
-			     nname, flags);
+	uint64_t on = gi_node(odir), nn = gi_node(ndir);
+	int r = gofer_rename(&conn, on, oname, nn, nname, flags);
 	if (r)
 		return r;
 	inode_touch(odir, false, true, true);
@@ -398,7 +610,8 @@ static long gofer_readlink_op(struct inode *inode, char *buf, size_t cap)
 		char *t = malloc(GP_PATH_MAX + 1);
 		if (!t)
 			return -ENOMEM;
-		long n = gofer_readlink(&conn, gi->node, t, GP_PATH_MAX + 1);
+		long n = WITH_NODE(
+		    inode, ln, gofer_readlink(&conn, ln, t, GP_PATH_MAX + 1));
 		if (n < 0) {
 			free(t);
 			return n;
@@ -437,7 +650,7 @@ static int gofer_getattr(struct inode *inode)
 
 static int gofer_setattr_op(struct inode *inode, const struct iattr *ia)
 {
-	struct gp_setattr_req q = {.node = GI(inode)->node};
+	struct gp_setattr_req q = {0};
 	if (ia->valid & ATTR_MODE) {
 		q.mask |= GP_SET_MODE;
 		q.mode = ia->mode & 07777;
@@ -465,7 +678,8 @@ static int gofer_setattr_op(struct inode *inode, const struct iattr *ia)
 		q.mtime_nsec = (uint32_t)ia->mtime.tv_nsec;
 	}
 	struct gp_attr a;
-	int r = gofer_setattr(&conn, &q, &a);
+	int r = (int)WITH_NODE(inode, sn,
+			       (q.node = sn, gofer_setattr(&conn, &q, &a)));
 	if (r)
 		return r;
 	attr_apply(inode, &a);
@@ -573,8 +787,10 @@ static int gofer_open_op(struct inode *inode, struct file *f)
 		/* O_APPEND and O_TRUNC are the VFS's job; the host fd only
 		 * carries the access mode. */
 		struct gp_attr a;
-		int r = gofer_open(&conn, gi->node,
-				   (uint32_t)(acc | O_LARGEFILE), &fd, &a);
+		int r = (int)WITH_NODE(inode, on,
+				       gofer_open(&conn, on,
+						  (uint32_t)(acc | O_LARGEFILE),
+						  &fd, &a));
 		if (r) {
 			free(gf);
 			return r;
@@ -628,7 +844,7 @@ static int gofer_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 {
 	struct readdir_arg ra = {.emit = emit, .arg = arg, .cookie = cookie};
 	for (;;) {
-		int r = gofer_getdents(&conn, GI(dir)->node, ra.cookie,
+		int r = gofer_getdents(&conn, gi_node(dir), ra.cookie,
 				       readdir_one, &ra);
 		if (ra.stop)
 			return ra.stop < 0 ? ra.stop : 0;
@@ -641,6 +857,7 @@ static const struct inode_ops gofer_iops = {
     .lookup = gofer_lookup,
     .create = gofer_create_op,
     .mkdir = gofer_mkdir_op,
+    .mknod = gofer_mknod_op,
     .symlink = gofer_symlink_op,
     .link = gofer_link_op,
     .unlink = gofer_unlink_op,

@@ -25,22 +25,28 @@ struct pipe {
 	size_t cap, head; /* mutex (cap read by F_GETPIPE_SZ without) */
 	_Atomic size_t len;
 	_Atomic int readers, writers;
+	/* Opens ever made for reading and for writing: a FIFO open that
+	 * waits for its partner waits for these to move (Linux's
+	 * r_counter/w_counter), and the partner wakes oq. */
+	_Atomic unsigned r_counter, w_counter;
+	struct waitq oq;
 };
 
 static const struct file_ops pipe_fops;
 static const struct inode_ops pipe_iops;
 
-static void pipe_evict(struct inode *inode)
+void pipe_inode_free(struct inode *inode)
 {
-	struct pipe *p = inode->priv;
+	struct pipe *p = inode->i_pipe;
 	if (p) {
 		free(p->buf);
 		kmutex_destroy(&p->mutex);
 		free(p);
+		inode->i_pipe = NULL;
 	}
 }
 
-static const struct super_ops pipe_sops = {.evict = pipe_evict};
+static const struct super_ops pipe_sops = {0};
 static struct super_block pipe_sb = {
     .fstype = "pipefs",
     .ops = &pipe_sops,
@@ -92,7 +98,7 @@ static ssize_t pipe_read(struct file *f, struct uio *u, uint64_t *pos)
 {
 	(void)pos;
 	struct task *t = u->t;
-	struct pipe *p = f->inode->priv;
+	struct pipe *p = f->inode->i_pipe;
 	if (uio_resid(u) == 0)
 		return 0;
 	struct wait_entry we;
@@ -160,7 +166,7 @@ static ssize_t pipe_write(struct file *f, struct uio *u, uint64_t *pos)
 {
 	(void)pos;
 	struct task *t = u->t;
-	struct pipe *p = f->inode->priv;
+	struct pipe *p = f->inode->i_pipe;
 	size_t n = uio_resid(u), done = 0;
 	/* Writes of at most PIPE_BUF bytes are not interleaved with others:
 	 * they wait for room for all of it. */
@@ -212,7 +218,7 @@ static ssize_t pipe_write(struct file *f, struct uio *u, uint64_t *pos)
 
 static uint32_t pipe_poll(struct file *f, struct poll_table *pt)
 {
-	struct pipe *p = f->inode->priv;
+	struct pipe *p = f->inode->i_pipe;
 	uint32_t m = 0;
 	if (f->fmode & FMODE_READ)
 		poll_wait(pt, &p->rq);
@@ -236,7 +242,7 @@ static uint32_t pipe_poll(struct file *f, struct poll_table *pt)
 static long pipe_ioctl(struct file *f, struct task *t, unsigned cmd,
 		       uint64_t arg)
 {
-	struct pipe *p = f->inode->priv;
+	struct pipe *p = f->inode->i_pipe;
 	if (cmd != FIONREAD)
 		return -ENOTTY;
 	int n = (int)p->len;
@@ -245,11 +251,18 @@ static long pipe_ioctl(struct file *f, struct task *t, unsigned cmd,
 
 static void pipe_release(struct file *f)
 {
-	struct pipe *p = f->inode->priv;
+	struct pipe *p = f->inode->i_pipe;
 	if (f->fmode & FMODE_READ && atomic_fetch_sub(&p->readers, 1) == 1)
 		waitq_wake(&p->wq, POLLERR | POLLOUT);
 	if (f->fmode & FMODE_WRITE && atomic_fetch_sub(&p->writers, 1) == 1)
 		waitq_wake(&p->rq, POLLHUP | POLLIN);
+	/* A FIFO's data goes with its last opener, as on Linux. */
+	if (!p->readers && !p->writers) {
+		kmutex_lock(&p->mutex);
+		if (!p->readers && !p->writers)
+			p->len = p->head = 0;
+		kmutex_unlock(&p->mutex);
+	}
 }
 
 static const struct file_ops pipe_fops = {
@@ -263,7 +276,7 @@ static const struct file_ops pipe_fops = {
 /* Reopen through /proc/pid/fd/N: another reader or writer. */
 static int pipe_open(struct inode *inode, struct file *f)
 {
-	struct pipe *p = inode->priv;
+	struct pipe *p = inode->i_pipe;
 	f->fops = &pipe_fops;
 	if (f->fmode & FMODE_READ)
 		p->readers++;
@@ -276,30 +289,39 @@ static const struct inode_ops pipe_iops = {.open = pipe_open};
 
 bool file_is_pipe(struct file *f)
 {
-	return f->inode->iops == &pipe_iops;
+	return f->fops == &pipe_fops;
 }
 
-int pipe_create(int flags, struct file **rd, struct file **wr)
+static struct pipe *pipe_alloc(void)
 {
 	struct pipe *p = calloc(1, sizeof(*p));
 	if (!p)
-		return -ENOMEM;
+		return NULL;
 	p->cap = PIPE_DEF_SIZE;
 	p->buf = malloc(p->cap);
 	if (!p->buf) {
 		free(p);
-		return -ENOMEM;
+		return NULL;
 	}
 	kmutex_init(&p->mutex, "pipe", LR_PIPE);
 	waitq_init(&p->rq);
 	waitq_init(&p->wq);
+	waitq_init(&p->oq);
+	return p;
+}
+
+int pipe_create(int flags, struct file **rd, struct file **wr)
+{
+	struct pipe *p = pipe_alloc();
+	if (!p)
+		return -ENOMEM;
 	struct inode *inode = inode_new(&pipe_sb, S_IFIFO | 0600);
 	if (!inode) {
 		free(p->buf);
 		free(p);
 		return -ENOMEM;
 	}
-	inode->priv = p;
+	inode->i_pipe = p;
 	inode->iops = &pipe_iops;
 	inode->uid = task_fsuid(current);
 	inode->gid = task_fsgid(current);
@@ -338,7 +360,7 @@ long pipe_get_size(struct file *f)
 {
 	if (!file_is_pipe(f))
 		return -EBADF;
-	return (long)__atomic_load_n(&((struct pipe *)f->inode->priv)->cap,
+	return (long)__atomic_load_n(&((struct pipe *)f->inode->i_pipe)->cap,
 				     __ATOMIC_RELAXED);
 }
 
@@ -346,7 +368,7 @@ long pipe_set_size(struct file *f, unsigned long size)
 {
 	if (!file_is_pipe(f))
 		return -EBADF;
-	struct pipe *p = f->inode->priv;
+	struct pipe *p = f->inode->i_pipe;
 	if (size > PIPE_MAX_SIZE)
 		return -EPERM;
 	size_t cap = 4096;
@@ -371,4 +393,68 @@ long pipe_set_size(struct file *f, unsigned long size)
 	kmutex_unlock(&p->mutex);
 	waitq_wake(&p->wq, POLLOUT | POLLWRNORM);
 	return (long)cap;
+}
+
+/* Wait until *counter moves from seen (the partner opened) or a signal. */
+static int fifo_wait(struct task *t, struct pipe *p, _Atomic unsigned *counter,
+		     unsigned seen)
+{
+	struct wait_entry we;
+	wait_entry_init_task(&we, t, 0);
+	int r = 0;
+	for (;;) {
+		uint32_t seq = task_wake_seq(t);
+		if (!we.q)
+			waitq_add(&p->oq, &we);
+		if (atomic_load(counter) != seen)
+			break;
+		if (task_sleep(t, seq, NULL, SLEEP_INTR) == -EINTR) {
+			r = -ERESTARTSYS;
+			break;
+		}
+	}
+	waitq_remove(&we);
+	return r;
+}
+
+int fifo_open(struct task *t, struct inode *inode, struct file *f)
+{
+	struct pipe *p = atomic_load(&inode->i_pipe);
+	if (!p) {
+		struct pipe *n = pipe_alloc();
+		if (!n)
+			return -ENOMEM;
+		struct pipe *expect = NULL;
+		if (atomic_compare_exchange_strong(&inode->i_pipe, &expect,
+						   n)) {
+			p = n;
+		} else {
+			free(n->buf);
+			free(n);
+			p = expect;
+		}
+	}
+	bool nb = f->flags & O_NONBLOCK;
+	unsigned mode = f->fmode & (FMODE_READ | FMODE_WRITE);
+	if (mode == FMODE_WRITE && nb && p->readers == 0)
+		return -ENXIO; /* no release: nothing counted */
+	f->fops = &pipe_fops;
+	unsigned seen_r = atomic_load(&p->r_counter);
+	unsigned seen_w = atomic_load(&p->w_counter);
+	if (mode & FMODE_READ) {
+		p->readers++;
+		p->r_counter++;
+	}
+	if (mode & FMODE_WRITE) {
+		p->writers++;
+		p->w_counter++;
+	}
+	waitq_wake_all(&p->oq);
+	/* O_RDWR never waits; a reader waits for a writer, a writer for a
+	 * reader (the release undoes the counts if the wait is cut). */
+	if (mode == FMODE_READ && !nb && p->writers == 0)
+		return fifo_wait(t, p, &p->w_counter, seen_w);
+	if (mode == FMODE_WRITE && p->readers == 0)
+		return fifo_wait(t, p, &p->r_counter, seen_r);
+	return 0;
 }

@@ -14,6 +14,13 @@
  * checked by the caller; only O_NONBLOCK matters here. */
 int pipe_create(int flags, struct file **rd, struct file **wr);
 bool file_is_pipe(struct file *f);
+/* Open of a FIFO inode of any filesystem (the VFS calls it for every
+ * S_IFIFO inode): its pipe, made at the first open; a reader waits for a
+ * writer and a writer for a reader unless O_NONBLOCK (a writer then gets
+ * -ENXIO) or O_RDWR. Sets f->fops. */
+int fifo_open(struct task *t, struct inode *inode, struct file *f);
+/* The inode is freed: its pipe too. */
+void pipe_inode_free(struct inode *inode);
 /* F_GETPIPE_SZ / F_SETPIPE_SZ; -EBADF if f is not a pipe. */
 long pipe_get_size(struct file *f);
 long pipe_set_size(struct file *f, unsigned long size);

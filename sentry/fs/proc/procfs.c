@@ -22,6 +22,7 @@
 #include "sentry/mm/usercopy.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs_struct.h"
+#include "sentry/vfs/locks.h"
 
 #define PROC_SUPER_MAGIC 0x9fa0
 #define PROC_FILE_MAX	 (1u << 20)
@@ -426,11 +427,12 @@ enum {
 	G_FILESYSTEMS,
 	G_VERSION,
 	G_STAT,
+	G_LOCKS,
 	G_NR
 };
 static const char *const global_files[G_NR] = {
-    "mounts",  "uptime",      "meminfo", "cpuinfo",
-    "loadavg", "filesystems", "version", "stat"};
+    "mounts",	   "uptime",  "meminfo", "cpuinfo", "loadavg",
+    "filesystems", "version", "stat",	 "locks"};
 
 static long render_global(int idx, char **out)
 {
@@ -488,6 +490,19 @@ static long render_global(int idx, char **out)
 		    &b, "cpu  0 0 0 0 0 0 0 0 0 0\nbtime %llu\n",
 		    (unsigned long long)(time(NULL) - up / 1000000000ull));
 		break;
+	case G_LOCKS: {
+		/* Sized by a first pass; locks taken meanwhile may be cut. */
+		size_t n = locks_show(NULL, 0) + 1024;
+		char *t = malloc(n);
+		if (!t) {
+			b.err = -ENOMEM;
+			break;
+		}
+		size_t got = locks_show(t, n);
+		sb_printf(&b, "%.*s", (int)(got < n ? got : n - 1), t);
+		free(t);
+		break;
+	}
 	}
 	return sb_finish(&b, out);
 }

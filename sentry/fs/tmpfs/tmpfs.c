@@ -17,6 +17,7 @@
 #include "sentry/vfs/chrdev.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/mm/uio.h"
+#include "sentry/vfs/xattr.h"
 
 struct tmpfs_sb {
 	struct kmutex lock;   /* a spin lock: used, inodes */
@@ -41,6 +42,9 @@ struct tmpfs_inode {
 	size_t nentries;
 	int memfd;    /* regular files: -1 until first data */
 	char *target; /* symlinks */
+	/* user.* xattrs, under the inode's lock; charged to the tmpfs's
+	 * space like file data. */
+	struct xattr_list xattrs;
 };
 
 static const struct inode_ops tmpfs_iops;
@@ -74,9 +78,11 @@ static void tmpfs_evict(struct inode *inode)
 	if (ti->memfd >= 0)
 		close(ti->memfd);
 	struct tmpfs_sb *ts = TSB(inode);
+	size_t xb = xattr_list_free(&ti->xattrs);
 	kmutex_lock(&ts->lock);
 	if (S_ISREG(inode->mode))
 		ts->used -= inode->size < ts->used ? inode->size : ts->used;
+	ts->used -= xb < ts->used ? xb : ts->used;
 	ts->inodes--;
 	kmutex_unlock(&ts->lock);
 	free(ti->target);
@@ -122,6 +128,7 @@ static struct inode *tmpfs_inode_new(struct super_block *sb, mode_t mode,
 		ti->memfd = -1;
 		ti->bycookie = (struct rb_root)RB_ROOT_INIT;
 		ti->next_cookie = 1;
+		xattr_list_init(&ti->xattrs);
 	}
 	if (!inode || (S_ISDIR(mode) && htable_init(&ti->names, 2) < 0)) {
 		free(ti);
@@ -745,6 +752,100 @@ static int tmpfs_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 	return 0;
 }
 
+/* ---- user.* xattrs (Linux tmpfs keeps them in memory too) ---- */
+
+static bool user_xattr(const char *name)
+{
+	return strncmp(name, "user.", 5) == 0;
+}
+
+static ssize_t tmpfs_getxattr(struct inode *inode, const char *name, void *buf,
+			      size_t size)
+{
+	if (!user_xattr(name))
+		return -EOPNOTSUPP;
+	inode_lock(inode);
+	ssize_t r = xattr_get(&TI(inode)->xattrs, name, buf, size);
+	inode_unlock(inode);
+	return r;
+}
+
+static int tmpfs_setxattr(struct inode *inode, const char *name,
+			  const void *value, size_t size, int flags)
+{
+	if (!user_xattr(name))
+		return -EOPNOTSUPP;
+	struct xattr_entry *e = xattr_entry_new(name, value, size), *old;
+	if (!e)
+		return -ENOMEM;
+	struct tmpfs_inode *ti = TI(inode);
+	struct tmpfs_sb *ts = TSB(inode);
+	size_t need = xattr_size(name, size);
+	inode_lock(inode);
+	ssize_t had = xattr_get(&ti->xattrs, name, NULL, 0);
+	size_t freed = had >= 0 ? xattr_size(name, (size_t)had) : 0;
+	size_t more = need > freed ? need - freed : 0;
+	int r = 0;
+	/* Per inode as Linux's bound on one listxattr answer; in all, the
+	 * tmpfs's size. */
+	if (ti->xattrs.bytes - freed + need > XATTR_LIST_MAX_)
+		r = -ENOSPC;
+	if (!r && more) {
+		kmutex_lock(&ts->lock);
+		if (more > ts->limit - ts->used)
+			r = -ENOSPC;
+		else
+			ts->used += more;
+		kmutex_unlock(&ts->lock);
+	}
+	if (!r) {
+		r = xattr_set(&ti->xattrs, e, flags, &old);
+		size_t back = r ? more : (freed > need ? freed - need : 0);
+		if (back) {
+			kmutex_lock(&ts->lock);
+			ts->used -= back < ts->used ? back : ts->used;
+			kmutex_unlock(&ts->lock);
+		}
+		if (!r)
+			inode->ctime = vfs_now();
+	}
+	inode_unlock(inode);
+	if (r)
+		free(e);
+	else
+		free(old);
+	return r;
+}
+
+static int tmpfs_removexattr(struct inode *inode, const char *name)
+{
+	if (!user_xattr(name))
+		return -EOPNOTSUPP;
+	struct xattr_entry *old;
+	inode_lock(inode);
+	int r = xattr_remove(&TI(inode)->xattrs, name, &old);
+	if (!r) {
+		size_t back = xattr_size(old->name, old->size);
+		struct tmpfs_sb *ts = TSB(inode);
+		kmutex_lock(&ts->lock);
+		ts->used -= back < ts->used ? back : ts->used;
+		kmutex_unlock(&ts->lock);
+		inode->ctime = vfs_now();
+	}
+	inode_unlock(inode);
+	if (!r)
+		free(old);
+	return r;
+}
+
+static ssize_t tmpfs_listxattr(struct inode *inode, char *buf, size_t size)
+{
+	inode_lock(inode);
+	ssize_t r = xattr_listnames(&TI(inode)->xattrs, buf, size);
+	inode_unlock(inode);
+	return r;
+}
+
 static const struct inode_ops tmpfs_iops = {
     .lookup = tmpfs_lookup,
     .create = tmpfs_create,
@@ -759,6 +860,10 @@ static const struct inode_ops tmpfs_iops = {
     .setattr = tmpfs_setattr,
     .open = tmpfs_open,
     .readdir = tmpfs_readdir,
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .removexattr = tmpfs_removexattr,
+    .listxattr = tmpfs_listxattr,
 };
 
 int tmpfs_mkdir_k(struct inode *dir, const char *name, mode_t mode,
