@@ -156,6 +156,8 @@ static const char *const allowed[] = {
     "lseek",
     "getdents64",
     "mkdirat",
+    "mknodat", /* socket nodes only: gofer_op_mknod checks, and no
+		* CAP_MKNOD is kept for anything else */
     "symlinkat",
     "linkat",
     "unlinkat",

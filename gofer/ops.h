@@ -34,6 +34,10 @@ int gofer_op_close(struct gofer_server *s, struct gp_buf *req,
 		   struct gp_buf *resp, int *fd);
 int gofer_op_create(struct gofer_server *s, struct gp_buf *req,
 		    struct gp_buf *resp, int *fd);
+/* MKNOD: socket nodes only (a unix socket's bind); devices and fifos are
+ * the sentry's. */
+int gofer_op_mknod(struct gofer_server *s, struct gp_buf *req,
+		   struct gp_buf *resp, int *fd);
 int gofer_op_mkdir(struct gofer_server *s, struct gp_buf *req,
 		   struct gp_buf *resp, int *fd);
 int gofer_op_symlink(struct gofer_server *s, struct gp_buf *req,

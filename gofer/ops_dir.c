@@ -172,6 +172,42 @@ int gofer_op_mkdir(struct gofer_server *s, struct gp_buf *req,
 	return 0;
 }
 
+int gofer_op_mknod(struct gofer_server *s, struct gp_buf *req,
+		   struct gp_buf *resp, int *fd)
+{
+	(void)fd;
+	struct gp_mkdir_req q;
+	char name[GP_NAME_MAX + 1];
+	struct gofer_node *dir;
+	int dfd;
+	gp_get(req, &q, sizeof(q));
+	int r = get_name_done(req, name);
+	if (!r)
+		r = gofer_op_wdir(s, q.dir, &dir, &dfd);
+	if (r)
+		return r;
+	if ((q.mode & S_IFMT) != S_IFSOCK)
+		return -EPERM;
+	if (mknodat(dfd, name, S_IFSOCK | (q.mode & 07777), 0) < 0)
+		return -errno;
+	struct gofer_node *n;
+	struct stat st;
+	r = new_child(s, dir, dfd, name, S_IFSOCK, NULL, &n, &st);
+	if (!r && fchownat(n->fd, "", q.uid, q.gid, AT_EMPTY_PATH) < 0) {
+		r = -errno;
+		gofer_node_close(&s->nodes, n);
+	}
+	if (r) {
+		unlinkat(dfd, name, 0);
+		return r;
+	}
+	struct gp_node_resp o = {.node = n->id};
+	if (fstat(n->fd, &st) == 0)
+		gofer_fs_attr(&st, &o.attr);
+	gp_put(resp, &o, sizeof(o));
+	return 0;
+}
+
 int gofer_op_symlink(struct gofer_server *s, struct gp_buf *req,
 		     struct gp_buf *resp, int *fd)
 {

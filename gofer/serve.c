@@ -21,7 +21,7 @@ static const gofer_op_fn op_table[GP_OP_MAX] = {
     [GP_UNLINK] = gofer_op_unlink,     [GP_RENAME] = gofer_op_rename,
     [GP_READLINK] = gofer_op_readlink, [GP_GETDENTS] = gofer_op_getdents,
     [GP_SETATTR] = gofer_op_setattr,   [GP_STATFS] = gofer_op_statfs,
-    [GP_CLOSE] = gofer_op_close,
+    [GP_CLOSE] = gofer_op_close,       [GP_MKNOD] = gofer_op_mknod,
 };
 
 int gofer_server_init(struct gofer_server *s, struct gofer_export *exports,

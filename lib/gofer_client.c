@@ -345,6 +345,22 @@ int gofer_mkdir(struct gofer_conn *c, uint64_t dir, const char *name,
 	return call_end(&k, r);
 }
 
+int gofer_mknod(struct gofer_conn *c, uint64_t dir, const char *name,
+		uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *node,
+		struct gp_attr *attr)
+{
+	struct call k;
+	call_begin(&k, c, GP_MKNOD);
+	struct gp_mkdir_req q = {
+	    .dir = dir, .mode = mode, .uid = uid, .gid = gid};
+	gp_put(&k.tx, &q, sizeof(q));
+	gp_put_str(&k.tx, name, strlen(name));
+	int r = call_do(&k);
+	if (!r)
+		r = get_node_resp(&k, node, attr, NULL);
+	return call_end(&k, r);
+}
+
 int gofer_symlink(struct gofer_conn *c, uint64_t dir, const char *name,
 		  const char *target, uint32_t uid, uint32_t gid,
 		  uint64_t *node, struct gp_attr *attr)

@@ -307,6 +307,25 @@ static int gofer_mkdir_op(struct inode *dir, const char *name, mode_t mode,
 	return *out ? 0 : -ENOMEM;
 }
 
+/* Socket nodes only (bind of a unix socket): devices and fifos are not
+ * made on the host. */
+static int gofer_mknod_op(struct inode *dir, const char *name, mode_t mode,
+			  dev_t rdev, uid_t uid, gid_t gid, struct inode **out)
+{
+	(void)rdev;
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return -EPERM;
+	uint64_t node;
+	struct gp_attr a;
+	int r = gofer_mknod(&conn, GI(dir)->node, name, mode & (S_IFMT | 07777),
+			    uid, gid, &node, &a);
+	if (r)
+		return r;
+	*out = gofer_inode_new(dir->sb, node, &a);
+	inode_touch(dir, false, true, true);
+	return *out ? 0 : -ENOMEM;
+}
+
 static int gofer_symlink_op(struct inode *dir, const char *name,
 			    const char *target, uid_t uid, gid_t gid,
 			    struct inode **out)
@@ -641,6 +660,7 @@ static const struct inode_ops gofer_iops = {
     .lookup = gofer_lookup,
     .create = gofer_create_op,
     .mkdir = gofer_mkdir_op,
+    .mknod = gofer_mknod_op,
     .symlink = gofer_symlink_op,
     .link = gofer_link_op,
     .unlink = gofer_unlink_op,
