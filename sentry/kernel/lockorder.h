@@ -31,6 +31,7 @@ enum lock_rank {
 			* regular file its write lock */
 	LR_PIPE =
 	    16,	    /* a pipe's buffer, across the copy to or from the guest */
+	LR_UNIX_IO = 17, /* a unix socket's receivers, across the copy out */
 	LR_MM = 20, /* mm.lock: VMAs; spans its own stub's calls */
 	LR_STUB_CHAN = 24,  /* a stub process's fd channel, per send+recv */
 	LR_SPAWN = 25,	    /* the stub master's request socket */
@@ -47,8 +48,11 @@ enum lock_rank {
 	LR_MOUNT = 48,	     /* the mount table */
 	LR_DCACHE = 50,	     /* the dentry tree, its hash and LRU */
 	LR_INODE = 52,	     /* inode.lock, +1 for a child under its dir */
+	LR_UNIX_GC = 54,     /* unix sockets: all of them, in-flight counts */
+	LR_UNIX_NAMES = 55,  /* unix sockets: the name tables */
 	LR_GOFERFS = 56,     /* goferfs caches (read-only fds, closes) */
 	LR_TMPFS_SB = 57,    /* a tmpfs's space accounting */
+	LR_UNIX = 58,	     /* unix_sock.lock, +1 for its peer/listener */
 	LR_TASKLIST = 60,    /* process tree, pids, signals, job control */
 	LR_FUTEX = 62,	     /* one futex hash bucket, +1 for a second */
 	LR_TIMERFD = 64,     /* a timerfd; arms the timer heap under it */

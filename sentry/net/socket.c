@@ -15,6 +15,7 @@
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/uio.h"
+#include "sentry/net/unix/af_unix.h"
 #include "sentry/vfs/fs.h"
 
 #define NET_FAMILIES_MAX 46 /* AF_MAX on Linux 6.x */
@@ -41,6 +42,7 @@ const struct net_family *net_family_find(int family)
 
 /* The families built into the sentry, one line each (net/<family>/). */
 static const struct net_family *const builtin[] = {
+    &unix_family,
     NULL,
 };
 

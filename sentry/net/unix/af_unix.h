@@ -1,0 +1,9 @@
+/* The AF_UNIX family, for the socket layer's table of built-in families. */
+#ifndef BULKHEAD_NET_AF_UNIX_H
+#define BULKHEAD_NET_AF_UNIX_H
+
+#include "sentry/net/socket.h"
+
+extern const struct net_family unix_family;
+
+#endif
