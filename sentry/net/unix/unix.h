@@ -210,10 +210,11 @@ int unix_scm_parse(struct task *t, struct unix_sock *u, struct sock_msg *m,
 		   struct unix_scm *scm);
 /* Attach scm's files to a message: counts them in flight. */
 void unix_scm_inflight(struct unix_scm *scm);
-/* Deliver a received message's control data into m (receiver t), installing
- * the files; they leave the flight. peek: install duplicates. */
+/* Deliver a received message's control data into m (receiver t): its
+ * credentials (if creds and SO_PASSCRED), then its files, installed; they
+ * leave the flight. peek: install duplicates. */
 void unix_scm_recv(struct task *t, struct unix_sock *u, struct unix_scm *scm,
-		   struct sock_msg *m, bool peek);
+		   struct sock_msg *m, bool peek, bool creds);
 /* Drop scm's files (a message freed unread). */
 void unix_scm_destroy(struct unix_scm *scm, bool inflight);
 /* Register / forget a socket for the collector. */

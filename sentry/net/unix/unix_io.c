@@ -397,7 +397,8 @@ ssize_t unix_sendmsg(struct socket *s, struct task *t, struct uio *uio,
 }
 
 /* Wait for a message on u's queue: 0 with the lock held and a message
- * there, 1 at end of file (lock not held), or -errno. */
+ * there, 1 at end of file (lock not held), or -errno. Called with u's
+ * iolock held; it lets go of it while asleep, as Linux does. */
 static int wait_rq(struct unix_sock *u, struct task *t, bool nonblock,
 		   bool timed, const struct timespec *deadline,
 		   struct wait_entry *we)
@@ -425,8 +426,10 @@ static int wait_rq(struct unix_sock *u, struct task *t, bool nonblock,
 			return -EAGAIN;
 		if (!we->q)
 			waitq_add(&u->wq, we);
+		kmutex_unlock(&u->iolock);
 		int r = sleep_err(
 		    task_sleep(t, seq, timed ? deadline : NULL, SLEEP_INTR));
+		kmutex_lock(&u->iolock);
 		if (r)
 			return r;
 	}
@@ -505,8 +508,6 @@ static ssize_t stream_recv(struct unix_sock *u, struct task *t, struct uio *uio,
 				have_cred = true;
 			}
 		}
-		if (copied && skb->scm.nfp)
-			break; /* files start a read of their own */
 		if (!copied)
 			set_from(m, skb);
 		size_t avail = skb->len - skb->off - skip;
@@ -520,8 +521,10 @@ static ssize_t stream_recv(struct unix_sock *u, struct task *t, struct uio *uio,
 		}
 		copied += (size_t)c;
 		bool has_fds = skb->scm.nfp > 0;
-		if (!scm_done && (has_fds || passcred))
-			unix_scm_recv(t, u, &skb->scm, m, peek);
+		/* The first message's credentials; files end the read (as
+		 * Linux, so one read takes at most one message's files). */
+		if (has_fds || (passcred && !scm_done))
+			unix_scm_recv(t, u, &skb->scm, m, peek, !scm_done);
 		scm_done = true;
 		struct unix_skb *next = NULL;
 		if (peek) {
@@ -598,7 +601,7 @@ static ssize_t dgram_recv(struct unix_sock *u, struct task *t, struct uio *uio,
 	if (skb->len > want)
 		m->out_flags |= MSG_TRUNC;
 	set_from(m, skb);
-	unix_scm_recv(t, u, &skb->scm, m, peek);
+	unix_scm_recv(t, u, &skb->scm, m, peek, true);
 	size_t len = skb->len;
 	if (!peek) {
 		kmutex_lock(&u->lock);

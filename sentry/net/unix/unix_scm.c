@@ -26,6 +26,11 @@ struct kmutex unix_gc_lock = KMUTEX_INITIALIZER("unix_gc", LR_UNIX_GC);
 static struct list_head all_socks = LIST_HEAD_INIT(all_socks);
 static long inflight_files;
 static _Atomic long inflight_socks;
+/* inflight_socks when the collector last ran: it runs again from a send
+ * once UNIX_GC_BATCH more are in flight (amortized: a pass is linear in
+ * the number of sockets), as Linux's sendmsg does past a threshold. */
+static _Atomic long gc_last;
+#define UNIX_GC_BATCH 256
 
 void unix_gc_register(struct unix_sock *u)
 {
@@ -44,7 +49,7 @@ void unix_gc_unregister(struct unix_sock *u)
 	kmutex_unlock(&unix_gc_lock);
 }
 
-bool unix_too_many_fds(struct task *t)
+static bool over_limit(struct task *t)
 {
 	kmutex_lock(&unix_gc_lock);
 	long n = inflight_files;
@@ -55,6 +60,18 @@ bool unix_too_many_fds(struct task *t)
 		return false;
 	return !cred_capable(&t->cred, CAP_SYS_RESOURCE) &&
 	       !cred_capable(&t->cred, CAP_SYS_ADMIN);
+}
+
+bool unix_too_many_fds(struct task *t)
+{
+	if (atomic_load(&inflight_socks) - atomic_load(&gc_last) >=
+	    UNIX_GC_BATCH)
+		unix_gc();
+	if (!over_limit(t))
+		return false;
+	/* Garbage may be what holds the count up. */
+	unix_gc();
+	return over_limit(t);
 }
 
 /* Linux's scm_check_creds: a process may claim only its own ids. */
@@ -202,9 +219,9 @@ void unix_scm_destroy(struct unix_scm *scm, bool inflight)
 }
 
 void unix_scm_recv(struct task *t, struct unix_sock *u, struct unix_scm *scm,
-		   struct sock_msg *m, bool peek)
+		   struct sock_msg *m, bool peek, bool creds)
 {
-	if (atomic_load(&u->passcred) && m->controllen) {
+	if (creds && atomic_load(&u->passcred) && m->controllen) {
 		struct ucred uc = {.pid = 0, .uid = 65534, .gid = 65534};
 		if (scm->has_cred) {
 			uc.pid = scm->cred.pid;
@@ -383,6 +400,7 @@ void unix_gc(void)
 		list_del(&u->gc_node);
 	}
 	kmutex_unlock(&unix_gc_lock);
+	atomic_store(&gc_last, atomic_load(&inflight_socks));
 	/* Freeing the messages drops the last references of the garbage;
 	 * their releases come back here and return at once (in_gc). */
 	unix_skb_list_free(&hit);
