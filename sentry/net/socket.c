@@ -55,6 +55,8 @@ void net_init(void)
 		if (r)
 			bh_warn("net: family %s: %s", builtin[i]->name,
 				strerror(-r));
+		else if (builtin[i]->init)
+			builtin[i]->init();
 	}
 }
 
@@ -113,7 +115,7 @@ static ssize_t sock_file_write(struct file *f, struct uio *u, uint64_t *pos)
 	struct sock_msg m = {.nonblock = (f->flags & O_NONBLOCK) ||
 					 (u->flags & UIO_NOWAIT)};
 	ssize_t r = s->ops->sendmsg(s, u->t, u, &m);
-	if (r == -EPIPE)
+	if (r == -EPIPE && !m.epipe_nosignal)
 		signal_send_task(u->t, SIGPIPE, NULL);
 	return r;
 }

@@ -191,6 +191,34 @@ static void epipe(void)
 	CHECK_ERR(send(sv[0], "x", 1, 0), EPIPE);
 	CHECK_EQ(sigpipes, 2);
 	SYS(close(sv[0]));
+	/* Datagram and seqpacket sockets: EPIPE, but no SIGPIPE. */
+	SYS(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
+	SYS(close(sv[1]));
+	CHECK_ERR(send(sv[0], "x", 1, 0), EPIPE);
+	CHECK_ERR(write(sv[0], "x", 1), EPIPE);
+	SYS(close(sv[0]));
+	SYS(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	SYS(shutdown(sv[1], SHUT_RD));
+	CHECK_ERR(send(sv[0], "x", 1, 0), EPIPE);
+	SYS(shutdown(sv[0], SHUT_WR));
+	CHECK_ERR(send(sv[0], "x", 1, 0), EPIPE);
+	/* Not passed on to a datagram peer. */
+	char b;
+	CHECK_ERR(recv(sv[1], &b, 1, MSG_DONTWAIT), EAGAIN);
+	CHECK_EQ(sigpipes, 2);
+	SYS(close(sv[0]));
+	SYS(close(sv[1]));
+	/* A listener shut for reading refuses connections. */
+	int l = SYS(socket(AF_UNIX, SOCK_STREAM, 0));
+	struct sockaddr_un a;
+	socklen_t al = abstract_addr(&a, uniq("shl"));
+	SYS(bind(l, (struct sockaddr *)&a, al));
+	SYS(listen(l, 1));
+	SYS(shutdown(l, SHUT_RD));
+	int c = SYS(socket(AF_UNIX, SOCK_STREAM, 0));
+	CHECK_ERR(connect(c, (struct sockaddr *)&a, al), ECONNREFUSED);
+	SYS(close(c));
+	SYS(close(l));
 	signal(SIGPIPE, SIG_DFL);
 }
 
@@ -769,6 +797,50 @@ static void epoll_ready(void)
 	SYS(close(ep));
 }
 
+/* /proc/net/unix lists our sockets: a listener with its name. */
+static void proc_net_unix(void)
+{
+	int l = SYS(socket(AF_UNIX, SOCK_STREAM, 0));
+	struct sockaddr_un a;
+	const char *name = uniq("proc");
+	socklen_t al = abstract_addr(&a, name);
+	SYS(bind(l, (struct sockaddr *)&a, al));
+	SYS(listen(l, 1));
+	FILE *f = fopen("/proc/net/unix", "r");
+	CHECK(f != NULL);
+	char line[512], want[80];
+	snprintf(want, sizeof(want), "@%s", name);
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK(strncmp(line,
+		      "Num       RefCount Protocol Flags    Type St Inode Path",
+		      50) == 0);
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		size_t n = strlen(line), w = strlen(want);
+		if (n < w || strcmp(line + n - w, want) != 0)
+			continue;
+		unsigned refs, proto, flags, type, st;
+		unsigned long ino;
+		char num[32];
+		CHECK_EQ(sscanf(line, "%31s %x %x %x %x %x %lu", num, &refs,
+				&proto, &flags, &type, &st, &ino),
+			 7);
+		CHECK_EQ(flags, 0x10000); /* __SO_ACCEPTCON */
+		CHECK_EQ(type, SOCK_STREAM);
+		CHECK_EQ(st, 1); /* SS_UNCONNECTED */
+		struct stat sb;
+		SYS(fstat(l, &sb));
+		CHECK_EQ(ino, sb.st_ino);
+		found++;
+	}
+	fclose(f);
+	CHECK_EQ(found, 1);
+	SYS(close(l));
+}
+
 int main(void)
 {
 	umask(022);
@@ -785,6 +857,7 @@ int main(void)
 	waitall_and_timeouts();
 	sndbuf();
 	epoll_ready();
+	proc_net_unix();
 	pass("unix");
 	return 0;
 }

@@ -6,4 +6,7 @@
 
 extern const struct net_family unix_family;
 
+/* /proc/net/unix: the text in a malloc'd *out, its length, or -errno. */
+long unix_proc_net_unix(char **out);
+
 #endif

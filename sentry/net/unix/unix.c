@@ -12,6 +12,8 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include "bulkhead/log.h"
+#include "sentry/fs/proc/procfs.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/net/socket.h"
@@ -251,7 +253,8 @@ static int stream_connect(struct unix_sock *u, struct task *t,
 	for (;;) {
 		uint32_t seq = task_wake_seq(t);
 		kmutex_lock(&other->lock);
-		if (other->dead || other->state != US_LISTEN) {
+		if (other->dead || other->state != US_LISTEN ||
+		    (other->shutdown & UNIX_RCV_SHUTDOWN)) {
 			r = -ECONNREFUSED;
 		} else if (backlog_full(other)) {
 			r = -EAGAIN;
@@ -857,9 +860,17 @@ struct unix_sock *unix_sock_of_file(struct file *f)
 	return s && s->family == AF_UNIX ? unix_sk(s) : NULL;
 }
 
+static void unix_init(void)
+{
+	int r = proc_net_register("unix", unix_proc_net_unix);
+	if (r)
+		bh_warn("net: /proc/net/unix: %s", strerror(-r));
+}
+
 const struct net_family unix_family = {
     .family = AF_UNIX,
     .name = "unix",
     .create = unix_create,
     .socketpair = unix_socketpair,
+    .init = unix_init,
 };

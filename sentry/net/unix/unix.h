@@ -217,6 +217,8 @@ void unix_scm_recv(struct task *t, struct unix_sock *u, struct unix_scm *scm,
 		   struct sock_msg *m, bool peek, bool creds);
 /* Drop scm's files (a message freed unread). */
 void unix_scm_destroy(struct unix_scm *scm, bool inflight);
+/* The list of every unix socket (all_node; unix_gc_lock held). */
+struct list_head *unix_all_socks(void);
 /* Register / forget a socket for the collector. */
 void unix_gc_register(struct unix_sock *u);
 void unix_gc_unregister(struct unix_sock *u);

@@ -262,6 +262,7 @@ static ssize_t dgram_send(struct unix_sock *u, struct task *t, struct uio *uio,
 	struct unix_sock *other = NULL;
 	ssize_t r = 0;
 	bool by_name = m->addrlen != 0 && u->type == SOCK_DGRAM;
+	m->epipe_nosignal = true; /* Linux's unix_dgram_sendmsg sends none */
 	if (u->type == SOCK_SEQPACKET) {
 		kmutex_lock(&u->lock);
 		if (u->state != US_CONNECTED)
@@ -418,6 +419,10 @@ static int wait_rq(struct unix_sock *u, struct task *t, bool nonblock,
 		bool notconn =
 		    u->type == SOCK_SEQPACKET && u->state != US_CONNECTED;
 		kmutex_unlock(&u->lock);
+		/* Datagrams: a non-blocking receive is EAGAIN before it
+		 * looks at shutdown (Linux's __skb_recv_datagram). */
+		if (nonblock && u->type != SOCK_STREAM)
+			return -EAGAIN;
 		if (eof)
 			return 1;
 		if (notconn)

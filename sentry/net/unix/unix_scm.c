@@ -32,6 +32,11 @@ static _Atomic long inflight_socks;
 static _Atomic long gc_last;
 #define UNIX_GC_BATCH 256
 
+struct list_head *unix_all_socks(void)
+{
+	return &all_socks;
+}
+
 void unix_gc_register(struct unix_sock *u)
 {
 	kmutex_lock(&unix_gc_lock);
