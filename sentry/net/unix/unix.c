@@ -789,7 +789,7 @@ static void unix_release(struct socket *s)
 	kmutex_unlock(&unix_gc_lock);
 	s->priv = NULL;
 	unix_release_sock(u, false);
-	unix_gc();
+	unix_gc_on_release();
 }
 
 static int unix_fdinfo(struct socket *s, char *buf, size_t cap)

@@ -224,6 +224,10 @@ void unix_gc_register(struct unix_sock *u);
 void unix_gc_unregister(struct unix_sock *u);
 /* Run the collector if files are in flight. */
 void unix_gc(void);
+/* A socket was released: run the collector if what is in flight changed
+ * since its last pass, or every UNIX_GC_RELEASES releases (a pass costs
+ * time linear in the number of sockets, and closes come in floods). */
+void unix_gc_on_release(void);
 /* Has t's user too many files in flight (too_many_unix_fds)? */
 bool unix_too_many_fds(struct task *t);
 

@@ -30,7 +30,9 @@ static _Atomic long inflight_socks;
  * once UNIX_GC_BATCH more are in flight (amortized: a pass is linear in
  * the number of sockets), as Linux's sendmsg does past a threshold. */
 static _Atomic long gc_last;
-#define UNIX_GC_BATCH 256
+#define UNIX_GC_BATCH	 256
+#define UNIX_GC_RELEASES 64
+static _Atomic long releases_since_gc;
 
 struct list_head *unix_all_socks(void)
 {
@@ -321,6 +323,16 @@ static void mark_reachable(struct unix_sock *v, void *arg)
 	list_add_tail(&v->gc_node, work);
 }
 
+void unix_gc_on_release(void)
+{
+	long n = atomic_load(&inflight_socks);
+	if (n == 0)
+		return;
+	if (n != atomic_load(&gc_last) ||
+	    atomic_fetch_add(&releases_since_gc, 1) + 1 >= UNIX_GC_RELEASES)
+		unix_gc();
+}
+
 void unix_gc(void)
 {
 	if (in_gc || atomic_load(&inflight_socks) == 0)
@@ -406,6 +418,7 @@ void unix_gc(void)
 	}
 	kmutex_unlock(&unix_gc_lock);
 	atomic_store(&gc_last, atomic_load(&inflight_socks));
+	atomic_store(&releases_since_gc, 0);
 	/* Freeing the messages drops the last references of the garbage;
 	 * their releases come back here and return at once (in_gc). */
 	unix_skb_list_free(&hit);
