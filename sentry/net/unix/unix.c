@@ -251,7 +251,10 @@ static int stream_connect(struct unix_sock *u, struct task *t,
 	struct wait_entry we;
 	wait_entry_init_task(&we, t, 0);
 	for (;;) {
+		/* Register before looking: no wake-up is lost between. */
 		uint32_t seq = task_wake_seq(t);
+		if (!we.q)
+			waitq_add(&other->peer_wait, &we);
 		kmutex_lock(&other->lock);
 		if (other->dead || other->state != US_LISTEN ||
 		    (other->shutdown & UNIX_RCV_SHUTDOWN)) {
@@ -266,8 +269,6 @@ static int stream_connect(struct unix_sock *u, struct task *t,
 		if (r == -EAGAIN) {
 			if (fflags & O_NONBLOCK)
 				break;
-			if (!we.q)
-				waitq_add(&other->peer_wait, &we);
 			r = wait_on(t, seq, timed, &deadline);
 			if (r)
 				break;
@@ -406,6 +407,8 @@ static int unix_accept(struct socket *s, struct task *t, bool nonblock,
 	int r;
 	for (;;) {
 		uint32_t seq = task_wake_seq(t);
+		if (!we.q)
+			waitq_add(&u->wq, &we);
 		kmutex_lock(&u->lock);
 		if (u->state != US_LISTEN) {
 			kmutex_unlock(&u->lock);
@@ -426,8 +429,6 @@ static int unix_accept(struct socket *s, struct task *t, bool nonblock,
 			r = -EAGAIN;
 			break;
 		}
-		if (!we.q)
-			waitq_add(&u->wq, &we);
 		r = wait_on(t, seq, timed, &deadline);
 		if (r)
 			break;

@@ -119,7 +119,10 @@ static int wait_sndbuf(struct unix_sock *u, struct task *t, bool nonblock,
 	wait_entry_init_task(&we, t, POLLOUT | POLLERR | POLLHUP);
 	int r = 0;
 	for (;;) {
+		/* Register before looking: no wake-up is lost between. */
 		uint32_t seq = task_wake_seq(t);
+		if (!we.q)
+			waitq_add(&u->wq, &we);
 		kmutex_lock(&u->lock);
 		int shut = u->shutdown & UNIX_SEND_SHUTDOWN;
 		int err = u->err;
@@ -138,8 +141,6 @@ static int wait_sndbuf(struct unix_sock *u, struct task *t, bool nonblock,
 			r = -EAGAIN;
 			break;
 		}
-		if (!we.q)
-			waitq_add(&u->wq, &we);
 		r = sleep_err(
 		    task_sleep(t, seq, timed ? deadline : NULL, SLEEP_INTR));
 		if (r)
@@ -333,6 +334,8 @@ static ssize_t dgram_send(struct unix_sock *u, struct task *t, struct uio *uio,
 	wait_entry_init_task(&we, t, 0);
 	for (;;) {
 		uint32_t seq = task_wake_seq(t);
+		if (!we.q && !m->nonblock)
+			waitq_add(&other->peer_wait, &we);
 		kmutex_lock(&other->lock);
 		if (other->dead) {
 			kmutex_unlock(&other->lock);
@@ -358,8 +361,6 @@ static ssize_t dgram_send(struct unix_sock *u, struct task *t, struct uio *uio,
 				r = -EAGAIN;
 				break;
 			}
-			if (!we.q)
-				waitq_add(&other->peer_wait, &we);
 			r = sleep_err(task_sleep(
 			    t, seq, timed ? &deadline : NULL, SLEEP_INTR));
 			if (r)
@@ -405,7 +406,10 @@ static int wait_rq(struct unix_sock *u, struct task *t, bool nonblock,
 		   struct wait_entry *we)
 {
 	for (;;) {
+		/* Register before looking: no wake-up is lost between. */
 		uint32_t seq = task_wake_seq(t);
+		if (!we->q && !nonblock)
+			waitq_add(&u->wq, we);
 		kmutex_lock(&u->lock);
 		if (!list_empty(&u->rq))
 			return 0;
@@ -429,8 +433,6 @@ static int wait_rq(struct unix_sock *u, struct task *t, bool nonblock,
 			return -ENOTCONN;
 		if (nonblock)
 			return -EAGAIN;
-		if (!we->q)
-			waitq_add(&u->wq, we);
 		kmutex_unlock(&u->iolock);
 		int r = sleep_err(
 		    task_sleep(t, seq, timed ? deadline : NULL, SLEEP_INTR));
