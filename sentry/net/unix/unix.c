@@ -157,11 +157,7 @@ static int unix_socketpair(struct socket *a, struct socket *b, struct task *t)
 	ub->peer = ua;
 	ua->peercred = ub->peercred = c;
 	ua->has_peercred = ub->has_peercred = true;
-	if (ua->type != SOCK_DGRAM) {
-		ua->state = ub->state = US_CONNECTED;
-	} else {
-		ua->state = ub->state = US_CONNECTED;
-	}
+	ua->state = ub->state = US_CONNECTED;
 	return 0;
 }
 
@@ -489,11 +485,7 @@ static int unix_shutdown(struct socket *s, int how)
 	struct unix_sock *u = unix_sk(s);
 	int mode = (how + 1) & UNIX_SHUTDOWN_MASK; /* SHUT_RD 0 -> RCV 1 */
 	kmutex_lock(&u->lock);
-	if (u->state != US_CONNECTED && u->type != SOCK_DGRAM &&
-	    u->state != US_LISTEN) {
-		/* Linux: unconnected stream sockets still take it. */
-	}
-	u->shutdown |= mode;
+	u->shutdown |= mode; /* as Linux, in any state */
 	struct unix_sock *peer = u->peer;
 	if (peer)
 		unix_sock_get(peer);
@@ -589,10 +581,6 @@ static bool remembered(int name)
 	       name == SO_PASSSEC || name == SO_REUSEPORT ||
 	       name == SO_RCVLOWAT;
 }
-
-struct unix_opts {
-	int v[64];
-};
 
 static int unix_setsockopt(struct socket *s, struct task *t, int level,
 			   int name, const void *val, socklen_t len)
@@ -797,7 +785,7 @@ static int unix_fdinfo(struct socket *s, char *buf, size_t cap)
 {
 	struct unix_sock *u = unix_sk(s);
 	static const char *const st[] = {"unconnected", "listening",
-					 "connected", "closed"};
+					 "connected"};
 	kmutex_lock(&u->lock);
 	int n = snprintf(buf, cap, "unix_state:\t%s\n", st[u->state]);
 	kmutex_unlock(&u->lock);

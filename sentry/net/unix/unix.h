@@ -60,8 +60,7 @@ struct uio;
 enum unix_state {
 	US_UNCONNECTED, /* new, or a datagram socket without a peer */
 	US_LISTEN,
-	US_CONNECTED,
-	US_CLOSED, /* a connection whose peer went away */
+	US_CONNECTED, /* also after the peer went: shutdown says so */
 };
 
 /* A sockaddr_un with room for a 108-byte path and its NUL (Linux takes a
