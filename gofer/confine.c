@@ -156,7 +156,8 @@ static const char *const allowed[] = {
     "lseek",
     "getdents64",
     "mkdirat",
-    "mknodat",
+    "mknodat", /* FIFOs and socket nodes only: gofer_op_mknod checks, and
+		* no CAP_MKNOD is kept for anything else */
     "symlinkat",
     "linkat",
     "unlinkat",

@@ -34,7 +34,8 @@ int gofer_op_close(struct gofer_server *s, struct gp_buf *req,
 		   struct gp_buf *resp, int *fd);
 int gofer_op_create(struct gofer_server *s, struct gp_buf *req,
 		    struct gp_buf *resp, int *fd);
-/* FIFOs only: devices need privilege, sockets come from bind(). */
+/* MKNOD: FIFOs (mkfifo) and socket nodes (a unix socket's bind) only:
+ * devices need privilege the gofer does not keep. */
 int gofer_op_mknod(struct gofer_server *s, struct gp_buf *req,
 		   struct gp_buf *resp, int *fd);
 int gofer_op_mkdir(struct gofer_server *s, struct gp_buf *req,

@@ -186,13 +186,14 @@ int gofer_op_mknod(struct gofer_server *s, struct gp_buf *req,
 		r = gofer_op_wdir(s, q.dir, &dir, &dfd);
 	if (r)
 		return r;
-	if ((q.mode & S_IFMT) != S_IFIFO)
+	mode_t type = q.mode & S_IFMT;
+	if (type != S_IFIFO && type != S_IFSOCK)
 		return -EPERM;
-	if (mknodat(dfd, name, S_IFIFO | (q.mode & 07777), 0) < 0)
+	if (mknodat(dfd, name, type | (q.mode & 07777), 0) < 0)
 		return -errno;
 	struct gofer_node *n;
 	struct stat st;
-	r = new_child(s, dir, dfd, name, S_IFIFO, NULL, &n, &st);
+	r = new_child(s, dir, dfd, name, type, NULL, &n, &st);
 	if (!r && fchownat(n->fd, "", q.uid, q.gid, AT_EMPTY_PATH) < 0) {
 		r = -errno;
 		gofer_node_close(&s->nodes, n);

@@ -54,6 +54,10 @@ int gofer_open(struct gofer_conn *c, uint64_t node, uint32_t flags, int *hostfd,
 int gofer_create(struct gofer_conn *c, uint64_t dir, const char *name,
 		 uint32_t flags, uint32_t mode, uint32_t uid, uint32_t gid,
 		 uint64_t *node, struct gp_attr *attr, int *hostfd);
+/* A socket node (mode S_IFSOCK | perm): the new node and its attrs. */
+int gofer_mknod(struct gofer_conn *c, uint64_t dir, const char *name,
+		uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *node,
+		struct gp_attr *attr);
 int gofer_mkdir(struct gofer_conn *c, uint64_t dir, const char *name,
 		uint32_t mode, uint32_t uid, uint32_t gid, uint64_t *node,
 		struct gp_attr *attr);

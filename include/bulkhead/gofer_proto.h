@@ -47,7 +47,8 @@ enum gp_op {
 	GP_SETATTR,    /* gp_setattr_req -> gp_attr_resp */
 	GP_STATFS,     /* gp_node_req -> gp_statfs_resp */
 	GP_CLOSE,      /* gp_node_req -> gp_hdr only; forgets the node id */
-	GP_MKNOD, /* gp_mkdir_req (mode with S_IFIFO) + name -> gp_node_resp */
+	GP_MKNOD, /* gp_mkdir_req (mode with S_IFIFO or S_IFSOCK) + name ->
+		     gp_node_resp */
 	GP_OP_MAX
 };
 

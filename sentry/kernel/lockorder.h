@@ -32,8 +32,9 @@ enum lock_rank {
 	LR_CONSOLE = 14, /* the console's host output, across its write */
 	LR_PIPE =
 	    16,	     /* a pipe's buffer, across the copy to or from the guest */
-	LR_TTY = 18, /* a pty pair's queues and termios, across the copy */
-	LR_MM = 20,  /* mm.lock: VMAs; spans its own stub's calls */
+	LR_UNIX_IO = 17, /* a unix socket's receivers, across the copy out */
+	LR_TTY = 18,	 /* a pty pair's queues and termios, across the copy */
+	LR_MM = 20,	 /* mm.lock: VMAs; spans its own stub's calls */
 	LR_STUB_CHAN = 24,  /* a stub process's fd channel, per send+recv */
 	LR_SPAWN = 25,	    /* the stub master's request socket */
 	LR_GOFER = 26,	    /* a gofer connection, per request */
@@ -49,11 +50,14 @@ enum lock_rank {
 	LR_MOUNT = 48,	     /* the mount table */
 	LR_DCACHE = 50,	     /* the dentry tree, its hash and LRU */
 	LR_INODE = 52,	     /* inode.lock, +1 for a child under its dir */
+	LR_UNIX_GC = 54,     /* unix sockets: all of them, in-flight counts */
+	LR_UNIX_NAMES = 55,  /* unix sockets: the name tables */
 	LR_GOFERFS = 56,     /* goferfs caches (read-only fds, closes) */
 	LR_TMPFS_SB = 57,    /* a tmpfs's space accounting */
 	/* 58-59: locks of subsystems that never nest in one another. */
 	LR_DEVPTS = 58,	     /* a devpts instance's table of ptys */
 	LR_FILELOCK = 58,    /* advisory file locks (vfs/locks.c) */
+	LR_UNIX = 58,	     /* unix_sock.lock, +1 for its peer/listener */
 	LR_IPC = 59,	     /* one System V IPC kind: ids and objects */
 	LR_TASKLIST = 60,    /* process tree, pids, signals, job control,
 			      * controlling ttys and their session/pgrp */

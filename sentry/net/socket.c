@@ -15,6 +15,7 @@
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/uio.h"
+#include "sentry/net/unix/af_unix.h"
 #include "sentry/vfs/fs.h"
 
 #define NET_FAMILIES_MAX 46 /* AF_MAX on Linux 6.x */
@@ -41,6 +42,7 @@ const struct net_family *net_family_find(int family)
 
 /* The families built into the sentry, one line each (net/<family>/). */
 static const struct net_family *const builtin[] = {
+    &unix_family,
     NULL,
 };
 
@@ -53,6 +55,8 @@ void net_init(void)
 		if (r)
 			bh_warn("net: family %s: %s", builtin[i]->name,
 				strerror(-r));
+		else if (builtin[i]->init)
+			builtin[i]->init();
 	}
 }
 
@@ -111,7 +115,7 @@ static ssize_t sock_file_write(struct file *f, struct uio *u, uint64_t *pos)
 	struct sock_msg m = {.nonblock = (f->flags & O_NONBLOCK) ||
 					 (u->flags & UIO_NOWAIT)};
 	ssize_t r = s->ops->sendmsg(s, u->t, u, &m);
-	if (r == -EPIPE)
+	if (r == -EPIPE && !m.epipe_nosignal)
 		signal_send_task(u->t, SIGPIPE, NULL);
 	return r;
 }

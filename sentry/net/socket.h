@@ -56,6 +56,9 @@ struct sock_msg {
 	int flags;
 	int out_flags;
 	bool nonblock; /* O_NONBLOCK on the file or MSG_DONTWAIT */
+	/* send: set by an op whose -EPIPE raises no SIGPIPE (Linux's unix
+	 * datagram and seqpacket sockets); the caller then does not. */
+	bool epipe_nosignal;
 };
 
 struct proto_ops {
@@ -125,6 +128,8 @@ struct net_family {
 	const char *name;
 	int (*create)(struct socket *s, struct task *t, int type, int protocol);
 	int (*socketpair)(struct socket *a, struct socket *b, struct task *t);
+	/* Boot, after registration (may be NULL): /proc/net files... */
+	void (*init)(void);
 };
 
 /* Register a family at boot (before any guest runs); -EEXIST twice. */

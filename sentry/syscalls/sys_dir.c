@@ -640,6 +640,19 @@ static long do_mknodat(struct task *t, int dirfd, uint64_t upath, mode_t mode,
 {
 	(void)dev;
 	mode_t type = mode & S_IFMT;
+	if (type == S_IFSOCK) {
+		/* A socket node, as bind(2) makes (no socket bound to it). */
+		char path[VFS_PATH_MAX];
+		int r = get_path(t, upath, path, false);
+		if (r)
+			return r;
+		struct inode *inode;
+		r = vfs_mknod_sock(t, dirfd, path, mode & 07777, &inode);
+		if (r)
+			return r == -EADDRINUSE ? -EEXIST : r;
+		inode_put(inode);
+		return 0;
+	}
 	if (type != 0 && type != S_IFREG && type != S_IFIFO) {
 		if (type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK)
 			return -EPERM;
@@ -685,4 +698,38 @@ long sys_mknod(struct task *t, const uint64_t a[6])
 long sys_mknodat(struct task *t, const uint64_t a[6])
 {
 	return do_mknodat(t, (int)a[0], a[1], (mode_t)a[2], (dev_t)a[3]);
+}
+
+/* bind(2) of a unix socket to a path (kpath: a kernel copy), or mknod of
+ * a socket: a new S_IFSOCK node of mode perm less the umask, the inode with
+ * a reference in *out. -EADDRINUSE if the name exists. */
+int vfs_mknod_sock(struct task *t, int dirfd, const char *kpath, mode_t perm,
+		   struct inode **out)
+{
+	struct parent pp;
+	int r = vfs_lookup_parent(t, dirfd, kpath, &pp.dir, pp.name, &pp.kind,
+				  &pp.trailing);
+	if (r)
+		return r;
+	struct inode *dir = pp.dir.dentry->inode;
+	dir_lock(&pp);
+	r = may_create(t, &pp);
+	if (!r && pp.trailing)
+		r = -ENOENT;
+	if (!r && (!dir->iops || !dir->iops->mknod))
+		r = -EPERM;
+	if (!r) {
+		mode_t mode =
+		    (perm & ~atomic_load(&task_fs(t)->umask)) | S_IFSOCK;
+		struct inode *inode;
+		r = dir->iops->mknod(dir, pp.name, mode, 0, task_fsuid(t),
+				     new_gid(t, dir), &inode);
+		if (!r) {
+			cache_new(&pp, inode);
+			*out = inode;
+		}
+	}
+	dir_unlock(&pp);
+	path_put(&pp.dir);
+	return r == -EEXIST ? -EADDRINUSE : r;
 }

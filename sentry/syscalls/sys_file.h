@@ -25,6 +25,12 @@ struct file *fget(struct task *t, int fd);
 /* Copy a path argument into buf (VFS_PATH_MAX); allow_empty keeps "" for
  * AT_EMPTY_PATH. 0 or -errno. */
 int get_path(struct task *t, uint64_t uaddr, char *buf, bool allow_empty);
+/* A new socket node at kpath (bind of a unix socket, mknod) relative to
+ * dirfd, mode perm less the umask: the inode with a reference in *out;
+ * -EADDRINUSE when the name exists (sys_dir.c). */
+struct inode;
+int vfs_mknod_sock(struct task *t, int dirfd, const char *kpath, mode_t perm,
+		   struct inode **out);
 /* Install f at the lowest free fd; drops the caller's reference. */
 long install_file(struct task *t, struct file *f, bool cloexec);
 

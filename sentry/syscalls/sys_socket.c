@@ -292,7 +292,8 @@ static long sock_send(struct task *t, struct file *f, struct socket *s,
 		return -EOPNOTSUPP;
 	m->nonblock = (f->flags & O_NONBLOCK) || (m->flags & MSG_DONTWAIT);
 	long r = s->ops->sendmsg(s, t, u, m);
-	pipe_signal(t, r, m->flags);
+	if (!m->epipe_nosignal)
+		pipe_signal(t, r, m->flags);
 	return r;
 }
 

@@ -43,6 +43,9 @@ static int do_open_path(struct task *t, const struct path *p, int flags,
 	}
 	if ((flags & O_DIRECTORY) && !S_ISDIR(inode->mode))
 		return -ENOTDIR;
+	/* A unix socket's name is reached by connect(2), never opened. */
+	if (S_ISSOCK(inode->mode) && !(flags & O_PATH))
+		return -ENXIO;
 	if (!created && !(flags & O_PATH)) {
 		int r = open_perm(t, p, flags);
 		if (r)

@@ -492,17 +492,20 @@ static int gofer_mkdir_op(struct inode *dir, const char *name, mode_t mode,
 	return *out ? 0 : -ENOMEM;
 }
 
+/* FIFOs (mkfifo) and socket nodes (bind of a unix socket) only: devices
+ * are not made on the host. */
 static int gofer_mknod_op(struct inode *dir, const char *name, mode_t mode,
 			  dev_t rdev, uid_t uid, gid_t gid, struct inode **out)
 {
-	if ((mode & S_IFMT) != S_IFIFO || rdev)
+	mode_t type = mode & S_IFMT;
+	if ((type != S_IFIFO && type != S_IFSOCK) || rdev)
 		return -EPERM;
 	uint64_t node;
 	struct gp_attr a;
-	int r = (int)WITH_NODE(dir, dn,
-			       gofer_mknod(&conn, dn, name,
-					   S_IFIFO | (mode & 07777), uid, gid,
-					   &node, &a));
+	int r =
+	    (int)WITH_NODE(dir, dn,
+			   gofer_mknod(&conn, dn, name, type | (mode & 07777),
+				       uid, gid, &node, &a));
 	if (r)
 		return r;
 	*out = gofer_inode_new(dir->sb, node, &a);

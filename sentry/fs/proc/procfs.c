@@ -35,7 +35,9 @@ enum pkind {
 	PK_SYS,
 	PK_SYS_KERNEL,
 	PK_SYS_KERNEL_FILE, /* idx: sysk_files */
-	PK_PID,		    /* pid dir (tid == 0) or task/<tid> dir */
+	PK_NET,
+	PK_NET_FILE, /* idx: net_files */
+	PK_PID,	     /* pid dir (tid == 0) or task/<tid> dir */
 	PK_TASKDIR,
 	PK_PID_FILE, /* idx: pid_files */
 	PK_PID_LINK, /* idx: pid_links */
@@ -418,6 +420,22 @@ static void render_mounts(struct sbuf *b)
 		path_put(&mc.root);
 }
 
+/* /proc/net: the tables the network families registered at boot. */
+#define N_MAX 16
+static const char *net_files[N_MAX];
+static long (*net_render[N_MAX])(char **out);
+static int n_net; /* written only at boot, before any guest runs */
+
+int proc_net_register(const char *name, long (*render)(char **out))
+{
+	if (n_net >= N_MAX)
+		return -ENOSPC;
+	net_files[n_net] = name;
+	net_render[n_net] = render;
+	n_net++;
+	return 0;
+}
+
 enum {
 	G_MOUNTS,
 	G_UPTIME,
@@ -647,6 +665,7 @@ static struct inode *pnode_inode(const struct pnode *n)
 	case PK_ROOT:
 	case PK_SYS:
 	case PK_SYS_KERNEL:
+	case PK_NET:
 	case PK_PID:
 	case PK_TASKDIR:
 		mode = S_IFDIR | 0555;
@@ -747,6 +766,8 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 			n.kind = PK_THREAD_SELF;
 		} else if (strcmp(name, "sys") == 0) {
 			n.kind = PK_SYS;
+		} else if (strcmp(name, "net") == 0) {
+			n.kind = PK_NET;
 		} else if ((i = find_name(global_files, G_NR, name)) >= 0) {
 			n.kind = PK_GLOBAL;
 			n.idx = i;
@@ -766,6 +787,12 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 		if ((i = find_name(sysk_files, K_NR, name)) < 0)
 			return -ENOENT;
 		n.kind = PK_SYS_KERNEL_FILE;
+		n.idx = i;
+		break;
+	case PK_NET:
+		if ((i = find_name(net_files, n_net, name)) < 0)
+			return -ENOENT;
+		n.kind = PK_NET_FILE;
 		n.idx = i;
 		break;
 	case PK_PID: {
@@ -900,6 +927,7 @@ static int proc_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 		emit_fixed(&pe, k++, "self", DT_LNK);
 		emit_fixed(&pe, k++, "thread-self", DT_LNK);
 		emit_fixed(&pe, k++, "sys", DT_DIR);
+		emit_fixed(&pe, k++, "net", DT_DIR);
 		for (int i = 0; i < G_NR; i++)
 			emit_fixed(&pe, k++, global_files[i], DT_REG);
 		if (pe.stop)
@@ -935,6 +963,10 @@ static int proc_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 	case PK_SYS_KERNEL:
 		for (int i = 0; i < K_NR; i++)
 			emit_fixed(&pe, k++, sysk_files[i], DT_REG);
+		break;
+	case PK_NET:
+		for (int i = 0; i < n_net; i++)
+			emit_fixed(&pe, k++, net_files[i], DT_REG);
 		break;
 	case PK_PID:
 		for (int i = 0; i < F_NR; i++)
@@ -1166,6 +1198,8 @@ static int proc_open(struct inode *inode, struct file *f)
 		len = render_global(n->idx, &buf);
 	else if (n->kind == PK_SYS_KERNEL_FILE)
 		len = render_sysk(n->idx, &buf);
+	else if (n->kind == PK_NET_FILE)
+		len = net_render[n->idx](&buf);
 	else if (n->kind == PK_PID_FILE)
 		len = render_pid_file(n, &buf);
 	else if (n->kind == PK_FDINFO)

@@ -17,6 +17,10 @@ int procfs_new(struct super_block **sbp, struct dentry **rootp);
 /* "proc" in the filesystem-type table. */
 extern const struct fs_type procfs_type;
 
+/* A file of /proc/net (a network family's table, at boot): render puts
+ * its text in a malloc'd *out and returns the length, or -errno. */
+int proc_net_register(const char *name, long (*render)(char **out));
+
 struct process;
 /* Renderers of /proc/<pid>[/task/<tid>]/{status,stat} (tid 0: the
  * process), exposed for unit tests. p is held by the caller; they take
