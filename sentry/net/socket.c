@@ -15,6 +15,7 @@
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/uio.h"
+#include "sentry/net/inet/inet.h"
 #include "sentry/vfs/fs.h"
 
 #define NET_FAMILIES_MAX 46 /* AF_MAX on Linux 6.x */
@@ -41,7 +42,9 @@ const struct net_family *net_family_find(int family)
 
 /* The families built into the sentry, one line each (net/<family>/). */
 static const struct net_family *const builtin[] = {
-    NULL,
+    NULL, &inet_family, /* net/inet/: host sockets in the container's netns */
+    &inet6_family,	/* net/inet/ */
+    &packet_family,	/* net/inet/: refused (EPERM) */
 };
 
 void net_init(void)
