@@ -211,9 +211,11 @@ int inet_cmsg_send_ok(const struct socket *s, int level, int type)
 {
 	switch (level) {
 	case SOL_SOCKET:
-		/* SCM_RIGHTS and the rest mean nothing on inet (Linux:
-		 * EINVAL); SO_MARK and SCM_TXTIME would need privilege. */
-		return -EINVAL;
+		/* SCM_RIGHTS and SCM_CREDENTIALS belong to AF_UNIX: ignored,
+		 * as Linux ignores them here; the rest (SO_MARK, SCM_TXTIME,
+		 * timestamping requests) are not passed on. */
+		return type == SCM_RIGHTS || type == SCM_CREDENTIALS ? 0
+								     : -EINVAL;
 	case IPPROTO_IP:
 		/* The source address or interface, the TOS and TTL of this
 		 * datagram. */
