@@ -16,6 +16,7 @@
 #include "sentry/kernel/task.h"
 #include "sentry/mm/uio.h"
 #include "sentry/net/inet/inet.h"
+#include "sentry/net/netlink/netlink.h"
 #include "sentry/vfs/fs.h"
 
 #define NET_FAMILIES_MAX 46 /* AF_MAX on Linux 6.x */
@@ -42,9 +43,14 @@ const struct net_family *net_family_find(int family)
 
 /* The families built into the sentry, one line each (net/<family>/). */
 static const struct net_family *const builtin[] = {
-    NULL, &inet_family, /* net/inet/: host sockets in the container's netns */
-    &inet6_family,	/* net/inet/ */
-    &packet_family,	/* net/inet/: refused (EPERM) */
+    NULL,
+    /* net/inet/: host sockets in the container's netns */
+    &inet_family,
+    &inet6_family,
+    /* net/inet/: refused (EPERM) */
+    &packet_family,
+    /* net/netlink/: NETLINK_ROUTE reads of the container's netns */
+    &netlink_family,
 };
 
 void net_init(void)
