@@ -107,6 +107,11 @@ enum netns_mode netns_mode(void)
 	return mode;
 }
 
+bool netns_has(enum netns_file which)
+{
+	return (unsigned)which < NETNS_NFILES && files[which] >= 0;
+}
+
 ssize_t netns_read(enum netns_file which, char *buf, size_t cap)
 {
 	if ((unsigned)which >= NETNS_NFILES || files[which] < 0)

@@ -8,6 +8,7 @@
 #ifndef BULKHEAD_NET_NETNS_H
 #define BULKHEAD_NET_NETNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -45,5 +46,7 @@ enum netns_mode netns_mode(void);
 /* The file's current contents, up to cap bytes (a pread at 0 of the fd
  * kept from boot): bytes, or -ENOENT when the host has no such file. */
 ssize_t netns_read(enum netns_file which, char *buf, size_t cap);
+/* Does the host have the file (IPv6 may be off, for one)? */
+bool netns_has(enum netns_file which);
 
 #endif
