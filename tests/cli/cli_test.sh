@@ -495,5 +495,7 @@ else
 		ok delete-force-after-sentry-kill-removes
 fi
 
+bash "$(dirname "$0")/net_test.sh" "$BH" "$ROOT" "$SRC_ROOTFS" "$TMP" || FAILED=1
+
 no_leftovers no-leftovers-lifecycle
 exit $FAILED
