@@ -347,7 +347,9 @@ static ssize_t inet_sendmsg(struct socket *s, struct task *t, struct uio *u,
 	void *ctl = NULL;
 	ssize_t ctllen = 0;
 	if (m->controllen) {
-		ctl = malloc(m->controllen);
+		/* The last kept message's padding may run past the guest's
+		 * length: room for it, zeroed. */
+		ctl = calloc(1, m->controllen + CMSG_ALIGN(1));
 		if (!ctl)
 			return -ENOBUFS;
 		ctllen = inet_cmsg_filter(s, m, ctl);

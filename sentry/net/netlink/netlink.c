@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <poll.h>
@@ -179,9 +181,43 @@ static int nl_classify(uint16_t type)
 		return -EOPNOTSUPP;
 	if (type < RTM_BASE)
 		return -EOPNOTSUPP;
+	/* RTM_GETNSID maps host pids and fds to namespace ids: not the
+	 * guest's business. */
+	if (type == RTM_GETNSID)
+		return -EPERM;
 	/* RTM_NEW* = 0, DEL* = 1, GET* = 2, SET* = 3 (mod 4): every GET is
 	 * unprivileged in Linux, everything else needs CAP_NET_ADMIN. */
 	return ((type - RTM_BASE) & 3) == 2 ? 0 : -EPERM;
+}
+
+/* Attributes that would point a read at another network namespace
+ * (RTM_GETLINK/GETADDR's target netnsid, a netns by pid or fd): the host
+ * would honour them with the sentry's real capabilities. */
+static bool nl_names_other_netns(const uint8_t *msg, uint32_t len)
+{
+	const struct nlmsghdr *h = (const struct nlmsghdr *)msg;
+	size_t fixed;
+	if (h->nlmsg_type == RTM_GETLINK)
+		fixed = sizeof(struct ifinfomsg);
+	else if (h->nlmsg_type == RTM_GETADDR)
+		fixed = sizeof(struct ifaddrmsg);
+	else
+		return false;
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(fixed);
+	while (off + sizeof(struct rtattr) <= len) {
+		struct rtattr a;
+		memcpy(&a, msg + off, sizeof(a));
+		if (a.rta_len < sizeof(a) || a.rta_len > len - off)
+			break;
+		uint16_t t = a.rta_type & NLA_TYPE_MASK;
+		if (h->nlmsg_type == RTM_GETLINK
+			? (t == IFLA_TARGET_NETNSID || t == IFLA_NET_NS_PID ||
+			   t == IFLA_NET_NS_FD)
+			: t == IFA_TARGET_NETNSID)
+			return true;
+		off += RTA_ALIGN(a.rta_len);
+	}
+	return false;
 }
 
 static ssize_t nl_sendmsg(struct socket *s, struct task *t, struct uio *u,
@@ -215,6 +251,8 @@ static ssize_t nl_sendmsg(struct socket *s, struct task *t, struct uio *u,
 		if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > len - off)
 			break;
 		int verdict = nl_classify(h.nlmsg_type);
+		if (!verdict && nl_names_other_netns(buf + off, h.nlmsg_len))
+			verdict = -EPERM;
 		if (verdict) {
 			nl_queue_error(ns, &h, verdict);
 		} else if (h.nlmsg_flags & NLM_F_REQUEST) {
