@@ -25,6 +25,40 @@ static int udp_bound(struct sockaddr_in *a)
 	return s;
 }
 
+/* ICMP echo sockets exist exactly when the namespace's
+ * net.ipv4.ping_group_range holds our group; then an echo of 127.0.0.1
+ * comes back. */
+static void test_ping(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ping_group_range", "r");
+	CHECK(f != NULL);
+	unsigned long lo = 1, hi = 0;
+	CHECK_EQ(fscanf(f, "%lu %lu", &lo, &hi), 2);
+	fclose(f);
+	unsigned long g = getegid();
+	int p = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	if (g < lo || g > hi) {
+		CHECK_EQ(p, -1);
+		CHECK_EQ(errno, EACCES);
+		return;
+	}
+	CHECK(p >= 0);
+	struct sockaddr_in dst = {.sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	unsigned char echo[16] = {8 /* ICMP_ECHO */, 0};
+	memcpy(echo + 8, "bhping!!", 8);
+	CHECK_EQ(sendto(p, echo, sizeof(echo), 0, (struct sockaddr *)&dst,
+			sizeof(dst)),
+		 sizeof(echo));
+	struct pollfd pf = {.fd = p, .events = POLLIN};
+	CHECK_EQ(poll(&pf, 1, 10000), 1);
+	unsigned char reply[64];
+	CHECK_EQ(recv(p, reply, sizeof(reply), 0), sizeof(echo));
+	CHECK_EQ(reply[0], 0 /* ICMP_ECHOREPLY */);
+	CHECK(!memcmp(reply + 8, "bhping!!", 8));
+	close(p);
+}
+
 int main(void)
 {
 	struct sockaddr_in ra, sa;
@@ -187,6 +221,7 @@ int main(void)
 	CHECK_EQ(child_status(st), 0);
 	close(r);
 	close(s);
+	test_ping();
 	pass("inet_udp");
 	return 0;
 }
