@@ -72,7 +72,7 @@ for _ in $(seq 50); do
 done
 
 # (busybox 1.35 wget -T segfaults, natively too: not used.)
-FETCH='for i in 1 2 3 4 5; do wget -q -O - http://files.bhtest:8080/hello.txt && break; sleep 1; done; ip addr; cat /proc/net/dev'
+FETCH='for i in 1 2 3 4 5; do wget -q -O - http://files.bhtest:8080/hello.txt && break; sleep 1; done; ip addr; ip route; cat /proc/net/dev'
 net_bundle "$TMP/netb" "$FETCH" "/run/netns/$CTR" || fail net-bundle "spec failed"
 timeout 60 "$BH" --root "$ROOT" run --bundle "$TMP/netb" netv1 </dev/null >"$TMP/netv1.out" 2>"$TMP/netv1.err"
 rc=$?
@@ -82,10 +82,12 @@ if [ $rc -eq 0 ] && grep -q "hello from the veth peer $$" "$TMP/netv1.out"; then
 else
 	fail net-veth-wget-by-hosts-name "rc=$rc out=$(head -c 400 "$TMP/netv1.out") err=$(head -c 400 "$TMP/netv1.err")"
 fi
-if grep -q "inet $CTR_IP/30" "$TMP/netv1.out" && grep -q "vc$$" "$TMP/netv1.out"; then
-	ok net-veth-ip-addr-sees-the-netns
+if grep -q "inet $CTR_IP/30" "$TMP/netv1.out" && grep -q "vc$$" "$TMP/netv1.out" &&
+	grep -q "^10.199.$N.0/30 dev vc$$" "$TMP/netv1.out" &&
+	grep -q " vc$$:" "$TMP/netv1.out"; then
+	ok net-veth-ip-addr-route-proc-see-the-netns
 else
-	fail net-veth-ip-addr-sees-the-netns "$(head -c 600 "$TMP/netv1.out")"
+	fail net-veth-ip-addr-route-proc-see-the-netns "$(head -c 600 "$TMP/netv1.out")"
 fi
 
 # --network=none: a fresh namespace whatever the config says: only lo.
