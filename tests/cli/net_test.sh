@@ -84,7 +84,7 @@ else
 fi
 if grep -q "inet $CTR_IP/30" "$TMP/netv1.out" && grep -q "vc$$" "$TMP/netv1.out" &&
 	grep -q "^10.199.$N.0/30 dev vc$$" "$TMP/netv1.out" &&
-	grep -q " vc$$:" "$TMP/netv1.out"; then
+	grep -Eq "^ *vc$$:" "$TMP/netv1.out"; then
 	ok net-veth-ip-addr-route-proc-see-the-netns
 else
 	fail net-veth-ip-addr-route-proc-see-the-netns "$(head -c 600 "$TMP/netv1.out")"
