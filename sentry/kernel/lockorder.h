@@ -49,7 +49,6 @@ enum lock_rank {
 	LR_INODE = 52,	     /* inode.lock, +1 for a child under its dir */
 	LR_GOFERFS = 56,     /* goferfs caches (read-only fds, closes) */
 	LR_TMPFS_SB = 57,    /* a tmpfs's space accounting */
-	LR_NETLINK = 58,     /* a netlink socket's queue of local replies */
 	LR_TASKLIST = 60,    /* process tree, pids, signals, job control */
 	LR_FUTEX = 62,	     /* one futex hash bucket, +1 for a second */
 	LR_TIMERFD = 64,     /* a timerfd; arms the timer heap under it */

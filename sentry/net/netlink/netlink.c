@@ -36,6 +36,8 @@ struct nl_reply {
 struct nl_sock {
 	int fd; /* the host socket, O_NONBLOCK, owned */
 	struct host_watch watch;
+	/* A leaf (LR_LEAF): nothing is taken under it, and no host call is
+	 * made with it held. */
 	struct kmutex lock;
 	/* Under lock: local replies, oldest at head. */
 	struct nl_reply pending[NL_PENDING];
@@ -68,7 +70,7 @@ static int nl_create(struct socket *s, struct task *t, int type, int protocol)
 		return e;
 	}
 	host_watch_init(&ns->watch, ns->fd);
-	kmutex_init(&ns->lock, "netlink", LR_NETLINK);
+	kmutex_init(&ns->lock, "netlink", LR_LEAF);
 	s->ops = &nl_ops;
 	s->priv = ns;
 	return 0;
