@@ -909,6 +909,18 @@ static int parse_linux(json_t *root, struct bh_config *cfg, char *err,
 				    "linux.namespaces[%zu].path must be a "
 				    "string",
 				    i);
+		if (p && flag == CLONE_NEWNET) {
+			const char *ps = json_string_value(p);
+			if (ps[0] != '/' || strlen(ps) >= PATH_MAX)
+				return fail(
+				    err, errlen, -EINVAL,
+				    "linux.namespaces[%zu].path must be "
+				    "an absolute path",
+				    i);
+			if (!(cfg->netns_path = strdup(ps)))
+				return fail(err, errlen, -ENOMEM,
+					    "out of memory");
+		}
 		cfg->ns_flags |= flag;
 	}
 	return 0;
@@ -1123,6 +1135,7 @@ void bh_config_free(struct bh_config *cfg)
 	free(cfg->rlimits);
 	free(cfg->root_path);
 	free(cfg->hostname);
+	free(cfg->netns_path);
 	for (size_t i = 0; i < cfg->nmounts; i++) {
 		free(cfg->mounts[i].destination);
 		free(cfg->mounts[i].source);

@@ -14,6 +14,9 @@ struct cli_globals {
 	bool debug;
 	const char *platform; /* passed to the sentry */
 	bool strace;
+	/* --network: "sandbox" (the config's netns, or a fresh one with only
+	 * lo), "none" (a fresh one whatever the config says), "host". */
+	const char *network;
 	int log_fd; /* open --log file, -1 when none */
 };
 

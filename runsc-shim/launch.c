@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -372,8 +374,46 @@ static int build_gofer_argv(const struct launch_spec *ls, const char *path,
 	return 0;
 }
 
+/* The network namespace the sentry opens the guest's host sockets in
+ * (DESIGN decision 7). sandbox: the one config.json names by path, opened
+ * here (the sentry opens no host path) and handed over as an fd; with no
+ * path, or in none mode, the sentry makes a fresh one with only lo up. host:
+ * the sentry stays in ours, with one warning line. Returns the fd to pass
+ * (-1: none) or -errno. */
+static int open_netns(const struct launch_spec *ls, char *err, size_t errlen)
+{
+	const char *mode = ls->g->network ? ls->g->network : "sandbox";
+	if (!strcmp(mode, "host")) {
+		fprintf(stderr,
+			"bulkhead: warning: --network=host: the "
+			"container uses the host's network namespace\n");
+		bh_warn("--network=host: the container uses the host's network "
+			"namespace");
+		return -1;
+	}
+	if (strcmp(mode, "sandbox") || !ls->cfg->netns_path)
+		return -1;
+	int fd = open(ls->cfg->netns_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "network namespace %.200s: %s",
+			 ls->cfg->netns_path, strerror(e));
+		return -e;
+	}
+	/* NS_GET_NSTYPE: only a network namespace may be joined as one. */
+	int type = ioctl(fd, _IO(0xb7, 0x3));
+	if (type != CLONE_NEWNET) {
+		close(fd);
+		snprintf(err, errlen,
+			 "network namespace %.200s is not a network namespace",
+			 ls->cfg->netns_path);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 static int build_sentry_argv(const struct launch_spec *ls, const char *path,
-			     const int fds[4], int logfd, struct argv_buf *a,
+			     const int fds[5], int logfd, struct argv_buf *a,
 			     char *err, size_t errlen)
 {
 	argv_add(a, path);
@@ -391,6 +431,10 @@ static int build_sentry_argv(const struct launch_spec *ls, const char *path,
 		argv_add(a, "--log-format"), argv_add(a, "json");
 	argv_add(a, "--platform");
 	argv_add(a, ls->g->platform ? ls->g->platform : "systrap");
+	argv_add(a, "--network");
+	argv_add(a, ls->g->network ? ls->g->network : "sandbox");
+	if (fds[4] >= 0)
+		argv_add_fd(a, "--netns-fd", fds[4]);
 	if (ls->g->strace)
 		argv_add(a, "--strace");
 	if (ls->terminal)
@@ -417,6 +461,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		return rc;
 
 	int sp[2] = {-1, -1}, ready[2] = {-1, -1}, ctl = -1, cfgfd = -1;
+	int nsfd = -1;
 	struct argv_buf ga = {0}, sa = {0};
 	int logfd = log_fd_for_children(ls->g);
 
@@ -438,7 +483,10 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		snprintf(err, errlen, "pipe: %s", strerror(-rc));
 		goto out;
 	}
-	int sfds[4] = {cfgfd, sp[1], ctl, ready[1]};
+	if ((rc = nsfd = open_netns(ls, err, errlen)) < -1)
+		goto out;
+	rc = 0;
+	int sfds[5] = {cfgfd, sp[1], ctl, ready[1], nsfd};
 	if ((rc = build_sentry_argv(ls, sentry_path, sfds, logfd, &sa, err,
 				    errlen)) < 0)
 		goto out;
@@ -459,7 +507,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 	close_fd(&sp[0]);
 
 	bh_debug("starting sentry: %s", sentry_path);
-	int skeep[] = {cfgfd, sp[1], ctl, ready[1], logfd};
+	int skeep[] = {cfgfd, sp[1], ctl, ready[1], logfd, nsfd};
 	pid_t s = fork();
 	if (s < 0) {
 		rc = -errno;
@@ -467,7 +515,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 		goto out;
 	}
 	if (s == 0)
-		exec_child(ls, sentry_path, sa.v, skeep, 5, false, nofile,
+		exec_child(ls, sentry_path, sa.v, skeep, 6, false, nofile,
 			   ls->stdio_fd);
 	res->sentry_pid = s;
 	proc_start_time(s, &res->sentry_start, NULL);
@@ -477,6 +525,7 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 	close_fd(&ready[1]);
 	close_fd(&ctl);
 	close_fd(&cfgfd);
+	close_fd(&nsfd);
 
 	rc = wait_ready(ready[0], err, errlen);
 out:
@@ -486,6 +535,7 @@ out:
 	close_fd(&ready[1]);
 	close_fd(&ctl);
 	close_fd(&cfgfd);
+	close_fd(&nsfd);
 	argv_free(&ga);
 	argv_free(&sa);
 	if (rc < 0)

@@ -49,6 +49,8 @@ static void usage(FILE *f)
 		"  --platform ptrace|systrap  how guest syscalls are "
 		"intercepted\n"
 		"  --strace                log every guest syscall\n"
+		"  --network sandbox|none|host  the config's netns (or a "
+		"fresh one), a fresh one, the host's\n"
 		"  --version, --help\n",
 		CLI_DEFAULT_ROOT);
 }
@@ -74,6 +76,7 @@ enum {
 	OPT_DEBUG,
 	OPT_PLATFORM,
 	OPT_STRACE,
+	OPT_NETWORK,
 	OPT_SYSTEMD_CGROUP,
 	OPT_ROOTLESS,
 	OPT_VERSION,
@@ -90,6 +93,7 @@ static int parse_globals(struct cli_globals *g, int argc, char **argv,
 	    {"debug", no_argument, NULL, OPT_DEBUG},
 	    {"platform", required_argument, NULL, OPT_PLATFORM},
 	    {"strace", no_argument, NULL, OPT_STRACE},
+	    {"network", required_argument, NULL, OPT_NETWORK},
 	    {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP},
 	    {"rootless", required_argument, NULL, OPT_ROOTLESS},
 	    {"version", no_argument, NULL, OPT_VERSION},
@@ -138,6 +142,15 @@ static int parse_globals(struct cli_globals *g, int argc, char **argv,
 		case OPT_STRACE:
 			g->strace = true;
 			break;
+		case OPT_NETWORK:
+			if (strcmp(optarg, "sandbox") &&
+			    strcmp(optarg, "none") && strcmp(optarg, "host"))
+				return cli_fail(NULL,
+						"invalid --network \"%.32s\": "
+						"use sandbox, none or host",
+						optarg);
+			g->network = optarg;
+			break;
 		case OPT_SYSTEMD_CGROUP:
 		case OPT_ROOTLESS:
 			/* runc's; callers pass them blindly. */
@@ -159,7 +172,8 @@ static int parse_globals(struct cli_globals *g, int argc, char **argv,
 int main(int argc, char **argv)
 {
 	ensure_std_fds();
-	struct cli_globals g = {.log_fd = -1, .platform = "systrap"};
+	struct cli_globals g = {
+	    .log_fd = -1, .platform = "systrap", .network = "sandbox"};
 	const char *root = CLI_DEFAULT_ROOT;
 	if (parse_globals(&g, argc, argv, &root))
 		return 1;

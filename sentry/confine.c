@@ -6,7 +6,10 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -138,6 +141,51 @@ static const int allowed[] = {
 #endif
 };
 
+/* The guest's inet and netlink sockets (sentry/net/): host sockets in the
+ * container's network namespace, which the sentry entered at boot.
+ *  - socket: only AF_INET/AF_INET6 streams and datagrams (the inet family
+ *    refuses raw ones before this; the filter makes sure) and AF_NETLINK
+ *    NETLINK_ROUTE (its dumps answer the guest's netlink reads);
+ *  - bind, connect, listen, getsockname, getpeername: on those sockets
+ *    (accept4, send/recvmsg, {get,set}sockopt, shutdown are above);
+ *  - ioctl: the read-only queries of sentry/net/inet/inet_ioctl.c (queue
+ *    sizes, interface flags, addresses, names; no SIOCS*). */
+static int net_seccomp_rules(scmp_filter_ctx ctx)
+{
+	const int fams[] = {AF_INET, AF_INET6};
+	const int types[] = {SOCK_STREAM, SOCK_DGRAM};
+	int r = 0;
+	for (size_t f = 0; f < 2 && !r; f++)
+		for (size_t k = 0; k < 2 && !r; k++)
+			r = seccomp_rule_add(
+			    ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+			    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fams[f]),
+			    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf,
+				    (scmp_datum_t)types[k]));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+				     SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+				     SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
+	const int calls[] = {SCMP_SYS(bind), SCMP_SYS(connect),
+			     SCMP_SYS(listen), SCMP_SYS(getsockname),
+			     SCMP_SYS(getpeername)};
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]) && !r; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
+	const unsigned long ioctls[] = {
+	    SIOCINQ,	    SIOCOUTQ,	    SIOCOUTQNSD,    SIOCATMARK,
+	    SIOCGSTAMP,	    SIOCGIFCONF,    SIOCGIFFLAGS,   SIOCGIFADDR,
+	    SIOCGIFDSTADDR, SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMETRIC,
+	    SIOCGIFMTU,	    SIOCGIFHWADDR,  SIOCGIFINDEX,   SIOCGIFNAME,
+	    SIOCGIFTXQLEN,
+	};
+	for (size_t i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]) && !r; i++)
+		if (ioctls[i] != FIONREAD) /* already allowed */
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+					     SCMP_SYS(ioctl), 1,
+					     SCMP_A1(SCMP_CMP_EQ, ioctls[i]));
+	return r;
+}
+
 static int install_seccomp(void)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -157,6 +205,8 @@ static int install_seccomp(void)
 	/* libc probes files on its own (malloc reads the number of CPUs from
 	 * /sys when a thread first allocates): there is nothing to open in
 	 * the empty root, so opening fails cleanly instead of killing. */
+	if (!r)
+		r = net_seccomp_rules(ctx);
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
 				     SCMP_SYS(openat), 0);

@@ -29,6 +29,7 @@
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/timer.h"
+#include "sentry/net/netns.h"
 #include "sentry/platform/platform.h"
 #include "sentry/stub/stub.h"
 #include "sentry/vfs/vfs.h"
@@ -93,8 +94,8 @@ static void sanitizer_prepare(int log_fd, bool json)
 #endif
 
 struct opts {
-	const char *id, *bundle, *platform, *log_format;
-	int config_fd, gofer_fd, control_fd, ready_fd, log_fd;
+	const char *id, *bundle, *platform, *log_format, *network;
+	int config_fd, gofer_fd, control_fd, ready_fd, log_fd, netns_fd;
 	bool strace, debug;
 	bool terminal; /* --terminal: process.terminal, whatever the config */
 };
@@ -154,7 +155,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		O_PLATFORM,
 		O_STRACE,
 		O_TERMINAL,
-		O_DEBUG
+		O_DEBUG,
+		O_NETWORK,
+		O_NETNS
 	};
 	static const struct option lo[] = {
 	    {"id", required_argument, NULL, O_ID},
@@ -169,11 +172,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	    {"strace", no_argument, NULL, O_STRACE},
 	    {"terminal", no_argument, NULL, O_TERMINAL},
 	    {"debug", no_argument, NULL, O_DEBUG},
+	    {"network", required_argument, NULL, O_NETWORK},
+	    {"netns-fd", required_argument, NULL, O_NETNS},
 	    {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->config_fd = o->gofer_fd = o->control_fd = o->ready_fd = o->log_fd =
-	    -1;
+	    o->netns_fd = -1;
 	o->platform = "systrap";
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -213,6 +218,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_DEBUG:
 			o->debug = true;
+			break;
+		case O_NETWORK:
+			o->network = optarg;
+			break;
+		case O_NETNS:
+			o->netns_fd = parse_fd(optarg);
 			break;
 		default:
 			fprintf(stderr, "bulkhead-sentry: bad arguments (this "
@@ -280,6 +291,17 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	bool json = o.log_format && strcmp(o.log_format, "json") == 0;
 	bh_log_init("bulkhead-sentry", o.log_fd, json, o.debug);
+	/* First, while this is the only thread: setns and unshare change only
+	 * the calling thread's namespace, and every thread made later must
+	 * inherit the container's. */
+	{
+		enum netns_mode nm;
+		char nerr[256];
+		if (netns_parse_mode(o.network, &nm) < 0)
+			fail("unknown --network mode \"%.32s\"", o.network);
+		if (netns_setup(nm, o.netns_fd, nerr, sizeof(nerr)) < 0)
+			fail("%s", nerr);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	static sigset_t fwd;
 	sigemptyset(&fwd);

@@ -84,8 +84,11 @@ struct bh_config {
 	size_t nmounts;
 	/* linux.namespaces: which types were requested (validated names). */
 	unsigned int ns_flags; /* CLONE_NEW* bits */
-	char **annotations;    /* key, value, key, value, ..., NULL */
-	size_t nannotations;   /* number of pairs */
+	/* The "network" entry's path (a netns to join), or NULL: none given
+	 * (a fresh namespace) or no "network" entry at all. */
+	char *netns_path;
+	char **annotations;  /* key, value, key, value, ..., NULL */
+	size_t nannotations; /* number of pairs */
 	/* linux.resources and linux.cgroupsPath (bulkhead/resources.h). */
 	struct bh_resources res;
 };

@@ -16,6 +16,8 @@
 #include "sentry/kernel/task.h"
 #include "sentry/mm/uio.h"
 #include "sentry/net/unix/af_unix.h"
+#include "sentry/net/inet/inet.h"
+#include "sentry/net/netlink/netlink.h"
 #include "sentry/vfs/fs.h"
 
 #define NET_FAMILIES_MAX 46 /* AF_MAX on Linux 6.x */
@@ -43,7 +45,13 @@ const struct net_family *net_family_find(int family)
 /* The families built into the sentry, one line each (net/<family>/). */
 static const struct net_family *const builtin[] = {
     &unix_family,
-    NULL,
+    /* net/inet/: host sockets in the container's netns */
+    &inet_family,
+    &inet6_family,
+    /* net/inet/: refused (EPERM) */
+    &packet_family,
+    /* net/netlink/: NETLINK_ROUTE reads of the container's netns */
+    &netlink_family,
 };
 
 void net_init(void)
@@ -130,7 +138,10 @@ static long sock_file_ioctl(struct file *f, struct task *t, unsigned cmd,
 			    uint64_t arg)
 {
 	struct socket *s = file_sock(f);
-	return s->ops->ioctl ? s->ops->ioctl(s, t, cmd, arg) : -ENOTTY;
+	long r = s->ops->ioctl ? s->ops->ioctl(s, t, cmd, arg) : -ENOTTY;
+	if (r == -ENOTTY && s->family != AF_INET && s->family != AF_INET6)
+		r = inet_dev_ioctl(t, cmd, arg);
+	return r;
 }
 
 static int sock_file_fdinfo(struct file *f, char *buf, size_t cap)

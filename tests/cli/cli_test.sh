@@ -646,6 +646,7 @@ else
 	fi
 	bh delete --force tty2
 fi
+bash "$(dirname "$0")/net_test.sh" "$BH" "$ROOT" "$SRC_ROOTFS" "$TMP" || FAILED=1
 
 no_leftovers no-leftovers-lifecycle
 exit $FAILED

@@ -485,6 +485,23 @@ static void test_namespaces(void **state)
 		 "[{\"type\":\"user\"},{\"type\":\"time\"}]");
 	assert_int_equal(parse(buf, &cfg), 0);
 	assert_int_equal(cfg.ns_flags, CLONE_NEWUSER | 0x80);
+	assert_null(cfg.netns_path);
+	bh_config_free(&cfg);
+
+	/* A network namespace to join, by absolute path only. */
+	snprintf(buf, sizeof(buf), base,
+		 "[{\"type\":\"network\",\"path\":\"/run/netns/x\"}]");
+	assert_int_equal(parse(buf, &cfg), 0);
+	assert_int_equal(cfg.ns_flags, CLONE_NEWNET);
+	assert_string_equal(cfg.netns_path, "/run/netns/x");
+	bh_config_free(&cfg);
+	snprintf(buf, sizeof(buf), base,
+		 "[{\"type\":\"network\",\"path\":\"netns/x\"}]");
+	expect_reject(parse(buf, &cfg), "absolute");
+	snprintf(buf, sizeof(buf), base,
+		 "[{\"type\":\"network\"},{\"type\":\"ipc\",\"path\":\"/p\"}]");
+	assert_int_equal(parse(buf, &cfg), 0);
+	assert_null(cfg.netns_path);
 	bh_config_free(&cfg);
 
 	snprintf(buf, sizeof(buf), base, "[{\"type\":\"bogus\"}]");

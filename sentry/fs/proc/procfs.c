@@ -20,6 +20,7 @@
 #include "sentry/mm/mm.h"
 #include "sentry/mm/uio.h"
 #include "sentry/mm/usercopy.h"
+#include "sentry/net/netns.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/fs_struct.h"
 #include "sentry/vfs/locks.h"
@@ -35,16 +36,20 @@ enum pkind {
 	PK_SYS,
 	PK_SYS_KERNEL,
 	PK_SYS_KERNEL_FILE, /* idx: sysk_files */
-	PK_NET,
-	PK_NET_FILE, /* idx: net_files */
-	PK_PID,	     /* pid dir (tid == 0) or task/<tid> dir */
+	PK_NET_REG,	    /* idx: reg_files (tables families registered) */
+	PK_PID,		    /* pid dir (tid == 0) or task/<tid> dir */
 	PK_TASKDIR,
 	PK_PID_FILE, /* idx: pid_files */
 	PK_PID_LINK, /* idx: pid_links */
 	PK_FDDIR,
 	PK_FD,
 	PK_FDINFODIR,
-	PK_FDINFO, /* fd */
+	PK_FDINFO,	 /* fd */
+	PK_NET,		 /* /proc/net */
+	PK_NET_FILE,	 /* idx: enum netns_file */
+	PK_SYS_NET,	 /* /proc/sys/net */
+	PK_SYS_NET_DIR,	 /* idx: sysnet_dirs */
+	PK_SYS_NET_FILE, /* idx: enum netns_file */
 };
 
 struct pnode {
@@ -422,7 +427,7 @@ static void render_mounts(struct sbuf *b)
 
 /* /proc/net: the tables the network families registered at boot. */
 #define N_MAX 16
-static const char *net_files[N_MAX];
+static const char *reg_files[N_MAX];
 static long (*net_render[N_MAX])(char **out);
 static int n_net; /* written only at boot, before any guest runs */
 
@@ -430,7 +435,7 @@ int proc_net_register(const char *name, long (*render)(char **out))
 {
 	if (n_net >= N_MAX)
 		return -ENOSPC;
-	net_files[n_net] = name;
+	reg_files[n_net] = name;
 	net_render[n_net] = render;
 	n_net++;
 	return 0;
@@ -549,6 +554,48 @@ static long render_sysk(int idx, char **out)
 	return sb_finish(&b, out);
 }
 
+/* The network namespace's own files (sentry/net/netns.h): the host's, of
+ * the container's namespace, re-read through the fds kept from boot. */
+static const struct {
+	const char *name;
+	enum netns_file which;
+} net_files[] = {
+    {"dev", NETNS_DEV},		  {"tcp", NETNS_TCP},	{"tcp6", NETNS_TCP6},
+    {"udp", NETNS_UDP},		  {"udp6", NETNS_UDP6}, {"route", NETNS_ROUTE},
+    {"if_inet6", NETNS_IF_INET6}, {"snmp", NETNS_SNMP},
+};
+#define NET_NR ((int)(sizeof(net_files) / sizeof(net_files[0])))
+static const char *const sysnet_dirs[] = {"core", "ipv4"};
+static const struct {
+	int dir; /* in sysnet_dirs */
+	const char *name;
+	enum netns_file which;
+} sysnet_files[] = {
+    {0, "somaxconn", NETNS_SOMAXCONN},
+    {1, "ip_local_port_range", NETNS_PORT_RANGE},
+    {1, "ping_group_range", NETNS_PING_GROUP},
+};
+#define SYSNET_NR ((int)(sizeof(sysnet_files) / sizeof(sysnet_files[0])))
+
+static long render_netns(enum netns_file which, char **out)
+{
+	for (size_t cap = 64u << 10;; cap *= 2) {
+		char *buf = malloc(cap);
+		if (!buf)
+			return -ENOMEM;
+		ssize_t n = netns_read(which, buf, cap);
+		if (n < 0) {
+			free(buf);
+			return n;
+		}
+		if ((size_t)n < cap || cap >= PROC_FILE_MAX) {
+			*out = buf;
+			return n;
+		}
+		free(buf);
+	}
+}
+
 enum { F_STAT, F_STATUS, F_CMDLINE, F_COMM, F_MAPS, F_ENVIRON, F_MOUNTS, F_NR };
 static const char *const pid_files[F_NR] = {
     "stat", "status", "cmdline", "comm", "maps", "environ", "mounts"};
@@ -665,9 +712,11 @@ static struct inode *pnode_inode(const struct pnode *n)
 	case PK_ROOT:
 	case PK_SYS:
 	case PK_SYS_KERNEL:
-	case PK_NET:
 	case PK_PID:
 	case PK_TASKDIR:
+	case PK_NET:
+	case PK_SYS_NET:
+	case PK_SYS_NET_DIR:
 		mode = S_IFDIR | 0555;
 		break;
 	case PK_FDDIR:
@@ -779,20 +828,50 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 		}
 		break;
 	case PK_SYS:
+		if (strcmp(name, "net") == 0) {
+			n.kind = PK_SYS_NET;
+			break;
+		}
 		if (strcmp(name, "kernel"))
 			return -ENOENT;
 		n.kind = PK_SYS_KERNEL;
+		break;
+	case PK_NET:
+		for (i = 0; i < NET_NR; i++)
+			if (!strcmp(name, net_files[i].name) &&
+			    netns_has(net_files[i].which))
+				break;
+		if (i < NET_NR) {
+			n.kind = PK_NET_FILE;
+			n.idx = (int)net_files[i].which;
+		} else if ((i = find_name(reg_files, n_net, name)) >= 0) {
+			n.kind = PK_NET_REG;
+			n.idx = i;
+		} else {
+			return -ENOENT;
+		}
+		break;
+	case PK_SYS_NET:
+		if ((i = find_name(sysnet_dirs, 2, name)) < 0)
+			return -ENOENT;
+		n.kind = PK_SYS_NET_DIR;
+		n.idx = i;
+		break;
+	case PK_SYS_NET_DIR:
+		for (i = 0; i < SYSNET_NR; i++)
+			if (sysnet_files[i].dir == d->idx &&
+			    !strcmp(name, sysnet_files[i].name) &&
+			    netns_has(sysnet_files[i].which))
+				break;
+		if (i == SYSNET_NR)
+			return -ENOENT;
+		n.kind = PK_SYS_NET_FILE;
+		n.idx = (int)sysnet_files[i].which;
 		break;
 	case PK_SYS_KERNEL:
 		if ((i = find_name(sysk_files, K_NR, name)) < 0)
 			return -ENOENT;
 		n.kind = PK_SYS_KERNEL_FILE;
-		n.idx = i;
-		break;
-	case PK_NET:
-		if ((i = find_name(net_files, n_net, name)) < 0)
-			return -ENOENT;
-		n.kind = PK_NET_FILE;
 		n.idx = i;
 		break;
 	case PK_PID: {
@@ -959,14 +1038,31 @@ static int proc_readdir(struct inode *dir, uint64_t cookie, dir_emit_fn emit,
 		break;
 	case PK_SYS:
 		emit_fixed(&pe, 0, "kernel", DT_DIR);
+		emit_fixed(&pe, 1, "net", DT_DIR);
+		break;
+	case PK_NET:
+		for (int i = 0; i < NET_NR; i++)
+			if (netns_has(net_files[i].which))
+				emit_fixed(&pe, (uint64_t)i, net_files[i].name,
+					   DT_REG);
+		for (int i = 0; i < n_net; i++)
+			emit_fixed(&pe, (uint64_t)(NET_NR + i), reg_files[i],
+				   DT_REG);
+		break;
+	case PK_SYS_NET:
+		emit_fixed(&pe, 0, sysnet_dirs[0], DT_DIR);
+		emit_fixed(&pe, 1, sysnet_dirs[1], DT_DIR);
+		break;
+	case PK_SYS_NET_DIR:
+		for (int i = 0; i < SYSNET_NR; i++)
+			if (sysnet_files[i].dir == d->idx &&
+			    netns_has(sysnet_files[i].which))
+				emit_fixed(&pe, (uint64_t)i,
+					   sysnet_files[i].name, DT_REG);
 		break;
 	case PK_SYS_KERNEL:
 		for (int i = 0; i < K_NR; i++)
 			emit_fixed(&pe, k++, sysk_files[i], DT_REG);
-		break;
-	case PK_NET:
-		for (int i = 0; i < n_net; i++)
-			emit_fixed(&pe, k++, net_files[i], DT_REG);
 		break;
 	case PK_PID:
 		for (int i = 0; i < F_NR; i++)
@@ -1198,12 +1294,14 @@ static int proc_open(struct inode *inode, struct file *f)
 		len = render_global(n->idx, &buf);
 	else if (n->kind == PK_SYS_KERNEL_FILE)
 		len = render_sysk(n->idx, &buf);
-	else if (n->kind == PK_NET_FILE)
+	else if (n->kind == PK_NET_REG)
 		len = net_render[n->idx](&buf);
 	else if (n->kind == PK_PID_FILE)
 		len = render_pid_file(n, &buf);
 	else if (n->kind == PK_FDINFO)
 		len = render_fdinfo(n, &buf);
+	else if (n->kind == PK_NET_FILE || n->kind == PK_SYS_NET_FILE)
+		len = render_netns((enum netns_file)n->idx, &buf);
 	else
 		return -ENXIO;
 	if (len < 0)
