@@ -121,6 +121,55 @@ static bool fits(const struct msg_queue *q, size_t len)
 	       msg_total + len <= MSG_TOTAL_MAX;
 }
 
+/* msg_ids.lock held: queue id for t with perm, or NULL with *r set. A
+ * waiter (held) whose queue went away learns it: EIDRM. */
+static struct msg_queue *q_lookup(struct task *t, int id,
+				  struct msg_queue *held, int perm, long *r)
+{
+	struct msg_queue *q = (struct msg_queue *)ipc_find_id(&msg_ids, id);
+	if (held && held != q) {
+		*r = held->obj.deleted ? -EIDRM : -EINVAL;
+		return NULL;
+	}
+	if (!q) {
+		*r = -EINVAL;
+		return NULL;
+	}
+	if (ipc_perms(t, &q->obj, perm)) {
+		*r = -EACCES;
+		return NULL;
+	}
+	return q;
+}
+
+/* msg_ids.lock held, q cannot serve the call now: register on q's queue
+ * (holding a reference) and look again, or sleep; with the lock held
+ * again on return. false: stop with *r (IPC_NOWAIT's nowait_err, or a
+ * signal's ERESTARTNOHAND). */
+static bool q_wait(struct task *t, struct msg_queue *q, struct msg_queue **held,
+		   struct wait_entry *we, uint32_t seq, int flg,
+		   long nowait_err, long *r)
+{
+	if (flg & IPC_NOWAIT) {
+		*r = nowait_err;
+		return false;
+	}
+	if (!*held) {
+		*held = q;
+		q->refs++;
+		waitq_add(&q->wq, we);
+		return true;
+	}
+	kmutex_unlock(&msg_ids.lock);
+	int s = task_sleep(t, seq, NULL, SLEEP_INTR);
+	kmutex_lock(&msg_ids.lock);
+	if (s == -EINTR) {
+		*r = -ERESTARTNOHAND;
+		return false;
+	}
+	return true;
+}
+
 long msg_snd(struct task *t, int id, uint64_t uaddr, size_t len, int flg)
 {
 	if (len > MSG_MAX || (ssize_t)len < 0)
@@ -143,23 +192,13 @@ long msg_snd(struct task *t, int id, uint64_t uaddr, size_t len, int flg)
 	wait_entry_init_task(&we, t, POLLOUT);
 	struct msg_queue *held = NULL; /* a reference while we wait */
 	long r;
+	kmutex_lock(&msg_ids.lock);
 	for (;;) {
 		uint32_t seq = task_wake_seq(t);
-		kmutex_lock(&msg_ids.lock);
 		struct msg_queue *q =
-		    (struct msg_queue *)ipc_find_id(&msg_ids, id);
-		if (held && held != q) {
-			r = held->obj.deleted ? -EIDRM : -EINVAL;
-			goto unlock;
-		}
-		if (!q) {
-			r = -EINVAL;
-			goto unlock;
-		}
-		if (ipc_perms(t, &q->obj, S_IWUSR | S_IWGRP | S_IWOTH)) {
-			r = -EACCES;
-			goto unlock;
-		}
+		    q_lookup(t, id, held, S_IWUSR | S_IWGRP | S_IWOTH, &r);
+		if (!q)
+			break;
 		if (fits(q, len)) {
 			list_add_tail(&m->node, &q->messages);
 			m = NULL;
@@ -171,27 +210,11 @@ long msg_snd(struct task *t, int id, uint64_t uaddr, size_t len, int flg)
 			q->stime = now_s();
 			waitq_wake(&q->wq, POLLIN);
 			r = 0;
-			goto unlock;
+			break;
 		}
-		if (flg & IPC_NOWAIT) {
-			r = -EAGAIN;
-			goto unlock;
-		}
-		if (!held) {
-			held = q;
-			q->refs++;
-			waitq_add(&q->wq, &we);
-			kmutex_unlock(&msg_ids.lock);
-			continue;
-		}
-		kmutex_unlock(&msg_ids.lock);
-		if (task_sleep(t, seq, NULL, SLEEP_INTR) == -EINTR) {
-			kmutex_lock(&msg_ids.lock);
-			r = -ERESTARTNOHAND;
-			goto unlock;
-		}
+		if (!q_wait(t, q, &held, &we, seq, flg, -EAGAIN, &r))
+			break;
 	}
-unlock:
 	if (held) {
 		waitq_remove(&we);
 		q_put(held);
@@ -244,34 +267,24 @@ long msg_rcv(struct task *t, int id, uint64_t uaddr, size_t bufsz, long msgtyp,
 	struct msg_queue *held = NULL;
 	struct msg_msg *got = NULL;
 	long r;
+	kmutex_lock(&msg_ids.lock);
 	for (;;) {
 		uint32_t seq = task_wake_seq(t);
-		kmutex_lock(&msg_ids.lock);
 		struct msg_queue *q =
-		    (struct msg_queue *)ipc_find_id(&msg_ids, id);
-		if (held && held != q) {
-			r = held->obj.deleted ? -EIDRM : -EINVAL;
-			goto unlock;
-		}
-		if (!q) {
-			r = -EINVAL;
-			goto unlock;
-		}
-		if (ipc_perms(t, &q->obj, S_IRUSR | S_IRGRP | S_IROTH)) {
-			r = -EACCES;
-			goto unlock;
-		}
+		    q_lookup(t, id, held, S_IRUSR | S_IRGRP | S_IROTH, &r);
+		if (!q)
+			break;
 		struct msg_msg *m = pick(q, msgtyp, flg);
 		if (m) {
 			if (m->len > bufsz && !(flg & MSG_NOERROR)) {
 				r = -E2BIG;
-				goto unlock;
+				break;
 			}
 			if (flg & MSG_COPY) {
 				got = malloc(sizeof(*got) + m->len);
 				if (!got) {
 					r = -ENOMEM;
-					goto unlock;
+					break;
 				}
 				memcpy(got, m, sizeof(*got) + m->len);
 			} else {
@@ -286,27 +299,11 @@ long msg_rcv(struct task *t, int id, uint64_t uaddr, size_t bufsz, long msgtyp,
 				got = m;
 			}
 			r = 0;
-			goto unlock;
+			break;
 		}
-		if (flg & IPC_NOWAIT) {
-			r = -ENOMSG;
-			goto unlock;
-		}
-		if (!held) {
-			held = q;
-			q->refs++;
-			waitq_add(&q->wq, &we);
-			kmutex_unlock(&msg_ids.lock);
-			continue;
-		}
-		kmutex_unlock(&msg_ids.lock);
-		if (task_sleep(t, seq, NULL, SLEEP_INTR) == -EINTR) {
-			kmutex_lock(&msg_ids.lock);
-			r = -ERESTARTNOHAND;
-			goto unlock;
-		}
+		if (!q_wait(t, q, &held, &we, seq, flg, -ENOMSG, &r))
+			break;
 	}
-unlock:
 	if (held) {
 		waitq_remove(&we);
 		q_put(held);

@@ -152,7 +152,8 @@ static long sys_socketpair(struct task *t, const uint64_t a[6])
 	return 0;
 }
 
-static long sys_bind(struct task *t, const uint64_t a[6])
+/* bind(2) and connect(2): an address in, one op. */
+static long do_addr_op(struct task *t, const uint64_t a[6], bool connect)
 {
 	struct sockaddr_storage addr;
 	socklen_t len;
@@ -163,28 +164,24 @@ static long sys_bind(struct task *t, const uint64_t a[6])
 	struct socket *s = sockfd_get(t, (int)a[0], &f, &r);
 	if (!s)
 		return r;
-	r = s->ops->bind ? s->ops->bind(s, t, (struct sockaddr *)&addr, len)
-			 : -EOPNOTSUPP;
+	const struct sockaddr *sa = (const struct sockaddr *)&addr;
+	if (connect)
+		r = s->ops->connect ? s->ops->connect(s, t, sa, len, f->flags)
+				    : -EOPNOTSUPP;
+	else
+		r = s->ops->bind ? s->ops->bind(s, t, sa, len) : -EOPNOTSUPP;
 	file_put(f);
 	return r;
 }
 
+static long sys_bind(struct task *t, const uint64_t a[6])
+{
+	return do_addr_op(t, a, false);
+}
+
 static long sys_connect(struct task *t, const uint64_t a[6])
 {
-	struct sockaddr_storage addr;
-	socklen_t len;
-	long r = addr_from_user(t, a[1], a[2], &addr, &len);
-	if (r)
-		return r;
-	struct file *f;
-	struct socket *s = sockfd_get(t, (int)a[0], &f, &r);
-	if (!s)
-		return r;
-	r = s->ops->connect
-		? s->ops->connect(s, t, (struct sockaddr *)&addr, len, f->flags)
-		: -EOPNOTSUPP;
-	file_put(f);
-	return r;
+	return do_addr_op(t, a, true);
 }
 
 static long sys_listen(struct task *t, const uint64_t a[6])
