@@ -519,6 +519,8 @@ int launch_sandbox(const struct launch_spec *ls, struct launch_result *res,
 			   ls->stdio_fd);
 	res->sentry_pid = s;
 	proc_start_time(s, &res->sentry_start, NULL);
+	if (ls->started)
+		ls->started(ls->started_arg, res);
 	/* Only the sentry may hold these now: the ready pipe must reach EOF
 	 * when the sentry dies. */
 	close_fd(&sp[1]);

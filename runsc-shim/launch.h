@@ -14,6 +14,7 @@
 /* How long create waits for the sentry's ready line. */
 #define LAUNCH_READY_TIMEOUT_MS 60000
 
+struct launch_result;
 struct launch_spec {
 	const struct cli_globals *g;
 	const char *id;
@@ -27,6 +28,11 @@ struct launch_spec {
 	 * both children join before they exec. */
 	const int *cg_fds;
 	int ncg_fds;
+	/* Called once both processes exist, before the wait for the
+	 * sentry's ready line: create records them there, so that a CLI
+	 * killed during that wait leaves a sandbox delete can find. */
+	void (*started)(void *arg, const struct launch_result *res);
+	void *started_arg;
 	/* The guest's terminal (process.terminal or run -t): the sentry's
 	 * stdio is a host terminal, stdio_fd (a console socket's pty) or
 	 * the caller's own (-1). */

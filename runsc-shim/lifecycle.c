@@ -159,6 +159,20 @@ static void termination_signals(sigset_t *s)
 	sigaddset(s, SIGQUIT);
 }
 
+/* launch_spec.started: the sandbox's processes, recorded as "creating"
+ * (an OCI status) while the sentry boots. A failed save only loses that
+ * record; create goes on and saves again. */
+static void record_creating(void *arg, const struct launch_result *lr)
+{
+	struct state *st = arg;
+	st->pid = lr->sentry_pid;
+	st->pid_start = lr->sentry_start;
+	st->gofer_pid = lr->gofer_pid;
+	st->gofer_start = lr->gofer_start;
+	strcpy(st->status, "creating");
+	(void)state_save(st);
+}
+
 /* create: on success the container is recorded as "created" and *out holds
  * what was launched; on failure nothing of it is left. */
 static int do_create(struct cli_globals *g, const char *id,
@@ -255,7 +269,19 @@ static int do_create(struct cli_globals *g, const char *id,
 	    .ncg_fds = cg.nhier,
 	    .terminal = terminal,
 	    .stdio_fd = -1,
+	    .started = record_creating,
+	    .started_arg = &st,
 	};
+	st.bundle = strdup(bundle);
+	st.rootfs = strdup(rootfs);
+	st.created = now_rfc3339();
+	st.platform = strdup(g->platform);
+	st.annotations = annotations_json(&cfg);
+	if (!st.bundle || !st.rootfs || !st.created || !st.platform) {
+		cli_fail(g, "out of memory");
+		cgroup_close(&cg);
+		goto out_destroy;
+	}
 	if (terminal && o->console_socket) {
 		if ((rc = console_socket_pty(o->console_socket, &console_fd,
 					     err, sizeof(err))) < 0) {
@@ -285,15 +311,7 @@ static int do_create(struct cli_globals *g, const char *id,
 	st.pid_start = lr.sentry_start;
 	st.gofer_pid = lr.gofer_pid;
 	st.gofer_start = lr.gofer_start;
-	st.bundle = strdup(bundle);
-	st.rootfs = strdup(rootfs);
-	st.created = now_rfc3339();
-	st.platform = strdup(g->platform);
-	st.annotations = annotations_json(&cfg);
-	if (!st.bundle || !st.rootfs || !st.created || !st.platform) {
-		cli_fail(g, "out of memory");
-		goto out_kill;
-	}
+	strcpy(st.status, "created");
 	if ((rc = state_save(&st)) < 0) {
 		cli_fail(g, "cannot write state: %s", strerror(-rc));
 		goto out_kill;
@@ -432,6 +450,10 @@ static int do_start(struct cli_globals *g, const char *id)
 	}
 	if (!strcmp(s, "running")) {
 		cli_fail(g, "cannot start an already running container");
+		goto out;
+	}
+	if (!strcmp(s, "creating")) {
+		cli_fail(g, "container \"%s\" is still being created", id);
 		goto out;
 	}
 	char err[1024];

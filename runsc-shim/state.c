@@ -168,6 +168,8 @@ static int state_parse(struct state *st, const char *buf, size_t len)
 		goto out;
 	if (!strcmp(json_string_value(s), "running"))
 		strcpy(st->status, "running");
+	else if (!strcmp(json_string_value(s), "creating"))
+		strcpy(st->status, "creating");
 	else
 		strcpy(st->status, "created");
 	json_t *an = json_object_get(o, "annotations");

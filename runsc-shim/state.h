@@ -28,7 +28,8 @@ struct state {
 	char *rootfs; /* absolute */
 	char *created;
 	char *platform;
-	char status[16];     /* as last recorded: "created" or "running" */
+	char
+	    status[16]; /* as last recorded: "creating", "created", "running" */
 	json_t *annotations; /* object or NULL */
 };
 

@@ -547,11 +547,18 @@ for i in $(seq 10); do
 	sleep "0.0$((i - 1))"
 	kill -9 $c 2>/dev/null
 	wait $c 2>/dev/null
-	sleep 0.5
-	if ! "$BH" --root "$ROOT" state kc$i >/dev/null 2>&1 &&
-		pgrep -f "bulkhead-sentry --id kc$i " >/dev/null; then
-		unknown=$((unknown + 1))
-	fi
+	# The sentry sees the CLI gone only when boot ends (its ready line):
+	# give a loaded machine 30 s to either record or end the sandbox.
+	lost=1
+	for _ in $(seq 300); do
+		if "$BH" --root "$ROOT" state kc$i >/dev/null 2>&1 ||
+			! pgrep -f "bulkhead-sentry --id kc$i " >/dev/null; then
+			lost=0
+			break
+		fi
+		sleep 0.1
+	done
+	unknown=$((unknown + lost))
 	"$BH" --root "$ROOT" delete --force kc$i >/dev/null 2>&1
 	pkill -9 -f "bulkhead-(sentry|gofer) --id kc$i " 2>/dev/null
 done

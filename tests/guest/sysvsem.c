@@ -31,10 +31,11 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Wait (up to ~5 s) until semaphore num has n waiters of the kind. */
+/* Wait (up to ~30 s: a loaded machine) until semaphore num has n waiters
+ * of the kind. */
 static int wait_cnt(int s, int num, int cmd, int n)
 {
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 3000; i++) {
 		if (semctl(s, num, cmd) == n)
 			return 1;
 		usleep(10000);
